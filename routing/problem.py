@@ -1,0 +1,284 @@
+"""The dispatch problem and its answer, as frozen dataclasses of plain numbers.
+
+This module is the contract between the live service (``dispatch``), the simulator and the
+solvers (``routing.solver`` and ``routing.nearest``). It is pure: no I/O, no clock.
+
+Conventions
+-----------
+- Times are integer seconds from an origin the caller chooses (the dispatch loop uses "now" as
+  0, the Li & Lim benchmark uses its own time 0). Durations end in ``_s``.
+- Places are indices into the problem's travel matrices (``travel_s`` and ``distance_m``,
+  ``n x n`` int arrays, row = from, column = to, asymmetric because of one-way streets).
+- Loads are integers: grams (``_g``) and millilitres (``_ml``).
+- Couriers and deliveries are named by ``key`` (the service's id as text); the solver never
+  invents keys.
+
+Error tree
+----------
+``ProblemError`` (ValueError): the problem itself is malformed (bad index, negative load,
+duplicate key...). The message names the field and the offending object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+IntMatrix = npt.NDArray[np.int64]
+
+
+class ProblemError(ValueError):
+    """A problem that cannot be solved as given; the message names the field."""
+
+
+class Mode(str, Enum):
+    """``live``: soft dropoff windows (lateness is penalised); ``benchmark``: hard windows."""
+
+    LIVE = "live"
+    BENCHMARK = "benchmark"
+
+
+class StopKind(str, Enum):
+    PICKUP = "pickup"
+    DROPOFF = "dropoff"
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Objective weights for live mode, in cost units per unit. The one documented place.
+
+    Lateness dominates travel time, which dominates churn: a second late costs as much as
+    ``lateness_per_s / travel_per_s`` seconds of riding.
+    """
+
+    lateness_per_s: int = 20
+    travel_per_s: int = 1
+    churn_per_move: int = 120
+    unassigned_penalty: int = 1_000_000
+    fairness_per_s: int = 0  # off by default; spreads work (max route time) when > 0
+
+
+@dataclass(frozen=True, slots=True)
+class Courier:
+    """A courier on shift, as a vehicle of the routing problem.
+
+    Parameters
+    ----------
+    key : the service's courier id.
+    start : place index of the courier's current (or shift start) position.
+    available_s : when the courier can leave ``start``.
+    shift_end_s : hard limit: the last stop must be finished by then.
+    capacity_g, capacity_ml : vehicle capacity.
+    speed_pct : travel-time factor in percent of the matrix (cargo bike slower: e.g. 115).
+    end : place the route must return to (depot), or None for an open route.
+    """
+
+    key: str
+    start: int
+    available_s: int
+    shift_end_s: int
+    capacity_g: int
+    capacity_ml: int
+    speed_pct: int = 100
+    end: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One pickup-and-dropoff request.
+
+    ``on_board_of`` names the courier that already picked it up: only its dropoff is planned
+    and it must stay with that courier. ``pinned_to`` is a dispatcher's manual assignment.
+    ``window_start_s``/``window_end_s`` is the promised dropoff window (soft in live mode).
+    ``max_ride_s`` bounds the time from pickup to dropoff (food stays warm), None for none.
+    """
+
+    key: str
+    pickup: int
+    dropoff: int
+    ready_s: int
+    window_start_s: int
+    window_end_s: int
+    load_g: int = 0
+    load_ml: int = 0
+    pickup_service_s: int = 120
+    dropoff_service_s: int = 120
+    max_ride_s: int | None = None
+    pickup_window_end_s: int | None = None  # hard latest pickup start (benchmarks), or None
+    on_board_of: str | None = None
+    pinned_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A snapshot of the live state to plan.
+
+    ``previous`` maps delivery key -> courier key of the plan in force, for churn and warm
+    starts. ``heading_to`` maps courier key -> delivery key and stop kind of the stop that
+    courier is riding to now; it stays first unless ``unpin_heading`` lists the courier.
+    """
+
+    couriers: tuple[Courier, ...]
+    deliveries: tuple[Delivery, ...]
+    travel_s: IntMatrix
+    distance_m: IntMatrix
+    mode: Mode = Mode.LIVE
+    weights: Weights = field(default_factory=Weights)
+    previous: tuple[tuple[str, str], ...] = ()
+    heading_to: tuple[tuple[str, str, StopKind], ...] = ()
+    unpin_heading: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    @property
+    def size(self) -> int:
+        return int(self.travel_s.shape[0])
+
+    def courier(self, key: str) -> Courier:
+        for c in self.couriers:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+    def delivery(self, key: str) -> Delivery:
+        for d in self.deliveries:
+            if d.key == key:
+                return d
+        raise KeyError(key)
+
+    def previous_courier(self) -> dict[str, str]:
+        return dict(self.previous)
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """A planned stop with its estimated times (``arrival_s`` <= ``start_s`` < ``departure_s``)."""
+
+    delivery: str
+    kind: StopKind
+    place: int
+    arrival_s: int
+    start_s: int
+    departure_s: int
+    lateness_s: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    courier: str
+    stops: tuple[Stop, ...]
+    travel_s: int
+    distance_m: int
+
+
+class UnassignedReason(str, Enum):
+    NO_COURIER = "no_courier_on_shift"
+    TOO_HEAVY = "too_heavy_for_every_vehicle"
+    UNREACHABLE = "no_courier_can_reach_in_window"
+    SHIFT_ENDS = "no_courier_shift_long_enough"
+    SOLVER = "no_feasible_insertion_found"
+
+
+@dataclass(frozen=True, slots=True)
+class Unassigned:
+    delivery: str
+    reason: UnassignedReason
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Objective:
+    """The objective broken into its terms (raw units and weighted total)."""
+
+    lateness_s: int = 0
+    travel_s: int = 0
+    churn_moves: int = 0
+    unassigned: int = 0
+    fairness_s: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why ``courier`` got ``delivery``: the cost of the best alternative courier.
+
+    ``delta_cost`` = cost with the alternative - cost with the chosen courier (>= 0 when the
+    choice is the cheapest); ``alternative`` is None when no other courier could take it.
+    """
+
+    delivery: str
+    courier: str
+    alternative: str | None
+    delta_cost: int | None
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    routes: tuple[Route, ...]
+    unassigned: tuple[Unassigned, ...] = ()
+    objective: Objective = field(default_factory=Objective)
+    explanations: tuple[Explanation, ...] = ()
+    meta: tuple[tuple[str, Any], ...] = ()  # solver name, wall time, seed...
+
+    def assignment(self) -> dict[str, str]:
+        """delivery key -> courier key for every planned delivery."""
+        out: dict[str, str] = {}
+        for r in self.routes:
+            for s in r.stops:
+                out[s.delivery] = r.courier
+        return out
+
+    def route_of(self, courier: str) -> Route | None:
+        for r in self.routes:
+            if r.courier == courier:
+                return r
+        return None
+
+
+def validate(problem: Problem) -> None:
+    """Raise ``ProblemError`` naming the first malformed field of ``problem``."""
+    n = problem.travel_s.shape[0] if problem.travel_s.ndim == 2 else -1
+    if problem.travel_s.shape != (n, n) or problem.distance_m.shape != (n, n):
+        raise ProblemError(
+            f"travel_s and distance_m must be square and alike, got {problem.travel_s.shape} "
+            f"and {problem.distance_m.shape}"
+        )
+    seen: set[str] = set()
+    for c in problem.couriers:
+        if c.key in seen:
+            raise ProblemError(f"courier.key {c.key!r} is duplicated")
+        seen.add(c.key)
+        _check_place(n, c.start, f"courier {c.key!r} start")
+        if c.end is not None:
+            _check_place(n, c.end, f"courier {c.key!r} end")
+        if c.capacity_g < 0 or c.capacity_ml < 0:
+            raise ProblemError(f"courier {c.key!r} capacity must be >= 0")
+        if c.speed_pct <= 0:
+            raise ProblemError(f"courier {c.key!r} speed_pct must be > 0, got {c.speed_pct}")
+    couriers = seen
+    seen = set()
+    for d in problem.deliveries:
+        if d.key in seen:
+            raise ProblemError(f"delivery.key {d.key!r} is duplicated")
+        seen.add(d.key)
+        _check_place(n, d.pickup, f"delivery {d.key!r} pickup")
+        _check_place(n, d.dropoff, f"delivery {d.key!r} dropoff")
+        if d.load_g < 0 or d.load_ml < 0:
+            raise ProblemError(f"delivery {d.key!r} load must be >= 0")
+        if d.window_end_s < d.window_start_s:
+            raise ProblemError(f"delivery {d.key!r} window_end_s is before window_start_s")
+        for name in ("on_board_of", "pinned_to"):
+            who = getattr(d, name)
+            if who is not None and who not in couriers:
+                raise ProblemError(f"delivery {d.key!r} {name} names unknown courier {who!r}")
+
+
+def _check_place(n: int, place: int, what: str) -> None:
+    if not 0 <= place < n:
+        raise ProblemError(f"{what} place {place} is outside the matrix of size {n}")
