@@ -1,0 +1,20 @@
+"""The ``coopdispatch`` command: serve, demo, map, simulate, bench.
+
+Each concern registers its own Typer sub-app below; this module only assembles them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="coopdispatch: dispatch for bicycle-courier cooperatives", no_args_is_help=True)
+
+# sub-commands (one line each: app.add_typer(x_app, name="x") or app.command()(fn))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
