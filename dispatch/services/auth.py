@@ -1,0 +1,152 @@
+"""Who is calling: merchant API keys, people's login and bearer tokens.
+
+API keys look like ``cd_<prefix>_<secret>``: the prefix finds the row, the secret is checked
+against an argon2 hash. Verified keys are remembered per process for a few minutes (keyed by
+a SHA-256 of the whole key) so that argon2's deliberate slowness is paid once, not per request.
+Tokens are random and stored as SHA-256 (they have 256 bits of entropy; a slow hash adds nothing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.db.models import ApiKey, AuthToken, Courier, Merchant, User
+from dispatch.domain.errors import DomainError
+from dispatch.services.context import ServiceContext
+
+PASSWORDS = PasswordHasher()
+# Keys carry 192 random bits: a light argon2 setting is plenty and keeps first use cheap.
+KEYS = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+KEY_CACHE_S = 300.0
+
+
+class Unauthorized(DomainError):
+    status = 401
+    title = "Unauthorized"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller."""
+
+    role: str  # merchant | courier | dispatcher | admin
+    coop_id: str
+    user_id: str | None = None
+    merchant_id: str | None = None
+    courier_id: str | None = None
+
+    @property
+    def actor_id(self) -> str | None:
+        return self.merchant_id if self.role == "merchant" else self.user_id
+
+
+_key_cache: dict[str, tuple[float, Principal]] = {}
+_key_lock = threading.Lock()
+
+
+def hash_password(password: str) -> str:
+    return PASSWORDS.hash(password)
+
+
+def create_api_key(session: Session, merchant_id: str, label: str = "") -> str:
+    """Create a key for ``merchant_id`` and return it in clear (shown once)."""
+    prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(24)
+    session.add(ApiKey(merchant_id=merchant_id, prefix=prefix, secret_hash=KEYS.hash(secret), label=label))
+    return f"cd_{prefix}_{secret}"
+
+
+def principal_from_api_key(ctx: ServiceContext, key: str) -> Principal:
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    now = time.monotonic()
+    with _key_lock:
+        hit = _key_cache.get(digest)
+    if hit and hit[0] > now:
+        return hit[1]
+    principal = _verify_api_key(ctx, key)
+    with _key_lock:
+        _key_cache[digest] = (now + KEY_CACHE_S, principal)
+    return principal
+
+
+def _verify_api_key(ctx: ServiceContext, key: str) -> Principal:
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != "cd":
+        raise Unauthorized("malformed API key", field="Authorization")
+    with ctx.sessions() as s:
+        row = s.scalar(select(ApiKey).where(ApiKey.prefix == parts[1], ApiKey.revoked_at.is_(None)))
+        if row is None or not _matches(KEYS, row.secret_hash, parts[2]):
+            raise Unauthorized("unknown or revoked API key", field="Authorization")
+        merchant = s.get(Merchant, row.merchant_id)
+        assert merchant is not None
+        return Principal(role="merchant", coop_id=merchant.coop_id, merchant_id=merchant.id)
+
+
+def _matches(hasher: PasswordHasher, stored: str, given: str) -> bool:
+    try:
+        return hasher.verify(stored, given)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def login(ctx: ServiceContext, email: str, password: str) -> tuple[str, Principal]:
+    """Check a person's password and issue a bearer token."""
+    with ctx.sessions() as s, s.begin():
+        user = s.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None or not _matches(PASSWORDS, user.password_hash, password):
+            raise Unauthorized("wrong email or password", field="password")
+        token = secrets.token_urlsafe(32)
+        s.add(AuthToken(
+            token_hash=_token_hash(token), user_id=user.id,
+            expires_at=ctx.clock() + timedelta(seconds=ctx.settings.token_ttl_s),
+        ))
+        return token, _principal_for_user(s, user)
+
+
+def issue_token(session: Session, user_id: str, ttl_s: int, now: datetime) -> str:
+    """Issue a token without a password (demo seeding and tests)."""
+    token = secrets.token_urlsafe(32)
+    session.add(AuthToken(token_hash=_token_hash(token), user_id=user_id, expires_at=now + timedelta(seconds=ttl_s)))
+    return token
+
+
+def principal_from_token(ctx: ServiceContext, token: str) -> Principal:
+    with ctx.sessions() as s:
+        row = s.get(AuthToken, _token_hash(token))
+        if row is None:
+            raise Unauthorized("unknown token", field="Authorization")
+        if row.expires_at <= ctx.clock():
+            raise Unauthorized("expired token: log in again", field="Authorization")
+        user = s.get(User, row.user_id)
+        assert user is not None
+        return _principal_for_user(s, user)
+
+
+def principal_from_bearer(ctx: ServiceContext, credential: str) -> Principal:
+    """API keys start with ``cd_``; anything else is a person's token."""
+    if credential.startswith("cd_"):
+        return principal_from_api_key(ctx, credential)
+    return principal_from_token(ctx, credential)
+
+
+def _principal_for_user(s: Session, user: User) -> Principal:
+    courier_id = None
+    if user.role == "courier":
+        courier_id = s.scalar(select(Courier.id).where(Courier.user_id == user.id))
+    return Principal(
+        role=user.role, coop_id=user.coop_id, user_id=user.id,
+        merchant_id=user.merchant_id, courier_id=courier_id,
+    )
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

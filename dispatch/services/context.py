@@ -1,0 +1,69 @@
+"""What every service function needs: sessions, settings, the street network, a clock, and
+the hooks that run after a commit (relay kick, dispatch trigger). Built once by the app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from dispatch.db.outbox import add_event, lock_coop_outbox
+from dispatch.settings import Settings
+
+if TYPE_CHECKING:
+    from routing.network import StreetNetwork
+
+CommitHook = Callable[[str, frozenset[str]], None]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ServiceContext:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    network_loader: Callable[[], StreetNetwork]
+    clock: Callable[[], datetime] = utcnow
+    commit_hooks: list[CommitHook] = field(default_factory=list)
+
+    @cached_property
+    def network(self) -> StreetNetwork:
+        return self.network_loader()
+
+    def committed(self, coop_id: str, event_types: frozenset[str]) -> None:
+        """Tell the relay and the dispatch loop that ``coop_id`` has new outbox rows."""
+        for hook in self.commit_hooks:
+            hook(coop_id, event_types)
+
+
+class UnitOfWork:
+    """One transaction; events added here are written to the outbox in it."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.event_types: dict[str, set[str]] = {}
+
+    def emit(self, coop_id: str, type_: str, topics: list[str], data: dict[str, Any]) -> None:
+        if coop_id not in self.event_types:
+            lock_coop_outbox(self.session, coop_id)
+            self.event_types[coop_id] = set()
+        add_event(self.session, coop_id, type_, topics, data)
+        self.event_types[coop_id].add(type_)
+
+
+@contextmanager
+def unit_of_work(ctx: ServiceContext) -> Iterator[UnitOfWork]:
+    """Commit on success, roll back on error; publish hooks run only after the commit."""
+    with ctx.sessions() as session:
+        uow = UnitOfWork(session)
+        with session.begin():
+            yield uow
+    for coop_id, types in uow.event_types.items():
+        ctx.committed(coop_id, frozenset(types))

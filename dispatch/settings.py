@@ -1,0 +1,57 @@
+"""Settings from the environment (pydantic-settings). Defaults are the embedded mode.
+
+Fails fast on bad configuration: outside dev/test mode the secret key must be set.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-insecure-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Every knob of the service, read from environment variables of the same name."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    coopdispatch_env: Literal["dev", "test", "production"] = "dev"
+    database_url: str = "sqlite:///./coopdispatch.db"
+    bus_url: str = "memory://"
+    map_path: str | None = Field(default=None, description="OSM file; None = shipped Helsinki map")
+    secret_key: str = DEV_SECRET
+    dispatch_policy: Literal["nearest", "solver"] = "solver"
+    solver_time_limit_s: float = 1.0
+    dispatch_tick_s: float = 15.0
+    quote_ttl_s: int = 900
+    token_ttl_s: int = 12 * 3600
+    max_body_bytes: int = 64 * 1024
+    outbox_retention: int = 10_000
+    serve_static: bool = True
+    demo_feed: bool = False
+    rate_limit_per_minute: int = 600
+    pseudonymise_after_days: int = 30
+
+    @model_validator(mode="after")
+    def _refuse_dev_secret(self) -> Settings:
+        if self.coopdispatch_env == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError(
+                "SECRET_KEY must be set to a long random value in production mode "
+                "(COOPDISPATCH_ENV=production)"
+            )
+        if self.coopdispatch_env == "production" and len(self.secret_key) < 32:
+            raise ValueError("SECRET_KEY must be at least 32 characters in production mode")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
