@@ -10,6 +10,9 @@ import typer
 app = typer.Typer(help="coopdispatch: dispatch for bicycle-courier cooperatives", no_args_is_help=True)
 
 # sub-commands (one line each: app.add_typer(x_app, name="x") or app.command()(fn))
+from dispatch.cli_serve import serve_app  # noqa: E402
+
+app.registered_commands += serve_app.registered_commands
 
 
 def main() -> None:

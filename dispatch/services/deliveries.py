@@ -16,7 +16,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dispatch.db.models import AuditEntry, Coop, Courier, Delivery, Merchant, Stop
+from dispatch.db.models import AuditEntry, Coop, Courier, Delivery, Merchant, Stop, new_id
 from dispatch.domain.errors import InvalidInput, NotFound
 from dispatch.domain.lifecycle import Action, Command, Status
 from dispatch.domain.vehicles import LARGEST
@@ -161,7 +161,7 @@ def create_delivery(
     try:
         with unit_of_work(ctx) as uow:
             d = Delivery(
-                coop_id=coop.id, merchant_id=merchant.id, status=Status.PENDING.value,
+                id=new_id(), coop_id=coop.id, merchant_id=merchant.id, status=Status.PENDING.value,
                 pickup_lat=pickup.lat, pickup_lon=pickup.lon, pickup_address=pickup.address,
                 dropoff_lat=new.dropoff.lat, dropoff_lon=new.dropoff.lon,
                 dropoff_address=new.dropoff.address, recipient_name=new.recipient_name.strip(),

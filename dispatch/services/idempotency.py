@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.db.models import IdempotencyRecord
-from dispatch.domain.errors import Conflict, InvalidInput
+from dispatch.domain.errors import InvalidInput
 
 MAX_KEY_LENGTH = 200
 
@@ -62,11 +62,12 @@ def record(session: Session, scope: str, key: str, req_hash: str, status: int, b
 
 
 def after_conflict(session_factory: Any, scope: str, key: str, req_hash: str) -> StoredResponse:
-    """A concurrent request with the same key won the race: answer like it did, or 409."""
+    """After an integrity error: if a concurrent request with the same key won the race,
+    answer like it did; otherwise the error was not about the key, so re-raise it."""
     with session_factory() as s:
         stored = replay(s, scope, key, req_hash)
     if stored is None:
-        raise Conflict("a request with this Idempotency-Key is in progress", field="Idempotency-Key")
+        raise  # noqa: PLE0704 - called from an except block: the original IntegrityError
     return stored
 
 

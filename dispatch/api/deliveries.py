@@ -1,0 +1,60 @@
+"""Merchant endpoints: create, read, list and cancel deliveries."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from dispatch.api.deps import Caller, Ctx, IdempotencyKey, Merchant
+from dispatch.api.schemas import CancelIn, DeliveryIn
+from dispatch.services import deliveries as svc
+from dispatch.services import idempotency
+
+router = APIRouter(prefix="/api/v1/deliveries", tags=["deliveries"])
+StatusName = Literal["pending", "assigned", "picked_up", "delivered", "failed", "cancelled"]
+
+
+def new_delivery_from_body(body: DeliveryIn) -> svc.NewDelivery:
+    window = body.dropoff_window
+    return svc.NewDelivery(
+        dropoff=svc.Place(body.dropoff.lat, body.dropoff.lon, body.dropoff.address),
+        pickup=svc.Place(body.pickup.lat, body.pickup.lon, body.pickup.address) if body.pickup else None,
+        recipient_name=body.recipient.name, recipient_phone=body.recipient.phone,
+        ready_at=body.ready_at, window_start_at=window.start if window else None,
+        window_end_at=window.end if window else None,
+        load_g=round(body.load.kg * 1000), load_ml=round(body.load.litres * 1000),
+        notes=body.notes, quote_id=body.quote_id,
+    )
+
+
+@router.post("", status_code=201, summary="Create a delivery (Idempotency-Key required)")
+def create_delivery(body: DeliveryIn, ctx: Ctx, who: Merchant, key: IdempotencyKey = None) -> Response:
+    checked = idempotency.check_key(key)
+    stored = svc.create_delivery(ctx, who, new_delivery_from_body(body), checked,
+                                 idempotency.request_hash(body.model_dump(mode="json")))
+    return Response(stored.body, status_code=stored.status_code, media_type="application/json")
+
+
+@router.get("", summary="List deliveries, newest first")
+def list_deliveries(
+    ctx: Ctx, who: Caller,
+    status: Annotated[list[StatusName] | None, Query()] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    return svc.list_deliveries(ctx, who, status=list(status) if status else None, cursor=cursor, limit=limit)
+
+
+@router.get("/{delivery_id}", summary="One delivery")
+def get_delivery(delivery_id: str, ctx: Ctx, who: Caller) -> dict[str, Any]:
+    return svc.get_delivery(ctx, who, delivery_id)
+
+
+@router.post("/{delivery_id}/cancel", summary="Cancel before pickup")
+def cancel_delivery(delivery_id: str, body: CancelIn, ctx: Ctx, who: Caller) -> dict[str, Any]:
+    if who.role not in ("merchant", "dispatcher", "admin"):
+        from dispatch.domain.errors import Forbidden
+
+        raise Forbidden("couriers cannot cancel deliveries; report them failed", field="Authorization")
+    return svc.cancel_delivery(ctx, who, delivery_id, body.reason, body.version)

@@ -1,0 +1,90 @@
+"""Request bodies (pydantic, at the edge). Coordinates refuse NaN, infinities and out-of-range."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PlaceIn(Strict):
+    lat: Lat
+    lon: Lon
+    address: str = Field(default="", max_length=300)
+
+
+class WindowIn(Strict):
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+
+
+class LoadIn(Strict):
+    kg: float = Field(default=0, ge=0, le=1000, allow_inf_nan=False)
+    litres: float = Field(default=0, ge=0, le=5000, allow_inf_nan=False)
+
+
+class RecipientIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    phone: str = Field(min_length=3, max_length=40)
+
+
+class DeliveryIn(Strict):
+    dropoff: PlaceIn
+    recipient: RecipientIn
+    pickup: PlaceIn | None = None
+    ready_at: AwareDatetime | None = None
+    dropoff_window: WindowIn | None = None
+    load: LoadIn = LoadIn()
+    notes: str = Field(default="", max_length=2000)
+    quote_id: str | None = Field(default=None, max_length=64)
+
+
+class CancelIn(Strict):
+    reason: str | None = Field(default=None, max_length=500)
+    version: int | None = Field(default=None, ge=1)
+
+
+class LoginIn(Strict):
+    email: str = Field(min_length=3, max_length=200)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class ShiftIn(Strict):
+    lat: Lat
+    lon: Lon
+    vehicle_kind: Literal["bike", "cargo_bike", "e_cargo"] | None = None
+    planned_end_at: AwareDatetime | None = None
+
+
+class ReportIn(Strict):
+    action: Literal["arrived", "picked_up", "delivered", "failed"]
+    happened_at: AwareDatetime
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class PositionIn(Strict):
+    lat: Lat
+    lon: Lon
+    at: AwareDatetime | None = None
+
+
+class AssignIn(Strict):
+    courier_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=500)
+    version: int | None = Field(default=None, ge=1)
+
+
+class UnassignIn(Strict):
+    reason: str = Field(min_length=1, max_length=500)
+    version: int | None = Field(default=None, ge=1)
+
+
+__all__ = ["datetime"]

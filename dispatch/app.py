@@ -1,0 +1,97 @@
+"""``create_app(settings)``: routers, error handlers, lifespan (database check, bus, hub, relay,
+dispatch loop), static web views."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from dispatch.api import auth_api, courier, deliveries, dispatch_api, problems
+from dispatch.db.engine import make_engine, make_session_factory
+from dispatch.db.migrate import ensure_migrated
+from dispatch.dispatcher import DispatchRunner
+from dispatch.realtime.bus import bus_from_url
+from dispatch.services.context import ServiceContext, utcnow
+from dispatch.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+EXTENSIONS: list[Callable[[FastAPI, ServiceContext], None]] = []
+
+
+def default_network_loader(settings: Settings) -> Callable[[], Any]:
+    def load() -> Any:
+        from routing.network import load_network
+
+        return load_network(settings.map_path)
+
+    return load
+
+
+def build_context(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
+                  network_loader: Callable[[], Any] | None = None, engine: Any = None) -> ServiceContext:
+    engine = engine or make_engine(settings.database_url)
+    return ServiceContext(
+        settings=settings, sessions=make_session_factory(engine),
+        network_loader=network_loader or default_network_loader(settings), clock=clock,
+    )
+
+
+def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None = None,
+               run_dispatch: bool = True) -> FastAPI:
+    """The whole service. ``ctx`` lets tests inject a clock or an engine on a test schema."""
+    settings = settings or get_settings()
+    ctx = ctx or build_context(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = ctx.sessions.kw["bind"]
+        ensure_migrated(engine)
+        ctx.network  # load (or build and cache) the street graph before the first request
+        bus = bus_from_url(settings.bus_url)
+        await bus.connect()
+        app.state.bus = bus
+        runner = DispatchRunner(ctx, bus)
+        app.state.runner = runner
+        ctx.commit_hooks.append(runner.on_commit)
+        for hook in app.state.startup_hooks:
+            await hook(app)
+        if run_dispatch:
+            await runner.start()
+        try:
+            yield
+        finally:
+            await runner.stop()
+            for hook in reversed(app.state.shutdown_hooks):
+                await hook(app)
+            ctx.commit_hooks.remove(runner.on_commit)
+            await bus.disconnect()
+
+    app = FastAPI(title="coopdispatch", version="0.1.0", lifespan=lifespan,
+                  description="Dispatch for bicycle-courier cooperatives. Errors are RFC 9457 "
+                              "application/problem+json.")
+    app.state.ctx = ctx
+    app.state.settings = settings
+    app.state.startup_hooks = []
+    app.state.shutdown_hooks = []
+    problems.install(app)
+    for router in (auth_api.router, deliveries.router, courier.router, dispatch_api.router):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness and database check")
+    def healthz() -> JSONResponse:
+        from sqlalchemy import text
+
+        with ctx.sessions() as s:
+            s.execute(text("SELECT 1"))
+        return JSONResponse({"status": "ok", "database": ctx.settings.database_url.split(":", 1)[0],
+                             "bus": ctx.settings.bus_url.split(":", 1)[0]})
+
+    for extend in EXTENSIONS:
+        extend(app, ctx)
+    return app

@@ -1,0 +1,66 @@
+"""``coopdispatch migrate | seed | serve``: the commands that run the service."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from dispatch.settings import get_settings
+
+serve_app = typer.Typer()
+
+
+@serve_app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    from dispatch.db.engine import make_engine
+    from dispatch.db.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(make_engine(settings.database_url))
+    typer.echo(f"database {settings.database_url} is up to date")
+
+
+@serve_app.command()
+def seed() -> None:
+    """Create the demo co-op (idempotent) and print its credentials."""
+    from dispatch.db.engine import make_engine, make_session_factory
+    from dispatch.seed import seed_demo
+
+    settings = get_settings()
+    if settings.coopdispatch_env == "production":
+        raise typer.BadParameter("the demo co-op is refused in production mode")
+    with make_session_factory(make_engine(settings.database_url))() as s, s.begin():
+        creds = seed_demo(s)
+    typer.echo(
+        "Demo co-op ready.\n"
+        f"  merchant API key : {creds.merchant_key}\n"
+        f"  dispatcher       : {creds.dispatcher_email} / {creds.password}\n"
+        f"  couriers         : {', '.join(creds.courier_emails)} / {creds.password}\n"
+        f"  admin            : {creds.admin_email} / {creds.password}"
+    )
+
+
+@serve_app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: Annotated[int, typer.Option(help="API processes sharing the bus and the database")] = 1,
+    demo_feed: Annotated[bool, typer.Option("--demo-feed/--no-demo-feed",
+                                            help="feed the demo co-op with simulated orders")] = False,
+) -> None:
+    """Run the service (uvicorn)."""
+    import uvicorn
+
+    settings = get_settings()
+    if workers > 1 and settings.is_sqlite:
+        typer.echo("note: several workers on SQLite share one file; use PostgreSQL + Redis to scale out")
+    if workers > 1 and settings.bus_url.startswith("memory"):
+        raise typer.BadParameter("--workers > 1 needs BUS_URL=redis://... so that processes share events")
+    if demo_feed:
+        os.environ["DEMO_FEED"] = "1"
+    typer.echo(f"coopdispatch on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run("dispatch.asgi:app", host=host, port=port, workers=workers, log_level="info",
+                factory=False)

@@ -1,0 +1,138 @@
+"""From live state to a ``routing.Problem`` and from a ``routing.Plan`` back to service terms.
+
+This is the one translation used by the service's dispatch loop and by the simulator, so the
+simulator measures exactly the policy the riders get. It is pure: the caller supplies the
+travel-time function (street graph in the service, street graph or straight lines in a
+simulation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from routing.problem import Courier, Delivery, Plan, Problem, StopKind
+from dispatch.services.dispatching import PlannedStop, PlanToWrite
+
+LatLon = tuple[float, float]
+MatrixFn = Callable[[Sequence[LatLon]], tuple[np.ndarray, np.ndarray]]
+PolicyFn = Callable[[Problem, Plan | None, float], Plan]
+
+MAX_RIDE_S = 60 * 60  # food stays warm: at most an hour from pickup to dropoff
+OVERTIME_S = 30 * 60  # a courier past shift end with work on board may still finish it
+
+
+@dataclass(frozen=True, slots=True)
+class LiveCourier:
+    id: str
+    position: LatLon
+    shift_end_at: datetime
+    capacity_g: int
+    capacity_ml: int
+    speed_pct: int
+    heading: tuple[str, str] | None = None  # (delivery id, "pickup" | "dropoff")
+
+
+@dataclass(frozen=True, slots=True)
+class LiveDelivery:
+    id: str
+    status: str
+    pickup: LatLon
+    dropoff: LatLon
+    ready_at: datetime
+    window_start_at: datetime
+    window_end_at: datetime
+    load_g: int
+    load_ml: int
+    version: int = 1
+    courier_id: str | None = None
+    pinned: bool = False
+    pickup_service_s: int = 120
+    dropoff_service_s: int = 120
+
+
+@dataclass(frozen=True, slots=True)
+class LiveState:
+    coop_id: str
+    now: datetime
+    couriers: tuple[LiveCourier, ...]
+    deliveries: tuple[LiveDelivery, ...]
+
+
+def seconds_after(now: datetime, t: datetime) -> int:
+    return max(0, int((t - now).total_seconds()))
+
+
+def problem_from_state(state: LiveState, matrix: MatrixFn) -> Problem:
+    """Build the problem: places are couriers' positions, then pickups, then dropoffs."""
+    on_shift = {c.id for c in state.couriers}
+    deliveries = [d for d in state.deliveries if d.status != "picked_up" or d.courier_id in on_shift]
+    points: list[LatLon] = [c.position for c in state.couriers]
+    points += [d.pickup for d in deliveries] + [d.dropoff for d in deliveries]
+    seconds, metres = matrix(points)
+    nc, nd = len(state.couriers), len(deliveries)
+    couriers = tuple(_courier(state, c, i) for i, c in enumerate(state.couriers))
+    routed = tuple(_delivery(state.now, d, nc + i, nc + nd + i, on_shift) for i, d in enumerate(deliveries))
+    previous = tuple((d.id, d.courier_id) for d in deliveries
+                     if d.courier_id in on_shift and d.status in ("assigned", "picked_up"))
+    heading = tuple((c.id, c.heading[0], StopKind(c.heading[1])) for c in state.couriers
+                    if c.heading and any(d.id == c.heading[0] for d in deliveries))
+    return Problem(couriers=couriers, deliveries=routed, travel_s=np.asarray(seconds, dtype=np.int64),
+                   distance_m=np.asarray(metres, dtype=np.int64), previous=previous,  # type: ignore[arg-type]
+                   heading_to=heading)
+
+
+def _courier(state: LiveState, c: LiveCourier, place: int) -> Courier:
+    end_s = int((c.shift_end_at - state.now).total_seconds())
+    return Courier(key=c.id, start=place, available_s=0, shift_end_s=max(end_s, OVERTIME_S),
+                   capacity_g=c.capacity_g, capacity_ml=c.capacity_ml, speed_pct=c.speed_pct)
+
+
+def _delivery(now: datetime, d: LiveDelivery, pickup: int, dropoff: int, on_shift: set[str]) -> Delivery:
+    on_board = d.courier_id if d.status == "picked_up" else None
+    pinned = d.courier_id if d.pinned and d.status == "assigned" and d.courier_id in on_shift else None
+    return Delivery(
+        key=d.id, pickup=pickup, dropoff=dropoff, ready_s=seconds_after(now, d.ready_at),
+        window_start_s=seconds_after(now, d.window_start_at), window_end_s=seconds_after(now, d.window_end_at),
+        load_g=d.load_g, load_ml=d.load_ml, pickup_service_s=d.pickup_service_s,
+        dropoff_service_s=d.dropoff_service_s, max_ride_s=MAX_RIDE_S, on_board_of=on_board, pinned_to=pinned,
+    )
+
+
+def plan_to_write(state: LiveState, plan: Plan, policy: str) -> PlanToWrite:
+    """Convert solver output (seconds from now, keys) to ids and datetimes."""
+    routes = {
+        r.courier: [PlannedStop(s.delivery, s.kind.value, state.now + timedelta(seconds=s.arrival_s))
+                    for s in r.stops]
+        for r in plan.routes
+    }
+    o = plan.objective
+    objective: dict[str, Any] = {"lateness_s": o.lateness_s, "travel_s": o.travel_s,
+                                 "churn_moves": o.churn_moves, "unassigned": o.unassigned, "total": o.total}
+    explanations = {e.delivery: {"courier_id": e.courier, "alternative": e.alternative,
+                                 "delta_cost": e.delta_cost, "detail": e.detail} for e in plan.explanations}
+    return PlanToWrite(
+        coop_id=state.coop_id, policy=policy, routes=routes,
+        unassigned={u.delivery: f"{u.reason.value}: {u.detail}".rstrip(": ") for u in plan.unassigned},
+        objective=objective, explanations=explanations,
+        versions={d.id: d.version for d in state.deliveries},
+    )
+
+
+def policy_nearest(problem: Problem, previous: Plan | None, time_limit_s: float) -> Plan:
+    from routing.nearest import solve_nearest
+
+    return solve_nearest(problem)
+
+
+def policy_solver(problem: Problem, previous: Plan | None, time_limit_s: float) -> Plan:
+    from routing.solver import solve
+
+    return solve(problem, time_limit_s=time_limit_s, seed=0, initial=previous)
+
+
+POLICIES: dict[str, PolicyFn] = {"nearest": policy_nearest, "solver": policy_solver}
