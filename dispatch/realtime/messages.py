@@ -1,0 +1,217 @@
+"""What goes over the realtime socket, in both directions (an edge: pydantic lives here).
+
+Server -> client: every frame is ``{"seq": int, "type": str, "data": {...}}``.
+
+- ``seq`` is the outbox sequence number of the event the frame carries. Frames that are not
+  outbox events (``heartbeat``, ``resync``, ``error``) carry ``seq: 0``; a client only moves its
+  cursor forward on ``seq > 0`` and sends ``{"type": "resume", "after": cursor}`` when it
+  reconnects.
+- ``type`` names one of the payload models below (``PAYLOAD_MODELS``); ``data`` is its JSON.
+
+Client -> server: ``resume {after}``, ``position {lat, lon, at, heading?}``, ``ping``.
+``parse_client_message`` validates one text frame and raises ``BadMessage`` naming the field.
+
+Between processes (through the bus) frames travel inside an ``Envelope`` that also names the
+topics (``courier:<id>``, ``coop:<id>``, ``merchant:<id>``, ``track:<token>``) they are for.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+Id = int | str
+Lat = Annotated[float, Field(ge=-90, le=90)]
+Lon = Annotated[float, Field(ge=-180, le=180)]
+MAX_CLIENT_MESSAGE_CHARS = 4096
+
+
+class Payload(BaseModel):
+    """Base of the typed ``data`` of a server frame; ``TYPE`` is the frame's ``type``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    TYPE: ClassVar[str]
+
+
+class DeliveryCreated(Payload):
+    TYPE: ClassVar[str] = "delivery.created"
+    delivery_id: Id
+    coop_id: Id
+    merchant_id: Id
+    status: str = "pending"
+    ready_at: datetime | None = None
+    fee_cents: int | None = None
+
+
+class DeliveryUpdated(Payload):
+    """A status change (``assigned``, ``picked_up``, ``delivered``, ``failed``, ...)."""
+
+    TYPE: ClassVar[str] = "delivery.updated"
+    delivery_id: Id
+    status: str
+    previous_status: str | None = None
+    courier_id: Id | None = None
+    version: int | None = None
+    reason: str | None = None
+
+
+class RouteStop(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    delivery_id: Id
+    kind: Literal["pickup", "dropoff"]
+    lat: Lat
+    lon: Lon
+    eta: datetime
+
+
+class RouteUpdated(Payload):
+    """One courier's ordered stops with their estimated arrival times."""
+
+    TYPE: ClassVar[str] = "route.updated"
+    courier_id: Id
+    plan_version: int
+    stops: list[RouteStop]
+
+
+class CourierPosition(Payload):
+    TYPE: ClassVar[str] = "courier.position"
+    courier_id: Id
+    lat: Lat
+    lon: Lon
+    at: datetime
+    heading: Annotated[float, Field(ge=0, lt=360)] | None = None
+
+
+class PlanUpdated(Payload):
+    """Summary of a new plan's objective, for the dispatcher's map."""
+
+    TYPE: ClassVar[str] = "plan.updated"
+    plan_version: int
+    couriers: int
+    assigned: int
+    unassigned: int
+    lateness_s: int
+    travel_s: int
+
+
+class Resync(Payload):
+    """The client missed frames it cannot get back over the socket: refetch over HTTP."""
+
+    TYPE: ClassVar[str] = "resync"
+    reason: str
+
+
+class Heartbeat(Payload):
+    TYPE: ClassVar[str] = "heartbeat"
+    at: datetime | None = None
+
+
+class Error(Payload):
+    TYPE: ClassVar[str] = "error"
+    code: str
+    message: str
+    field: str | None = None
+
+
+PAYLOAD_MODELS: dict[str, type[Payload]] = {
+    m.TYPE: m
+    for m in (DeliveryCreated, DeliveryUpdated, RouteUpdated, CourierPosition, PlanUpdated,
+              Resync, Heartbeat, Error)
+}
+FrameType = Literal[
+    "delivery.created", "delivery.updated", "route.updated", "courier.position",
+    "plan.updated", "resync", "heartbeat", "error",
+]
+
+
+class Frame(BaseModel):
+    """One server -> client frame."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    seq: Annotated[int, Field(ge=0)]
+    type: FrameType
+    data: dict[str, Any]
+
+    def to_text(self) -> str:
+        return self.model_dump_json()
+
+    def payload(self) -> Payload:
+        """The typed payload; raises ``ValidationError`` if ``data`` does not fit ``type``."""
+        return PAYLOAD_MODELS[self.type].model_validate(self.data)
+
+
+def frame_from_payload(payload: Payload, seq: int = 0) -> Frame:
+    """Wrap a typed payload into a frame (``seq`` 0 for frames that are not outbox events)."""
+    return Frame(seq=seq, type=payload.TYPE, data=payload.model_dump(mode="json"))  # type: ignore[arg-type]
+
+
+class Envelope(BaseModel):
+    """A frame on its way through the bus, with the topics it is for."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    topics: list[str] = Field(min_length=1)
+    frame: Frame
+
+
+# -- client -> server -------------------------------------------------------------------------
+
+
+class _ClientMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Resume(_ClientMessage):
+    type: Literal["resume"]
+    after: Annotated[int, Field(ge=0)]
+
+
+class Position(_ClientMessage):
+    type: Literal["position"]
+    lat: Lat
+    lon: Lon
+    at: datetime
+    heading: Annotated[float, Field(ge=0, lt=360)] | None = None
+
+
+class Ping(_ClientMessage):
+    type: Literal["ping"]
+
+
+ClientMessage = Annotated[Resume | Position | Ping, Field(discriminator="type")]
+_client_adapter: TypeAdapter[Resume | Position | Ping] = TypeAdapter(ClientMessage)
+
+
+class BadMessage(ValueError):
+    """A client message that cannot be accepted; ``field`` names the culprit when known."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def to_frame(self) -> Frame:
+        return frame_from_payload(Error(code="bad_message", message=self.message,
+                                        field=self.field))
+
+
+def parse_client_message(text: str | bytes) -> Resume | Position | Ping:
+    """Validate one client text frame; raise ``BadMessage`` with a readable reason."""
+    if len(text) > MAX_CLIENT_MESSAGE_CHARS:
+        raise BadMessage(f"message longer than {MAX_CLIENT_MESSAGE_CHARS} characters")
+    try:
+        return _client_adapter.validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        # loc starts with the message type (the union's tag); the field is what follows it
+        field = ".".join(str(p) for p in first["loc"][1:]) or None
+        if first["type"] == "json_invalid":
+            raise BadMessage("message is not valid JSON") from None
+        if first["type"] == "dict_type":
+            raise BadMessage("message must be a JSON object") from None
+        if first["type"] in ("union_tag_not_found", "union_tag_invalid"):
+            raise BadMessage(
+                "type must be one of 'resume', 'position', 'ping'", field="type") from None
+        where = f"{field}: " if field else ""
+        raise BadMessage(f"{where}{first['msg']}", field=field) from None
