@@ -80,13 +80,15 @@ from dispatch.domain.fee_split import (
     split_by_largest_remainder,
     split_fee,
 )
+from dispatch.domain.fee_text import describe_rule_set, describe_rule_set_history
 from dispatch.domain.money import round_half_up
 
 __all__ = [
     "BP_WHOLE", "DEFAULT_RULE_SET", "PARTIES", "SMIC_2026_CENTS_PER_HOUR", "FeeError",
     "FeeLine", "FeeRuleError", "FloorNotMet", "LoadSurcharge", "Party", "PayBasis", "Quote",
     "RuleSet", "Split", "TimeSurcharge", "TripEstimate", "TripInputError", "WeatherSurcharge",
-    "courier_floor_cents", "fee_lines", "quote", "rule_set_in_effect", "split_by_largest_remainder",
+    "courier_floor_cents", "describe_rule_set", "describe_rule_set_history",
+    "fee_lines", "quote", "rule_set_in_effect", "split_by_largest_remainder",
     "split_fee", "validate_rule_set", "validate_trip",
 ]
 
