@@ -32,6 +32,9 @@ class ServiceContext:
     network_loader: Callable[[], StreetNetwork]
     clock: Callable[[], datetime] = utcnow
     commit_hooks: list[CommitHook] = field(default_factory=list)
+    # verified API keys (sha256 of key -> expiry, principal); per context so that two apps on
+    # two databases in one process never share an answer
+    key_cache: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def network(self) -> StreetNetwork:
