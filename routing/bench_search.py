@@ -1,0 +1,218 @@
+"""Benchmark-mode search: fewest vehicles first, then distance, on two cores.
+
+Each worker runs three phases on the OR-Tools model (``routing.ortools_model``):
+
+1. construction: a first solution with a large fixed cost per used vehicle, briefly improved;
+2. route elimination: take the shortest route away (its deliveries become unplanned, priced
+   at ``BENCH_PENALTY`` each) and let the search re-insert them into the remaining routes; on
+   success the fleet shrinks by one and the next shortest route goes, on failure the next
+   candidate route is tried, until the phase's time is spent;
+3. distance: guided local search on the smallest fleet found, until the time limit.
+
+Workers differ by strategy (first-solution heuristic and metaheuristic settings, chosen by
+``seed``); the best result (vehicles, then distance) wins. Pure: workers are forked processes
+that return routes, no I/O.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from routing.ortools_model import (
+    BENCH_PENALTY,
+    build_model,
+    routes_to_indices,
+    sequences_from,
+)
+from routing.problem import Courier, Delivery, Problem, StopKind
+from routing.schedule import Visit
+
+VEHICLE_COST = 10**8  # per used vehicle: more than any distance saving (scaled units)
+Encoded = list[tuple[str, list[tuple[str, str]]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Strategy:
+    """One worker's search settings."""
+
+    first: str = "PARALLEL_CHEAPEST_INSERTION"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    gls_lambda: float = 0.1
+    construct_share: float = 0.1
+    eliminate_share: float = 0.6
+
+
+STRATEGIES = (
+    Strategy(),
+    Strategy(first="LOCAL_CHEAPEST_INSERTION", gls_lambda=0.2),
+)
+
+
+def solve_benchmark(
+    problem: Problem,
+    keep: Sequence[Delivery],
+    couriers: Sequence[Courier],
+    time_limit_s: float,
+    seed: int,
+    workers: int = 2,
+) -> dict[str, list[Visit]]:
+    """Fewest vehicles, then least distance, within ``time_limit_s`` on ``workers`` cores.
+
+    Parameters
+    ----------
+    problem : a benchmark-mode problem (hard windows).
+    keep : the deliveries to plan.
+    couriers : the vehicles on offer.
+    time_limit_s : wall-clock budget.
+    seed : the first worker uses strategy ``seed``, the next ``seed + 1``...
+    workers : processes to run (1: in this process).
+
+    Returns
+    -------
+    dict : courier key -> visits of the best solution found.
+    """
+    jobs = [
+        (problem, list(keep), list(couriers), time_limit_s, STRATEGIES[(seed + i) % len(STRATEGIES)])
+        for i in range(workers)
+    ]
+    if workers == 1:
+        results = [_run(*jobs[0])]
+    else:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.starmap(_run, jobs)
+    best = min(results, key=lambda r: (r[0], r[1]))
+    return _decode(keep, best[2])
+
+
+def _run(
+    problem: Problem,
+    keep: list[Delivery],
+    couriers: list[Courier],
+    time_limit_s: float,
+    strategy: Strategy,
+) -> tuple[int, int, Encoded]:
+    started = time.perf_counter()
+    deadline = started + time_limit_s
+    first_s = max(0.2, strategy.construct_share * time_limit_s)
+    routes, _ = _search(problem, keep, couriers, {}, first_s, strategy, complete_stop=False)
+    eliminate_until = started + (strategy.construct_share + strategy.eliminate_share) * time_limit_s
+    routes = _eliminate(problem, keep, couriers, routes, eliminate_until, strategy)
+    used = [c for c in couriers if routes.get(c.key)]
+    left = deadline - time.perf_counter()
+    if left > 0.05:
+        better, cost = _search(problem, keep, used, routes, left, strategy, complete_stop=False)
+        if _served(better) >= _served(routes):
+            routes = better
+    return _score(problem, routes, len(keep)) + (_encode(routes),)
+
+
+def _eliminate(
+    problem: Problem,
+    keep: list[Delivery],
+    couriers: list[Courier],
+    routes: dict[str, list[Visit]],
+    until: float,
+    strategy: Strategy,
+) -> dict[str, list[Visit]]:
+    """Remove routes one at a time while the rest can absorb their deliveries."""
+    total = len(keep)
+    while time.perf_counter() < until and _served(routes) == 2 * total - _carried(keep):
+        used = sorted((c for c in couriers if routes.get(c.key)), key=lambda c: len(routes[c.key]))
+        if len(used) <= 1:
+            break
+        for victim in used[:2]:
+            budget = until - time.perf_counter()
+            if budget < 0.05:
+                return routes
+            slice_s = min(budget, max(0.3, budget / 3))
+            rest = [c for c in used if c.key != victim.key]
+            hint = {c.key: routes[c.key] for c in rest}
+            found, _ = _search(problem, keep, rest, hint, slice_s, strategy, complete_stop=True)
+            if _served(found) == 2 * total - _carried(keep):
+                routes = found
+                break
+        else:
+            break
+    return routes
+
+
+def _carried(keep: Sequence[Delivery]) -> int:
+    return sum(1 for d in keep if d.on_board_of is not None)
+
+
+def _served(routes: dict[str, list[Visit]]) -> int:
+    return sum(len(v) for v in routes.values())
+
+
+def _search(
+    problem: Problem,
+    keep: list[Delivery],
+    couriers: list[Courier],
+    hint: dict[str, list[Visit]],
+    limit_s: float,
+    strategy: Strategy,
+    complete_stop: bool,
+) -> tuple[dict[str, list[Visit]], int]:
+    model = build_model(problem, keep, couriers, vehicle_cost=VEHICLE_COST)
+    params = _parameters(strategy, limit_s)
+    routing = model.routing
+    routing.CloseModelWithParameters(params)
+    if complete_stop:
+        # Stop as soon as nothing is left unplanned: the fleet is then one route smaller.
+        def stop_if_complete() -> None:
+            if routing.CostVar().Value() < BENCH_PENALTY:
+                routing.solver().FinishCurrentSearch()
+
+        routing.AddAtSolutionCallback(stop_if_complete)
+    start = None
+    if hint:
+        start = routing.ReadAssignmentFromRoutes(routes_to_indices(model, hint), True)
+    if start is not None:
+        solution = routing.SolveFromAssignmentWithParameters(start, params)
+    else:
+        solution = routing.SolveWithParameters(params)
+    if solution is None:
+        return dict(hint), 0
+    return sequences_from(model, solution), solution.ObjectiveValue()
+
+
+def _parameters(strategy: Strategy, limit_s: float) -> pywrapcp.DefaultRoutingSearchParameters:
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = getattr(
+        routing_enums_pb2.FirstSolutionStrategy, strategy.first
+    )
+    params.local_search_metaheuristic = getattr(
+        routing_enums_pb2.LocalSearchMetaheuristic, strategy.metaheuristic
+    )
+    params.guided_local_search_lambda_coefficient = strategy.gls_lambda
+    params.time_limit.FromMilliseconds(max(1, int(limit_s * 1000)))
+    return params
+
+
+def _score(problem: Problem, routes: dict[str, list[Visit]], total: int) -> tuple[int, int]:
+    """(vehicles, distance), with unplanned deliveries counted as very costly vehicles."""
+    from routing.insertion import Evaluator
+
+    evaluator = Evaluator(problem)
+    couriers = {c.key: c for c in problem.couriers}
+    distance = 0
+    for key, visits in routes.items():
+        if visits:
+            distance += evaluator.route_cost(couriers[key], visits) or BENCH_PENALTY
+    missing = total - len({v.delivery.key for vs in routes.values() for v in vs})
+    vehicles = sum(1 for v in routes.values() if v)
+    return vehicles + 1000 * missing, distance
+
+
+def _encode(routes: dict[str, list[Visit]]) -> Encoded:
+    return [(k, [(v.delivery.key, v.kind.value) for v in vs]) for k, vs in routes.items()]
+
+
+def _decode(keep: Sequence[Delivery], encoded: Encoded) -> dict[str, list[Visit]]:
+    by_key = {d.key: d for d in keep}
+    return {k: [Visit(by_key[d], StopKind(kind)) for d, kind in vs] for k, vs in encoded}

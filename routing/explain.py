@@ -1,0 +1,85 @@
+"""Why each courier got each delivery: the extra cost of the best alternative courier.
+
+For a delivery on courier ``c``: the saving of taking it out of ``c``'s route, against the
+cheapest feasible insertion into another courier's current route (costs as in
+``routing.insertion``, churn included). ``delta_cost`` = alternative - saving, so a positive
+value says how much worse the best other choice would be. To stay fast only the
+``ALTERNATIVES`` couriers whose route passes nearest the pickup are tried. Pure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from routing.insertion import Evaluator
+from routing.problem import Courier, Delivery, Explanation, Plan, Problem
+from routing.reasons import candidates
+from routing.schedule import Visit, visits_from_stops
+
+ALTERNATIVES = 5
+
+
+def explain(problem: Problem, plan: Plan) -> Plan:
+    """``plan`` with one ``Explanation`` per assigned delivery.
+
+    Parameters
+    ----------
+    problem : the problem the plan solves.
+    plan : a plan from any solver.
+
+    Returns
+    -------
+    Plan : the same plan, ``explanations`` filled in delivery-key order.
+    """
+    evaluator = Evaluator(problem)
+    routes = {r.courier: visits_from_stops(problem, r.stops) for r in plan.routes}
+    out: list[Explanation] = []
+    for key, courier_key in sorted(plan.assignment().items()):
+        d = problem.delivery(key)
+        out.append(_explain_one(problem, evaluator, routes, d, problem.courier(courier_key)))
+    return dataclasses.replace(plan, explanations=tuple(out))
+
+
+def _explain_one(
+    problem: Problem,
+    evaluator: Evaluator,
+    routes: dict[str, list[Visit]],
+    d: Delivery,
+    courier: Courier,
+) -> Explanation:
+    if d.on_board_of is not None:
+        return Explanation(d.key, courier.key, None, None, "already on board")
+    if d.pinned_to is not None:
+        return Explanation(d.key, courier.key, None, None, "pinned by the dispatcher")
+    route = routes.get(courier.key, [])
+    with_d = evaluator.route_cost(courier, route)
+    without = evaluator.route_cost(courier, [v for v in route if v.delivery.key != d.key])
+    if with_d is None or without is None:
+        return Explanation(d.key, courier.key, None, None, "current route is infeasible")
+    saving = with_d - without + evaluator.churn(courier, d)
+    best: tuple[int, str] | None = None
+    for alt in _nearest_alternatives(problem, evaluator, routes, d, courier):
+        found = evaluator.best_insertion(alt, routes.get(alt.key, []), d)
+        if found is not None and (best is None or found[0] < best[0]):
+            best = (found[0], alt.key)
+    if best is None:
+        return Explanation(d.key, courier.key, None, None, "no other courier could take it")
+    return Explanation(d.key, courier.key, best[1], best[0] - saving, "")
+
+
+def _nearest_alternatives(
+    problem: Problem,
+    evaluator: Evaluator,
+    routes: dict[str, list[Visit]],
+    d: Delivery,
+    chosen: Courier,
+) -> list[Courier]:
+    ranked: list[tuple[int, str, Courier]] = []
+    for c in candidates(problem, d):
+        if c.key == chosen.key:
+            continue
+        places = [c.start, *(v.place for v in routes.get(c.key, []))]
+        near = min(evaluator.travel[p][d.pickup] for p in places)
+        ranked.append((near, c.key, c))
+    ranked.sort(key=lambda t: (t[0], t[1]))
+    return [c for _, _, c in ranked[:ALTERNATIVES]]

@@ -1,0 +1,199 @@
+"""The dispatch solver: ``solve(problem, time_limit_s, seed, initial)`` with OR-Tools.
+
+How a solve goes
+----------------
+1. Deliveries no courier could serve even alone are set aside with a reason
+   (``routing.reasons``).
+2. A first feasible plan is built in plain Python (``routing.insertion``): the previous plan's
+   routes (``initial``) are kept, cleaned of what no longer applies, and every new delivery is
+   inserted where it costs least. This is fast (milliseconds) and is returned as is when the time
+   limit leaves no room for a search.
+3. Live mode: OR-Tools improves that plan (guided local search) until the time limit, starting
+   from it as a hint. Benchmark mode: ``routing.bench_search`` (fewest vehicles, then distance,
+   on both cores).
+4. The best plan is scheduled with ``routing.schedule``, and each assignment gets an explanation
+   (``routing.explain``).
+
+Determinism
+-----------
+The result is a function of (problem, time limit, seed, initial) when the search stops on
+``solution_limit`` (or when ``time_limit_s`` leaves no room for a search). A wall-clock limit
+alone makes the OR-Tools part depend on the machine's speed: the plan is then always feasible
+and never worse than the first plan, but not bit-for-bit reproducible.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from routing.explain import explain
+from routing.insertion import Evaluator, insert_all
+from routing.nearest import forced_prefixes
+from routing.ortools_model import build_model, routes_to_indices, sequences_from
+from routing.plans import plan_from_visits
+from routing.problem import (
+    Courier,
+    Delivery,
+    Mode,
+    Plan,
+    Problem,
+    Stop,
+    StopKind,
+    Unassigned,
+    UnassignedReason,
+)
+from routing.reasons import candidates, split_assignable
+from routing.schedule import Visit
+
+MIN_SEARCH_S = 0.05  # below this a search cannot improve anything: return the first plan
+
+
+def solve(
+    problem: Problem,
+    time_limit_s: float,
+    seed: int = 0,
+    initial: Plan | None = None,
+    *,
+    solution_limit: int | None = None,
+) -> Plan:
+    """Plan ``problem`` within ``time_limit_s`` seconds.
+
+    Parameters
+    ----------
+    problem : the live snapshot (or a benchmark instance).
+    time_limit_s : wall-clock budget for the whole call (the first plan is always returned).
+    seed : picks the search strategy mix (0: the default); same seed, same strategy.
+    initial : the plan in force, the starting point (warm start).
+    solution_limit : stop after this many improving solutions (deterministic stop).
+
+    Returns
+    -------
+    Plan : routes with ETAs, the objective's terms, every unassigned delivery with its reason,
+        an explanation per assignment, and meta (solver, seed, wall time, first-plan time).
+    """
+    started = time.perf_counter()
+    keep, unassigned = split_assignable(problem)
+    couriers = [c for c in problem.couriers if c.available_s <= c.shift_end_s]
+    routes, failed = first_routes(problem, keep, initial)
+    first_s = time.perf_counter() - started
+    remaining = time_limit_s - first_s
+    name = "insertion"
+    if problem.mode is Mode.BENCHMARK and keep and couriers:
+        from routing.bench_search import solve_benchmark
+
+        routes = solve_benchmark(problem, keep, couriers, remaining, seed)
+        failed, name = [], "ortools-benchmark"
+    elif remaining >= MIN_SEARCH_S and keep and couriers:
+        found = live_search(problem, keep, couriers, routes, remaining, seed, solution_limit)
+        if found is not None:
+            routes, failed, name = found, [], "ortools"
+    planned = {v.delivery.key for visits in routes.values() for v in visits}
+    unassigned += [_solver_reason(d) for d in keep if d.key not in planned]
+    meta = (("solver", name), ("seed", seed), ("first_plan_s", round(first_s, 4)),
+            ("wall_s", round(time.perf_counter() - started, 3)))
+    plan = plan_from_visits(problem, routes, unassigned, meta)
+    if problem.mode is Mode.LIVE:
+        plan = explain(problem, plan)
+    return plan
+
+
+def _solver_reason(delivery: Delivery) -> Unassigned:
+    return Unassigned(delivery.key, UnassignedReason.SOLVER, "no route had room for it")
+
+
+def first_routes(
+    problem: Problem, keep: Sequence[Delivery], initial: Plan | None
+) -> tuple[dict[str, list[Visit]], list[Delivery]]:
+    """The first feasible plan: ``initial`` cleaned, then cheapest insertion of the rest.
+
+    Parameters
+    ----------
+    problem : the snapshot.
+    keep : the deliveries worth planning.
+    initial : the previous plan, or None.
+
+    Returns
+    -------
+    tuple : courier key -> visits, and the deliveries that fit nowhere.
+    """
+    routes = forced_prefixes(problem, keep)
+    placed = {v.delivery.key for visits in routes.values() for v in visits}
+    by_key = {d.key: d for d in keep}
+    if initial is not None:
+        for route in initial.routes:
+            if route.courier in routes:
+                kept = _kept_stops(by_key, placed, route.courier, route.stops)
+                routes[route.courier].extend(kept)
+                placed |= {v.delivery.key for v in kept}
+    evaluator = Evaluator(problem)
+    rest = [d for d in keep if d.key not in placed]
+    rest.sort(key=lambda d: (d.on_board_of is None, d.ready_s, d.key))
+    allowed = {d.key: candidates(problem, d) for d in rest}
+    done = insert_all(evaluator, routes, rest, allowed)
+    return done.routes, done.failed
+
+
+def _kept_stops(
+    by_key: dict[str, Delivery], placed: set[str], courier: str, stops: Sequence[Stop]
+) -> list[Visit]:
+    """The stops of a previous route still valid for ``courier``, in their order.
+
+    A carried delivery keeps only its dropoff; a loose one is kept from its pickup; a delivery
+    now pinned or carried elsewhere, or already placed, is left for insertion.
+    """
+    kept: list[Visit] = []
+    picked: set[str] = set()
+    for s in stops:
+        d = by_key.get(s.delivery)
+        if d is None or d.key in placed or (d.on_board_of or d.pinned_to or courier) != courier:
+            continue
+        if s.kind is StopKind.PICKUP and d.on_board_of is None:
+            picked.add(d.key)
+            kept.append(Visit(d, s.kind))
+        elif s.kind is StopKind.DROPOFF and (d.on_board_of or d.key in picked):
+            kept.append(Visit(d, s.kind))
+    return kept
+
+
+def search_parameters(
+    time_limit_s: float, solution_limit: int | None = None
+) -> pywrapcp.DefaultRoutingSearchParameters:
+    """Live-mode search: parallel cheapest insertion if no hint, guided local search."""
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    strategy = routing_enums_pb2.FirstSolutionStrategy
+    params.first_solution_strategy = strategy.PARALLEL_CHEAPEST_INSERTION
+    meta = routing_enums_pb2.LocalSearchMetaheuristic
+    params.local_search_metaheuristic = meta.GUIDED_LOCAL_SEARCH
+    params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
+    if solution_limit is not None:
+        params.solution_limit = solution_limit
+    return params
+
+
+def live_search(
+    problem: Problem,
+    keep: Sequence[Delivery],
+    couriers: Sequence[Courier],
+    hint: dict[str, list[Visit]],
+    time_limit_s: float,
+    seed: int,
+    solution_limit: int | None,
+) -> dict[str, list[Visit]] | None:
+    """Improve ``hint`` with OR-Tools; None when the search finds nothing."""
+    model = build_model(problem, keep, couriers)
+    params = search_parameters(time_limit_s, solution_limit)
+    if seed % 2:
+        meta = routing_enums_pb2.LocalSearchMetaheuristic
+        params.local_search_metaheuristic = meta.SIMULATED_ANNEALING
+    model.routing.CloseModelWithParameters(params)
+    start = model.routing.ReadAssignmentFromRoutes(routes_to_indices(model, hint), True)
+    if start is not None:
+        solution = model.routing.SolveFromAssignmentWithParameters(start, params)
+    else:
+        solution = model.routing.SolveWithParameters(params)
+    if solution is None:
+        return None
+    return sequences_from(model, solution)
