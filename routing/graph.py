@@ -108,7 +108,7 @@ def load_graph(
     cache_dir: Path,
     area: Any = None,
     progress: Progress | None = None,
-) -> Graph:
+) -> tuple[Graph, Path]:
     """Load the cached graph of ``source`` or build and cache it.
 
     Parameters
@@ -121,7 +121,8 @@ def load_graph(
 
     Returns
     -------
-    Graph
+    (Graph, Path)
+        The graph and its cache file (derived caches sit beside it).
 
     Raises
     ------
@@ -132,13 +133,13 @@ def load_graph(
     path = cache_file(cache_dir, source, profile, area)
     if path.is_file():
         try:
-            return Graph.from_file(path)
+            return Graph.from_file(path), path
         except (OSError, ValueError, KeyError):
             path.unlink(missing_ok=True)  # a damaged cache is rebuilt, never trusted
     graph = build_graph(read_segments(source, profile, progress), area, progress)
     cache_dir.mkdir(parents=True, exist_ok=True)
     graph.save(path)
-    return graph
+    return graph, path
 
 
 def build_graph(raw: RawSegments, area: Any = None, progress: Progress | None = None) -> Graph:

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import shapely
 
+from routing.ch import CHEngine
+from routing.ch_build import Hierarchy, load_hierarchy
 from routing.graph import Graph, load_graph
 from routing.live import LiveMatrix
 from routing.matrix import DijkstraEngine, Engine, edge_weights, ends_of, route_nodes, square, unpack
@@ -67,11 +69,11 @@ class PathResult:
 class StreetNetwork:
     """A bike street graph with snapping, matrices and routes. Build with :meth:`load`."""
 
-    def __init__(self, graph: Graph, source: Path, profile: Profile) -> None:
+    def __init__(self, graph: Graph, source: Path, profile: Profile, hierarchy: Hierarchy) -> None:
         self.graph, self.source, self.profile = graph, source, profile
         self.weights = edge_weights(graph)
         self.snapper = Snapper(graph)
-        self.engine: Engine = DijkstraEngine(graph, self.weights)
+        self.engine: Engine = CHEngine(graph.n_nodes, hierarchy)
         self._fwd = DijkstraEngine(graph, self.weights).fwd
         self.bbox: tuple[float, float, float, float] = (
             float(graph.lat.min()), float(graph.lon.min()),
@@ -106,8 +108,12 @@ class StreetNetwork:
         """
         source = Path(osm_path) if osm_path is not None else default_map_path()
         prof = profile or Profile()
-        graph = load_graph(source, prof, cache_dir or default_cache_dir(), area, progress)
-        return cls(graph, source, prof)
+        graph, path = load_graph(source, prof, cache_dir or default_cache_dir(), area, progress)
+        weights = edge_weights(graph)
+        report = None if progress is None else (lambda f: progress("contracting", f))
+        ch_path = path.with_name(path.stem + "-ch.npz")
+        hierarchy = load_hierarchy(ch_path, graph.n_nodes, graph.tail(), graph.head, weights, report)
+        return cls(graph, source, prof, hierarchy)
 
     def snap(self, lat: float, lon: float, max_distance_m: float = 300.0) -> SnappedPoint:
         """Snap a point to the nearest usable street; :class:`SnapError` if too far."""
