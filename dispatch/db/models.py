@@ -269,3 +269,44 @@ class PlanRow(Base):
     explanations: Mapped[dict[str, Any]] = mapped_column(JSON)
     unassigned: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookEndpoint(Base):
+    """A merchant's URL for delivery events; ``secret`` signs them (Standard Webhooks)."""
+
+    __tablename__ = "webhook_endpoints"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    coop_id: Mapped[str] = mapped_column(ForeignKey("coops.id"), index=True)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(100))  # kept in clear: needed to sign
+    event_types: Mapped[list[str]] = mapped_column(JSON)
+    disabled_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookAttempt(Base):
+    """One event for one endpoint: retried with backoff until delivered or given up."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (UniqueConstraint("endpoint_id", "event_seq"),
+                      Index("ix_webhook_attempts_due", "state", "next_attempt_at"))
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    event_seq: Mapped[int] = mapped_column(BigInteger)
+    event_id: Mapped[str] = mapped_column(String(64))  # stable across retries
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column()
+    last_status: Mapped[int | None] = mapped_column(Integer, default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JobCursor(Base):
+    """How far a background job has read a stream (``webhooks:<coop_id>`` -> outbox seq)."""
+
+    __tablename__ = "job_cursors"
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
