@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
         ctx.commit_hooks.append(runner.on_commit)
         for hook in app.state.startup_hooks:
             await hook(app)
-        if run_dispatch:
+        if run_dispatch and settings.run_dispatch_loop:
             await runner.start()
         try:
             yield
@@ -94,4 +94,7 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
 
     for extend in EXTENSIONS:
         extend(app, ctx)
+    from dispatch.middleware import install_production
+
+    install_production(app, ctx)  # issue 9: edge limits, metrics, webhooks, jobs
     return app

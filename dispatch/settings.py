@@ -35,6 +35,17 @@ class Settings(BaseSettings):
     demo_feed: bool = False
     rate_limit_per_minute: int = 600
     pseudonymise_after_days: int = 30
+    # production mode (issue 9): processes, abuse limits, webhooks, logs
+    run_dispatch_loop: bool = True  # False on API replicas when a dedicated process runs the loop
+    background_jobs: bool = True  # webhook sender and personal-data clean-up in this process
+    login_attempts_per_minute: int = 10  # per account and per client address
+    webhook_allow_hosts: list[str] = Field(default_factory=list,
+                                           description="TESTS ONLY: hosts exempt from the private-address refusal")
+    webhook_retry_base_s: float = 10.0
+    webhook_retry_max_s: float = 3600.0
+    webhook_give_up_after_s: float = 26 * 3600.0
+    webhook_poll_s: float = 2.0
+    log_format: Literal["text", "json"] = "text"
 
     @model_validator(mode="after")
     def _refuse_dev_secret(self) -> Settings:

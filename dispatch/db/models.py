@@ -295,6 +295,7 @@ class WebhookAttempt(Base):
     endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id"))
     event_seq: Mapped[int] = mapped_column(BigInteger)
     event_id: Mapped[str] = mapped_column(String(64))  # stable across retries
+    payload: Mapped[str] = mapped_column(Text)  # the exact body, signed anew at each attempt
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column()

@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("endpoint_id", sa.String(length=32), nullable=False),
         sa.Column("event_seq", sa.BigInteger(), nullable=False),
         sa.Column("event_id", sa.String(length=64), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", dispatch.db.models.UTCDateTime(), nullable=False),

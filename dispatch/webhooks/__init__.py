@@ -1,0 +1,1 @@
+"""Merchant webhooks: registration, Standard Webhooks signatures, retries from the outbox."""

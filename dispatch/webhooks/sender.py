@@ -1,0 +1,69 @@
+"""The webhook sender: an asyncio task per process that fans out new events and posts due
+attempts. Several processes may run it: claims hide a row from the others while it is in
+flight, and a row whose sender died comes back after ``CLAIM_FOR``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+import httpx
+
+from dispatch.services.context import ServiceContext
+from dispatch.webhooks import service, signing, targets
+
+log = logging.getLogger(__name__)
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+class WebhookSender:
+    def __init__(self, ctx: ServiceContext, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.ctx = ctx
+        self.client = httpx.AsyncClient(timeout=TIMEOUT, transport=transport, follow_redirects=False)
+        self.sent = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="webhook-sender")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.client.aclose()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.round()
+            except Exception:  # noqa: BLE001 - keep the loop alive, the rows stay due
+                log.exception("webhook round failed")
+            await asyncio.sleep(self.ctx.settings.webhook_poll_s)
+
+    async def round(self) -> int:
+        """One pass: fan out, then post every due attempt concurrently. Returns attempts made."""
+        await asyncio.to_thread(service.fan_out, self.ctx)
+        due = await asyncio.to_thread(service.claim_due, self.ctx)
+        await asyncio.gather(*(self._post(d) for d in due))
+        return len(due)
+
+    async def _post(self, due: service.Due) -> None:
+        status, error = None, None
+        try:
+            await targets.check_async(due.url, self.ctx.settings.webhook_allow_hosts)
+            headers = signing.headers(due.secret, due.event_id, int(time.time()), due.payload)
+            r = await self.client.post(due.url, content=due.payload, headers=headers)
+            status = r.status_code
+            if not 200 <= status < 300:
+                error = f"HTTP {status}"
+        except targets.RefusedTarget as exc:
+            error = exc.detail
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        state = await asyncio.to_thread(service.record_result, self.ctx, due.attempt_id, status, error)
+        self.sent += 1
+        log.info("webhook %s -> %s: %s", due.event_id, status or error, state)
