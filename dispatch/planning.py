@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from routing.problem import Courier, Delivery, Plan, Problem, StopKind
 from dispatch.services.dispatching import PlannedStop, PlanToWrite
+from routing.problem import Courier, Delivery, Plan, Problem, StopKind
 
 LatLon = tuple[float, float]
 MatrixFn = Callable[[Sequence[LatLon]], tuple[np.ndarray, np.ndarray]]

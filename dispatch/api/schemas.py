@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -86,5 +85,3 @@ class UnassignIn(Strict):
     reason: str = Field(min_length=1, max_length=500)
     version: int | None = Field(default=None, ge=1)
 
-
-__all__ = ["datetime"]

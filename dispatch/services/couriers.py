@@ -160,7 +160,3 @@ def record_position(ctx: ServiceContext, who: Principal, lat: float, lon: float,
             shift.last_lat, shift.last_lon, shift.last_position_at = lat, lon, at
         return {"courier_id": who.courier_id, "lat": lat, "lon": lon,
                 "at": at.isoformat().replace("+00:00", "Z"), "coop_id": shift.coop_id}
-
-
-__all__ = ["IntegrityError", "StopReport", "end_shift", "my_route", "record_position",
-           "report_stop", "start_shift"]

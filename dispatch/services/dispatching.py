@@ -4,12 +4,12 @@ write the plan the dispatch loop computed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from dispatch.db.models import AuditEntry, Courier, Delivery, PlanRow, Shift, Stop
+from dispatch.db.models import Courier, Delivery, PlanRow, Shift, Stop
 from dispatch.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dispatch.domain.lifecycle import Action, Command
 from dispatch.services.auth import Principal
@@ -171,11 +171,3 @@ def _routes_now(s: Any, coop_id: str) -> dict[str, list[dict[str, Any]]]:
             {"stop_id": st.id, "delivery_id": st.delivery_id, "kind": st.kind,
              "eta": iso(st.eta_at), "position": st.position})
     return out
-
-
-def audit_override(s: Any, who: Principal, delivery_id: str, action: str, reason: str, now: datetime) -> None:
-    s.add(AuditEntry(coop_id=who.coop_id, delivery_id=delivery_id, action=action, actor_kind=who.role,
-                     actor_id=who.actor_id, reason=reason, happened_at=now))
-
-
-__all__ = ["assign", "couriers_on_shift", "open_deliveries", "timedelta", "unassign", "write_plan"]

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 
 from dispatch.app import build_context, create_app
-from dispatch.db.engine import make_engine, make_session_factory, normalise_url
+from dispatch.db.engine import make_engine, normalise_url
 from dispatch.db.migrate import upgrade
 from dispatch.db.models import Base, Coop, Courier, Merchant, User
 from dispatch.domain.vehicles import VEHICLES
@@ -144,5 +144,3 @@ def client(app: Any) -> Iterator[TestClient]:
     with TestClient(app) as c:
         yield c
 
-
-__all__ = ["make_session_factory"]
