@@ -50,7 +50,7 @@ class CHEngine:
         # backward search from a target climbs the down-edges in reverse
         self.down_rev = csr_matrix((h.down_cost, (h.down_head, h.down_tail)), shape=(n, n))
         self.down_tail, self.down_head, self.down_cost = h.down_tail, h.down_head, h.down_cost
-        self.level = _down_levels(n, h)
+        self.level = h.level
         self._spaces: dict[tuple[bool, int], tuple[IntArray, FloatArray]] = {}
 
     def distances(self, sources: IntArray, targets: IntArray) -> FloatArray:
@@ -137,20 +137,3 @@ def _sweep(table: FloatArray, s: _Sweep) -> None:
         best = np.minimum.reduceat(cand, s.group_start[g0:g1] - e0, axis=0)
         rows = s.group_row[g0:g1]
         table[rows] = np.minimum(table[rows], best)
-
-
-def _down_levels(n: int, h: Hierarchy) -> IntArray:
-    """Sweep level of each node: 0 at the top, 1 + the deepest down-edge tail above it."""
-    level = np.zeros(n, dtype=np.int64)
-    order = np.argsort(-h.rank[h.down_tail], kind="stable")
-    # process edges by decreasing tail rank: a tail's level is final before it is used
-    tails, heads = h.down_tail[order], h.down_head[order]
-    by_rank = np.argsort(-h.rank, kind="stable")
-    ptr = np.searchsorted(-h.rank[tails], -h.rank[by_rank], side="left")
-    end = np.searchsorted(-h.rank[tails], -h.rank[by_rank], side="right")
-    for v, p, q in zip(by_rank.tolist(), ptr.tolist(), end.tolist(), strict=True):
-        lv = level[v] + 1
-        for w in heads[p:q].tolist():
-            if level[w] < lv:
-                level[w] = lv
-    return level

@@ -40,6 +40,7 @@ class Hierarchy:
     down_tail: IntArray
     down_head: IntArray
     down_cost: FloatArray
+    level: IntArray  # sweep level: 0 at the top, 1 + the deepest down-edge tail above
 
     def save(self, path: Path) -> None:
         """Write the arrays to ``path`` atomically."""
@@ -65,19 +66,27 @@ class _Contractor:
                 self.inn[h][t] = c
         self.gone = [0] * n
 
-    def witness(self, source: int, avoid: int, max_cost: float, limit: int) -> dict[int, float]:
-        """Bounded Dijkstra from ``source`` that never enters ``avoid``."""
+    def witness(
+        self, source: int, avoid: int, max_cost: float, limit: int, targets: dict[int, float]
+    ) -> dict[int, float]:
+        """Bounded Dijkstra from ``source`` that never enters ``avoid``.
+
+        Stops past ``max_cost``, after ``limit`` settled nodes, or once every target is settled.
+        """
         dist = {source: 0.0}
         heap = [(0.0, source)]
         settled = 0
+        left = len(targets) - (source in targets)
         out = self.out
-        while heap and settled < limit:
+        while heap and settled < limit and left > 0:
             d, x = heapq.heappop(heap)
             if d > max_cost:
                 break
             if d > dist[x]:
                 continue
             settled += 1
+            if x in targets and x != source:
+                left -= 1
             for y, c in out[x].items():
                 nd = d + c
                 if y != avoid and nd < dist.get(y, INF):
@@ -92,7 +101,7 @@ class _Contractor:
         max_out = max(outs.values())
         found = []
         for u, cu in ins.items():
-            dist = self.witness(u, v, cu + max_out, limit)
+            dist = self.witness(u, v, cu + max_out, limit, outs)
             for w, cw in outs.items():
                 if w != u and dist.get(w, INF) > cu + cw:
                     found.append((u, w, cu + cw))
@@ -155,7 +164,9 @@ def build_hierarchy(
         done += 1
         if progress is not None and done % 2000 == 0:
             progress(done / n)
-    return Hierarchy(rank, *_arrays(up), *_arrays(down))
+    up_arrays, down_arrays = _arrays(up), _arrays(down)
+    level = _down_levels(n, rank, down_arrays[0], down_arrays[1])
+    return Hierarchy(rank, *up_arrays, *down_arrays, level)
 
 
 def _arrays(edges: list[tuple[int, int, float]]) -> tuple[IntArray, IntArray, FloatArray]:
@@ -179,3 +190,20 @@ def load_hierarchy(
     hierarchy = build_hierarchy(n, tails, heads, costs, progress)
     hierarchy.save(path)
     return hierarchy
+
+
+def _down_levels(n: int, rank: IntArray, down_tail: IntArray, down_head: IntArray) -> IntArray:
+    """Sweep level of each node: 0 at the top, 1 + the deepest down-edge tail above it."""
+    level = np.zeros(n, dtype=np.int64)
+    order = np.argsort(-rank[down_tail], kind="stable")
+    # process edges by decreasing tail rank: a tail's level is final before it is used
+    tails, heads = down_tail[order], down_head[order]
+    by_rank = np.argsort(-rank, kind="stable")
+    ptr = np.searchsorted(-rank[tails], -rank[by_rank], side="left")
+    end = np.searchsorted(-rank[tails], -rank[by_rank], side="right")
+    for v, p, q in zip(by_rank.tolist(), ptr.tolist(), end.tolist(), strict=True):
+        lv = level[v] + 1
+        for w in heads[p:q].tolist():
+            if level[w] < lv:
+                level[w] = lv
+    return level

@@ -24,7 +24,7 @@ from scipy.sparse.csgraph import connected_components
 from routing.osm import MapError, Progress, RawSegments, check_file, read_segments
 from routing.profile import Profile
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 EARTH_RADIUS_M = 6_371_008.8
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
