@@ -11,6 +11,8 @@ app = typer.Typer(help="coopdispatch: dispatch for bicycle-courier cooperatives"
 
 # sub-commands (one line each: app.add_typer(x_app, name="x") or app.command()(fn))
 from dispatch.cli_serve import serve_app  # noqa: E402
+from dispatch.cli_map import map_app  # noqa: E402
+app.add_typer(map_app, name="map")
 
 app.registered_commands += serve_app.registered_commands
 
