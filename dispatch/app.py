@@ -82,6 +82,14 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
     problems.install(app)
     for router in (auth_api.router, deliveries.router, courier.router, dispatch_api.router):
         app.include_router(router)
+    from dispatch.api import map_api, track_api
+
+    app.include_router(map_api.router)
+    app.include_router(track_api.router)
+    if settings.serve_static:
+        from courier_app.web import install as install_web_views
+
+        install_web_views(app)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and database check")
     def healthz() -> JSONResponse:

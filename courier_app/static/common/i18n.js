@@ -1,0 +1,130 @@
+// French and English for every text: the browser's language first, switchable, remembered.
+// Each entry is [English, French]; {name} placeholders are filled by t(key, vars).
+const TEXTS = {
+  "common.logout": ["Log out", "Se déconnecter"], "common.login": ["Log in", "Se connecter"],
+  "common.email": ["Email", "E-mail"], "common.password": ["Password", "Mot de passe"],
+  "common.close": ["Close", "Fermer"], "common.ok": ["OK", "OK"], "common.status": ["Status", "Statut"],
+  "common.networkRetry": ["No network: try again in a moment.", "Pas de réseau : réessayez dans un instant."],
+  "landing.title": ["Bicycle courier co-op dispatch", "Répartition pour coopérative de coursiers à vélo"],
+  "landing.intro": ["Choose your view.", "Choisissez votre vue."],
+  "landing.merchant": ["Merchant: order deliveries", "Commerçant : commander des livraisons"],
+  "landing.courier": ["Courier app (install it on your phone)", "Application coursier (à installer sur le téléphone)"],
+  "landing.dispatcher": ["Dispatcher: live map", "Répartiteur : carte en direct"],
+  "landing.docs": ["HTTP API documentation", "Documentation de l'API HTTP"],
+  "landing.osm": ["Map data © OpenStreetMap contributors.", "Données cartographiques © les contributeurs d'OpenStreetMap."],
+  "status.pending": ["waiting for a courier", "en attente d'un coursier"], "status.assigned": ["assigned", "attribuée"],
+  "status.picked_up": ["on its way", "en route"], "status.delivered": ["delivered", "livrée"],
+  "status.failed": ["failed", "échouée"], "status.cancelled": ["cancelled", "annulée"],
+  "split.courier": ["courier", "coursier"], "split.coop": ["co-op", "coopérative"], "split.merchant": ["your rebate", "votre ristourne"],
+  "merchant.title": ["Deliveries", "Livraisons"], "merchant.login": ["Log in", "Connexion"], "merchant.apiKey": ["API key", "Clé d'API"],
+  "merchant.orAccount": ["or with your account", "ou avec votre compte"], "merchant.new": ["New delivery", "Nouvelle livraison"],
+  "merchant.pickup": ["Pickup", "Enlèvement"],
+  "merchant.dropoff": ["Dropoff: address, or coordinates \"lat, lon\", or click the map", "Livraison : adresse, ou coordonnées « lat, lon », ou cliquez sur la carte"],
+  "merchant.noPoint": ["No point chosen on the map yet.", "Aucun point choisi sur la carte."],
+  "merchant.point": ["Dropoff point:", "Point de livraison :"],
+  "merchant.needPoint": ["Click the dropoff on the map or type its coordinates.", "Cliquez le lieu de livraison sur la carte ou tapez ses coordonnées."],
+  "merchant.recipient": ["Recipient", "Destinataire"], "merchant.phone": ["Phone", "Téléphone"],
+  "merchant.ready": ["Ready at", "Prête à"], "merchant.windowStart": ["Deliver from", "Livrer à partir de"],
+  "merchant.windowEnd": ["Deliver by", "Livrer avant"], "merchant.kg": ["Load (kg)", "Charge (kg)"],
+  "merchant.litres": ["Load (litres)", "Volume (litres)"], "merchant.notes": ["Notes for the courier", "Note pour le coursier"],
+  "merchant.quote": ["Get a quote", "Obtenir un devis"], "merchant.submit": ["Order the delivery", "Commander la livraison"],
+  "merchant.today": ["Today's deliveries", "Livraisons du jour"], "merchant.created": ["Created", "Créée"],
+  "merchant.dropoffShort": ["Dropoff", "Livraison"], "merchant.fee": ["Fee", "Prix"],
+  "merchant.none": ["No delivery today yet.", "Pas encore de livraison aujourd'hui."],
+  "merchant.notMerchant": ["This account is not a merchant's.", "Ce compte n'est pas celui d'un commerçant."],
+  "merchant.quoteTitle": ["Quote:", "Devis :"], "merchant.validUntil": ["valid until", "valable jusqu'à"],
+  "merchant.trackLink": ["tracking link", "lien de suivi"], "merchant.receipt": ["Receipt", "Reçu"],
+  "merchant.cancel": ["Cancel", "Annuler"], "merchant.confirmCancel": ["Cancel this delivery?", "Annuler cette livraison ?"],
+  "merchant.ruleSet": ["Fee rules version", "Version des règles de prix"],
+  "merchant.noReceipt": ["No receipt for this delivery yet.", "Pas encore de reçu pour cette livraison."],
+  "merchant.noQuote": ["Quotes are not available on this server.", "Les devis ne sont pas disponibles sur ce serveur."],
+  "courier.title": ["My route", "Ma tournée"], "courier.login": ["Courier log in", "Connexion coursier"],
+  "courier.waiting": ["action(s) waiting to be sent", "action(s) en attente d'envoi"],
+  "courier.refused": ["Refused by the server", "Refusé par le serveur"],
+  "courier.startShift": ["Start shift", "Commencer le service"], "courier.endShift": ["End shift", "Finir le service"],
+  "courier.eta": ["ETA", "Arrivée prévue"], "courier.navigate": ["Navigate", "Itinéraire"],
+  "courier.arrived": ["Arrived", "Arrivé"], "courier.pickedUp": ["Picked up", "Colis pris"], "courier.picked_up": ["Picked up", "Colis pris"],
+  "courier.delivered": ["Delivered", "Livré"], "courier.failed": ["Failed…", "Échec…"],
+  "courier.failReason": ["Why? (required)", "Pourquoi ? (obligatoire)"], "courier.confirmFail": ["Report failed", "Signaler l'échec"],
+  "courier.proof": ["Proof of delivery", "Preuve de livraison"], "courier.photo": ["Photo", "Photo"],
+  "courier.signature": ["Signature", "Signature"], "courier.clear": ["Clear", "Effacer"],
+  "courier.attachSignature": ["Attach signature", "Joindre la signature"], "courier.today": ["Today's stops", "Arrêts du jour"],
+  "courier.noStops": ["No stop for now.", "Aucun arrêt pour l'instant."], "courier.onShiftSince": ["On shift since", "En service depuis"],
+  "courier.offShift": ["Off shift: no position is shared.", "Hors service : aucune position n'est partagée."],
+  "courier.pickup": ["Pickup", "Enlèvement"], "courier.dropoff": ["Dropoff", "Livraison"],
+  "courier.notSent": ["not sent yet", "pas encore envoyé"], "courier.attempts": ["attempts", "essais"],
+  "courier.loginAgain": ["Your session expired: log in again to send them.", "Session expirée : reconnectez-vous pour les envoyer."],
+  "courier.willSend": ["They are kept on this phone and sent as soon as the network is back.", "Elles sont gardées sur ce téléphone et envoyées dès le retour du réseau."],
+  "courier.proofQueued": ["Proof queued.", "Preuve en file d'attente."],
+  "courier.noPosition": ["No position: allow location or open the map first.", "Pas de position : autorisez la localisation ou ouvrez la carte."],
+  "courier.online": ["online", "en ligne"], "courier.offline": ["offline", "hors ligne"],
+  "courier.notCourier": ["This account is not a courier's.", "Ce compte n'est pas celui d'un coursier."],
+  "dispatcher.title": ["Live map", "Carte en direct"], "dispatcher.login": ["Dispatcher log in", "Connexion répartiteur"],
+  "dispatcher.selected": ["Selected delivery", "Livraison choisie"],
+  "dispatcher.pick": ["Click a delivery on the map or in the list.", "Cliquez une livraison sur la carte ou dans la liste."],
+  "dispatcher.courier": ["Courier", "Coursier"], "dispatcher.reason": ["Reason (required)", "Motif (obligatoire)"],
+  "dispatcher.assign": ["Assign", "Attribuer"], "dispatcher.unassign": ["Back to the pool", "Remettre en attente"],
+  "dispatcher.fOpen": ["Open", "En cours"], "dispatcher.fPending": ["Unassigned", "Non attribuées"],
+  "dispatcher.fAlert": ["Late or at risk", "En retard ou à risque"], "dispatcher.fAll": ["All (this session)", "Toutes (cette session)"],
+  "dispatcher.search": ["Search", "Rechercher"], "dispatcher.couriers": ["Couriers on shift", "Coursiers en service"],
+  "dispatcher.noPlan": ["No plan yet", "Pas encore de plan"], "dispatcher.plan": ["Plan", "Plan"],
+  "dispatcher.lateness": ["lateness", "retard"], "dispatcher.travel": ["riding", "trajet"],
+  "dispatcher.unassignedN": ["unassigned", "non attribuées"], "dispatcher.late": ["late", "en retard"],
+  "dispatcher.risk": ["at risk", "à risque"], "dispatcher.by": ["by", "avant"], "dispatcher.seen": ["seen", "vu"],
+  "dispatcher.window": ["window", "créneau"], "dispatcher.whyUnassigned": ["Not assigned:", "Non attribuée :"],
+  "dispatcher.pinned": ["Assigned by hand (kept by the planner).", "Attribuée à la main (le planificateur la garde)."],
+  "dispatcher.why": ["The planner chose {name}.", "Le planificateur a choisi {name}."],
+  "dispatcher.alternative": ["The next best, {name}, would cost {cost} more.", "La meilleure autre option, {name}, coûterait {cost} de plus."],
+  "dispatcher.noAlternative": ["No other courier could take it.", "Aucun autre coursier ne pouvait la prendre."],
+  "dispatcher.needReason": ["Give a reason for the manual change.", "Donnez un motif pour le changement manuel."],
+  "dispatcher.notDispatcher": ["This account is not a dispatcher's.", "Ce compte n'est pas celui d'un répartiteur."],
+  "vehicle.bike": ["bike", "vélo"], "vehicle.cargo_bike": ["cargo bike", "vélo cargo"], "vehicle.e_cargo": ["e-cargo bike", "vélo cargo électrique"],
+  "track.title": ["Your delivery", "Votre livraison"], "track.eta": ["Expected", "Prévue"],
+  "track.unknown": ["This tracking link is not valid.", "Ce lien de suivi n'est pas valide."],
+  "track.from": ["From {name}", "De la part de {name}"], "track.window": ["promised", "promis"],
+  "track.onItsWay": ["{name} is on the way with your parcel.", "{name} est en route avec votre colis."],
+  "track.courier": ["Your courier: {name}", "Votre coursier : {name}"],
+};
+
+const LANGS = ["en", "fr"];
+const listeners = [];
+let lang = pick();
+
+function pick() {
+  const stored = localStorage.getItem("cd.lang");
+  if (LANGS.includes(stored)) return stored;
+  return (navigator.language || "en").toLowerCase().startsWith("fr") ? "fr" : "en";
+}
+
+export function currentLang() { return lang; }
+
+export function t(key, vars = {}) {
+  const entry = TEXTS[key];
+  let text = entry ? entry[LANGS.indexOf(lang)] : key;
+  for (const [k, v] of Object.entries(vars)) text = text.replaceAll(`{${k}}`, v);
+  return text;
+}
+
+export function applyI18n(root = document) {
+  document.documentElement.lang = lang;
+  for (const node of root.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of root.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t(node.dataset.i18nPlaceholder);
+}
+
+export function setLang(next) {
+  if (!LANGS.includes(next)) return;
+  lang = next;
+  localStorage.setItem("cd.lang", next);
+  applyI18n();
+  listeners.forEach((fn) => fn(next));
+}
+
+export function onLangChange(fn) { listeners.push(fn); }
+
+export function initI18n(select) {
+  applyI18n();
+  if (select) {
+    select.value = lang;
+    select.addEventListener("change", () => setLang(select.value));
+  }
+}

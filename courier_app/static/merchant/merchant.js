@@ -1,0 +1,241 @@
+// Merchant page: log in (API key or account), order a delivery with a quote, follow today's
+// deliveries live, read receipts, cancel before pickup.
+import { initI18n, t, onLangChange } from "/static/common/i18n.js";
+import { makeApi, uuid, $, el } from "/static/common/api.js";
+import { setCoop, money, time, dayKey } from "/static/common/fmt.js";
+import { LiveSocket } from "/static/common/socket.js";
+import { createMap } from "/static/common/map.js";
+
+const api = makeApi("cd.merchant.credential");
+const state = { profile: null, deliveries: new Map(), dropoff: null, quote: null, pending: null, socket: null };
+const CANCELLABLE = new Set(["pending", "assigned"]);
+let mapParts = null;
+let dropMarker = null;
+
+initI18n($("#lang"));
+onLangChange(() => renderList());
+
+function show(loggedIn) {
+  $("#login").classList.toggle("hidden", loggedIn);
+  $("#app").classList.toggle("hidden", !loggedIn);
+  $("#logout").classList.toggle("hidden", !loggedIn);
+}
+
+async function start() {
+  try {
+    state.profile = await api.get("/api/v1/web/profile");
+  } catch (e) {
+    api.credential = null;
+    show(false);
+    document.body.dataset.ready = "1";
+    return;
+  }
+  if (state.profile.role !== "merchant") { api.credential = null; $("#login-error").textContent = t("merchant.notMerchant"); show(false); return; }
+  setCoop(state.profile.coop);
+  $("#who").textContent = state.profile.merchant.name;
+  $("#pickup").value = state.profile.merchant.address;
+  defaultTimes();
+  show(true);
+  await loadDeliveries();
+  connect();
+  document.body.dataset.ready = "1";
+  mapParts = await createMap($("#map"), { onClick: (ll) => setDropoff(ll.lat, ll.lng, true) });
+  mapParts.L.circleMarker([state.profile.merchant.lat, state.profile.merchant.lon],
+    { radius: 8, color: "#1f7a4d", fillOpacity: 0.9 }).addTo(mapParts.map).bindTooltip(t("merchant.pickup"));
+}
+
+function localInput(d) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+function defaultTimes() {
+  const now = new Date(Date.now() + 5 * 60000);
+  $("#ready").value = localInput(now);
+}
+
+function setDropoff(lat, lon, fromMap) {
+  state.dropoff = { lat: Number(lat.toFixed(6)), lon: Number(lon.toFixed(6)) };
+  $("#dropoff-point").textContent = `${t("merchant.point")} ${state.dropoff.lat}, ${state.dropoff.lon}`;
+  if (fromMap && !$("#dropoff").value) $("#dropoff").value = `${state.dropoff.lat}, ${state.dropoff.lon}`;
+  if (mapParts) {
+    if (dropMarker) dropMarker.remove();
+    dropMarker = mapParts.L.circleMarker([lat, lon], { radius: 8, color: "#b3261e", fillOpacity: 0.9 }).addTo(mapParts.map);
+  }
+  state.quote = null;
+  $("#quote").classList.add("hidden");
+}
+
+$("#dropoff").addEventListener("change", () => {
+  const m = $("#dropoff").value.match(/^\s*(-?\d+(?:\.\d+)?)\s*[,; ]\s*(-?\d+(?:\.\d+)?)\s*$/);
+  if (m) setDropoff(Number(m[1]), Number(m[2]), false);
+});
+
+function iso(id) {
+  const v = $(id).value;
+  return v ? new Date(v).toISOString() : null;
+}
+
+function orderBody() {
+  if (!state.dropoff) throw new Error(t("merchant.needPoint"));
+  const p = state.profile.merchant;
+  const body = {
+    pickup: { lat: p.lat, lon: p.lon, address: $("#pickup").value.trim() || p.address },
+    dropoff: { ...state.dropoff, address: $("#dropoff").value.trim() },
+    load: { kg: Number($("#kg").value || 0), litres: Number($("#litres").value || 0) },
+  };
+  const ready = iso("#ready");
+  if (ready) body.ready_at = ready;
+  const start = iso("#win-start"), end = iso("#win-end");
+  if (start || end) body.dropoff_window = { start, end };
+  return body;
+}
+
+async function getQuote() {
+  $("#form-error").textContent = "";
+  const body = orderBody();
+  const q = await api.post("/api/v1/quotes", body);
+  state.quote = q;
+  renderQuote(q);
+  return q;
+}
+
+function shareCents(split, name) {
+  if (!split) return null;
+  if (Array.isArray(split)) {
+    const hit = split.find((s) => s.party === name || s.name === name || s.to === name);
+    return hit ? (hit.amount_cents ?? hit.cents) : null;
+  }
+  const v = split[name] ?? split[`${name}_cents`];
+  return typeof v === "object" && v !== null ? (v.amount_cents ?? v.cents) : v;
+}
+
+function renderQuote(q) {
+  const box = $("#quote");
+  const split = q.split || (q.receipt && q.receipt.split) || null;
+  box.replaceChildren(
+    el("h2", { text: `${t("merchant.quoteTitle")} ${money(q.fee_cents ?? q.total_cents)}` }),
+    el("div", { class: "split" }, ["courier", "coop", "merchant"].map((name) =>
+      el("div", {}, el("b", { text: money(shareCents(split, name)) }), t(`split.${name}`)))),
+    el("p", { class: "muted", text: q.expires_at ? `${t("merchant.validUntil")} ${time(q.expires_at)}` : "" }),
+  );
+  box.dataset.fee = String(q.fee_cents ?? q.total_cents ?? "");
+  box.classList.remove("hidden");
+}
+
+async function submit(ev) {
+  ev.preventDefault();
+  $("#form-error").textContent = "";
+  let body;
+  try {
+    body = orderBody();
+    body.recipient = { name: $("#recipient").value.trim(), phone: $("#phone").value.trim() };
+    const notes = $("#notes").value.trim();
+    if (notes) body.notes = notes;
+    if (!state.quote) { try { await getQuote(); } catch { /* quoting is optional */ } }
+    if (state.quote && state.quote.id) body.quote_id = state.quote.id;
+  } catch (e) { $("#form-error").textContent = e.message; return; }
+  // Same body again (a retry after a network error) reuses the key: the server answers once.
+  const text = JSON.stringify(body);
+  if (!state.pending || state.pending.text !== text) state.pending = { text, key: uuid() };
+  $("#submit").disabled = true;
+  try {
+    const d = await api.post("/api/v1/deliveries", body, { "Idempotency-Key": state.pending.key });
+    state.pending = null;
+    upsert(d);
+    $("#delivery-form").reset();
+    $("#pickup").value = state.profile.merchant.address;
+    defaultTimes();
+    state.dropoff = null; state.quote = null;
+    $("#quote").classList.add("hidden");
+    $("#dropoff-point").textContent = t("merchant.noPoint");
+    if (dropMarker) { dropMarker.remove(); dropMarker = null; }
+  } catch (e) {
+    $("#form-error").textContent = e.status ? `${e.message}${e.problem.field ? ` (${e.problem.field})` : ""}` : t("common.networkRetry");
+  } finally { $("#submit").disabled = false; }
+}
+
+async function loadDeliveries() {
+  const out = await api.get("/api/v1/deliveries?limit=100");
+  for (const d of out.items) state.deliveries.set(d.id, d);
+  renderList();
+}
+
+function upsert(d) {
+  const old = state.deliveries.get(d.id) || {};
+  if (old.version > d.version) return; // a late frame about an older state
+  const merged = { ...old, ...d };
+  // Socket frames carry no personal data: keep what the HTTP answer told us.
+  if (d.tracking_token == null && old.tracking_token) merged.tracking_token = old.tracking_token;
+  if (d.dropoff && d.dropoff.address == null && old.dropoff) merged.dropoff = old.dropoff;
+  if (d.recipient && d.recipient.name == null && old.recipient) merged.recipient = old.recipient;
+  state.deliveries.set(d.id, merged);
+  renderList();
+}
+
+function renderList() {
+  const today = dayKey(new Date());
+  const rows = [...state.deliveries.values()]
+    .filter((d) => dayKey(new Date(d.created_at)) === today)
+    .sort((a, b) => b.created_at.localeCompare(a.created_at));
+  $("#none").classList.toggle("hidden", rows.length > 0);
+  $("#deliveries").replaceChildren(...rows.map((d) => el("tr", { dataset: { id: d.id, status: d.status } },
+    el("td", { text: time(d.created_at) }),
+    el("td", { text: (d.dropoff && d.dropoff.address) || "" }),
+    el("td", {}, el("span", { class: `badge ${d.status}`, text: t(`status.${d.status}`) })),
+    el("td", { text: money(d.fee_cents) }),
+    el("td", {},
+      d.tracking_token ? el("a", { href: `/track/${d.tracking_token}`, target: "_blank", text: t("merchant.trackLink") }) : null, " ",
+      el("button", { type: "button", class: "receipt", text: t("merchant.receipt"), onclick: () => showReceipt(d.id) }), " ",
+      CANCELLABLE.has(d.status) ? el("button", { type: "button", class: "cancel danger", text: t("merchant.cancel"), onclick: () => cancel(d) }) : null),
+  )));
+}
+
+async function cancel(d) {
+  if (!confirm(t("merchant.confirmCancel"))) return;
+  try { upsert(await api.post(`/api/v1/deliveries/${d.id}/cancel`, { reason: "cancelled by the merchant", version: d.version })); }
+  catch (e) { alert(e.message); await loadDeliveries(); }
+}
+
+async function showReceipt(id) {
+  const body = $("#receipt-body");
+  body.replaceChildren(el("p", { text: "…" }));
+  $("#receipt").showModal();
+  try {
+    const r = await api.get(`/api/v1/deliveries/${id}/receipt`);
+    const lines = r.lines || r.formula || [];
+    body.replaceChildren(
+      el("h2", { text: `${t("merchant.receipt")} · ${money(r.fee_cents ?? r.total_cents)}` }),
+      el("div", { class: "split" }, ["courier", "coop", "merchant"].map((name) =>
+        el("div", {}, el("b", { text: money(shareCents(r.split, name)) }), t(`split.${name}`)))),
+      el("ul", {}, lines.map((l) => el("li", { text: typeof l === "string" ? l : (l.text || l.label || JSON.stringify(l)) }))),
+      r.rule_set_version !== undefined ? el("p", { class: "muted", text: `${t("merchant.ruleSet")} ${r.rule_set_version}` }) : null,
+    );
+  } catch (e) {
+    body.replaceChildren(el("p", { class: "error", text: e.status === 404 ? t("merchant.noReceipt") : e.message }));
+  }
+}
+
+function connect() {
+  state.socket = new LiveSocket(`/ws/merchant?token=${encodeURIComponent(api.credential)}`, {
+    seqKey: "cd.merchant.seq",
+    onState: (s) => { $("#ws-dot").className = `status-dot ${s}`; document.body.dataset.ws = s; },
+    onFrame: (f) => {
+      if (f.type === "resync") { loadDeliveries(); return; }
+      if (f.type.startsWith("delivery.") && f.data && f.data.id) upsert(f.data);
+    },
+  });
+  state.socket.connect();
+}
+
+$("#quote-btn").addEventListener("click", () => getQuote().catch((e) => { $("#form-error").textContent = e.status === 404 ? t("merchant.noQuote") : e.message; }));
+$("#delivery-form").addEventListener("submit", submit);
+$("#key-form").addEventListener("submit", (ev) => { ev.preventDefault(); api.credential = $("#api-key").value.trim(); localStorage.removeItem("cd.merchant.seq"); start(); });
+$("#pw-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try { await api.login($("#email").value, $("#password").value); localStorage.removeItem("cd.merchant.seq"); start(); }
+  catch (e) { $("#login-error").textContent = e.message; }
+});
+$("#logout").addEventListener("click", () => { api.credential = null; if (state.socket) state.socket.close(); location.reload(); });
+
+if (api.credential) start(); else { show(false); document.body.dataset.ready = "1"; }

@@ -1,0 +1,82 @@
+"""The base map, drawn by the web views from the coop's own street graph (no tile server).
+
+``GET /api/v1/map/streets?zoom=`` is the street graph as GeoJSON, simplified for the zoom level
+(Douglas-Peucker with about half a screen pixel of tolerance) and cached per zoom as gzip bytes.
+``GET /api/v1/map/info`` gives the bounding box, centre and the OpenStreetMap credit.
+
+Both are public: they expose only OpenStreetMap data that is public anyway, and the courier app
+must be able to fetch (and its service worker cache) the map before anyone logs in.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import threading
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from dispatch.api.deps import Ctx
+
+router = APIRouter(prefix="/api/v1/map", tags=["map"])
+ATTRIBUTION = "© OpenStreetMap contributors"
+MIN_ZOOM, MAX_ZOOM = 10, 19
+EARTH_M_PER_PX_Z0 = 156_543.03  # metres per pixel at the equator at zoom 0 (256 px tiles)
+TOLERANCE_PX = 0.6
+_cache: dict[tuple[int, int], tuple[bytes, bytes]] = {}
+_cache_lock = threading.Lock()
+
+
+def tolerance_m_from_zoom(zoom: int, lat_deg: float) -> float:
+    """Simplification tolerance for ``zoom``: ``TOLERANCE_PX`` screen pixels in metres."""
+    metres_per_px = EARTH_M_PER_PX_Z0 * math.cos(math.radians(lat_deg)) / 2**zoom
+    return round(TOLERANCE_PX * metres_per_px, 2)
+
+
+def _rounded(geojson: dict[str, Any], digits: int) -> dict[str, Any]:
+    """Coordinates rounded to ``digits`` decimals (5 decimals is about 1 m): lighter JSON."""
+    features = []
+    for f in geojson["features"]:
+        coords = [[round(x, digits), round(y, digits)] for x, y in f["geometry"]["coordinates"]]
+        features.append({"type": "Feature", "properties": {},
+                         "geometry": {"type": "LineString", "coordinates": coords}})
+    return {"type": "FeatureCollection", "features": features, "attribution": ATTRIBUTION}
+
+
+def streets_bytes(network: Any, zoom: int) -> tuple[bytes, bytes]:
+    """(plain JSON, gzip of it) for ``zoom``, built once per network and zoom."""
+    key = (id(network), zoom)
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit is not None:
+        return hit
+    lat, _lon = network.centre()
+    geojson = network.streets_geojson(tolerance_m_from_zoom(zoom, lat))
+    body = json.dumps(_rounded(geojson, 5 if zoom >= 15 else 4), separators=(",", ":")).encode()
+    pair = (body, gzip.compress(body, compresslevel=6))
+    with _cache_lock:
+        _cache[key] = pair
+    return pair
+
+
+@router.get("/streets", summary="Street graph as GeoJSON, simplified for a zoom level (public)")
+def streets(ctx: Ctx, request: Request,
+            zoom: Annotated[int, Query(ge=0, le=30)] = 15) -> Response:
+    zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
+    body, zipped = streets_bytes(ctx.network, zoom)
+    headers = {"Cache-Control": "public, max-age=3600", "Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(zipped, media_type="application/geo+json", headers=headers)
+    return Response(body, media_type="application/geo+json", headers=headers)
+
+
+@router.get("/info", summary="Map bounding box, centre and credit (public)")
+def info(ctx: Ctx) -> dict[str, Any]:
+    lat0, lon0, lat1, lon1 = ctx.network.bbox
+    lat, lon = ctx.network.centre()
+    return {"bbox": {"south": lat0, "west": lon0, "north": lat1, "east": lon1},
+            "centre": {"lat": lat, "lon": lon}, "attribution": ATTRIBUTION,
+            "licence": "ODbL 1.0", "zoom": {"min": 13, "max": MAX_ZOOM, "default": 15}}
