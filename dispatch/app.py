@@ -12,11 +12,12 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from dispatch.api import auth_api, courier, deliveries, dispatch_api, problems
+from dispatch.api import auth_api, courier, deliveries, dispatch_api, problems, ws
 from dispatch.db.engine import make_engine, make_session_factory
 from dispatch.db.migrate import ensure_migrated
 from dispatch.dispatcher import DispatchRunner
 from dispatch.realtime.bus import bus_from_url
+from dispatch.realtime.service import start_realtime, stop_realtime
 from dispatch.services.context import ServiceContext, utcnow
 from dispatch.settings import Settings, get_settings
 
@@ -52,13 +53,14 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = ctx.sessions.kw["bind"]
         ensure_migrated(engine)
-        ctx.network  # load (or build and cache) the street graph before the first request
+        _ = ctx.network  # load (or build and cache) the street graph before the first request
         bus = bus_from_url(settings.bus_url)
         await bus.connect()
         app.state.bus = bus
         runner = DispatchRunner(ctx, bus)
         app.state.runner = runner
         ctx.commit_hooks.append(runner.on_commit)
+        await start_realtime(app, ctx, bus, runner)  # hub, outbox relay, positions (issue 5)
         for hook in app.state.startup_hooks:
             await hook(app)
         if run_dispatch and settings.run_dispatch_loop:
@@ -70,6 +72,7 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
             for hook in reversed(app.state.shutdown_hooks):
                 await hook(app)
             ctx.commit_hooks.remove(runner.on_commit)
+            await stop_realtime(app)
             await bus.disconnect()
 
     app = FastAPI(title="coopdispatch", version="0.1.0", lifespan=lifespan,
@@ -82,6 +85,11 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
     problems.install(app)
     for router in (auth_api.router, deliveries.router, courier.router, dispatch_api.router):
         app.include_router(router)
+    app.include_router(ws.router)
+    from dispatch.api import fees_api, transparency
+
+    app.include_router(fees_api.router)
+    app.include_router(transparency.router)
     from dispatch.api import map_api, track_api
 
     app.include_router(map_api.router)

@@ -16,6 +16,7 @@ import socket
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -28,7 +29,10 @@ from dispatch.services.dispatching import write_plan
 from routing.problem import Plan
 
 log = logging.getLogger(__name__)
-LEASE_TTL_MS = 6_000
+LEASE_TTL_MS = 5_000
+# a takeover waits for the dead holder's lease to expire, then for the next check: with a 5 s
+# lease checked every second, another process plans within about 6 s of a crash
+LEASE_CHECK_S = 1.0
 TRIGGERS = frozenset({"delivery.created", "delivery.cancelled", "delivery.picked_up", "delivery.delivered",
                       "delivery.failed", "delivery.unassigned", "shift.started", "shift.ended"})
 
@@ -118,6 +122,13 @@ class DispatchRunner:
         if event_types & TRIGGERS:
             self.kick(coop_id)
 
+    def observe(self, topics: list[str], frame: Any) -> None:
+        """Hub observer: a change committed by any process (frames come through the bus)."""
+        if frame.seq > 0 and frame.type in TRIGGERS:
+            for topic in topics:
+                if topic.startswith("coop:"):
+                    self.kick(topic[5:])
+
     def kick(self, coop_id: str) -> None:
         if self.loop is None:
             return
@@ -143,7 +154,7 @@ class DispatchRunner:
 
     async def _run(self) -> None:
         tick = self.ctx.settings.dispatch_tick_s
-        renew_every = LEASE_TTL_MS / 3000
+        renew_every = LEASE_CHECK_S
         last_tick = 0.0
         while True:
             try:

@@ -68,6 +68,7 @@ class Client:
         self.topics: set[str] = set()
         self.closing = False
         self.last_seq = 0
+        self.first_seq = 0  # first outbox frame sent on this connection (resume checks it)
         self._queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
         self._held: list[Frame] | None = None
         self._final_send_s = final_send_s
@@ -79,9 +80,18 @@ class Client:
         """Queue a frame for this client (replies, replayed events); False if dropped."""
         return self._offer(frame, frame.to_text())
 
+    @property
+    def replaying(self) -> bool:
+        return self._held is not None
+
+    def room(self) -> int:
+        """Free places in the queue (a long replay waits for room instead of overflowing)."""
+        return self._queue.maxsize - self._queue.qsize()
+
     def begin_replay(self) -> None:
         """Hold live frames while the caller replays from the outbox with ``send_frame``."""
-        self._held = []
+        if self._held is None:
+            self._held = []
 
     def end_replay(self) -> None:
         """Release held live frames, skipping those the replay already covered."""
@@ -91,7 +101,13 @@ class Client:
                 self._offer(frame, frame.to_text())
 
     def deliver(self, frame: Frame, text: str) -> None:
-        """A live frame from the hub (``text`` is its JSON, serialized once for everyone)."""
+        """A live frame from the hub (``text`` is its JSON, serialized once for everyone).
+
+        An outbox frame this connection already got (a relay re-publishing after a crash, or
+        a frame the replay sent first) is dropped here: per coop, frames arrive in seq order.
+        """
+        if 0 < frame.seq <= self.last_seq:
+            return
         if self._held is None:
             self._offer(frame, text)
         elif len(self._held) < self._queue.maxsize:
@@ -107,7 +123,9 @@ class Client:
         except asyncio.QueueFull:
             self.drop("too slow")
             return False
-        self.last_seq = max(self.last_seq, frame.seq)
+        if frame.seq > 0:
+            self.first_seq = self.first_seq or frame.seq
+            self.last_seq = max(self.last_seq, frame.seq)
         return True
 
     def drop(self, reason: str) -> None:
@@ -168,6 +186,9 @@ class Hub:
         self._clients: set[Client] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._listening = asyncio.Event()
+        # callables(topics, frame) told of every frame routed here (cache invalidation, the
+        # dispatch loop's cross-process triggers); they must not block
+        self.observers: list[Callable[[list[str], Frame], None]] = []
 
     @property
     def clients(self) -> frozenset[Client]:
@@ -243,6 +264,12 @@ class Hub:
 
     def deliver_local(self, topics: Iterable[str], frame: Frame) -> int:
         """Queue a frame for this process's subscribers; returns how many got it. Never awaits."""
+        topics = list(topics)
+        for observe in self.observers:
+            try:
+                observe(topics, frame)
+            except Exception:  # an observer's bug must not stop the fan-out
+                log.exception("hub observer failed on %s", frame.type)
         targets: set[Client] = set()
         for topic in topics:
             targets |= self._by_topic.get(topic, set())

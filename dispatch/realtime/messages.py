@@ -7,6 +7,8 @@ Server -> client: every frame is ``{"seq": int, "type": str, "data": {...}}``.
   cursor forward on ``seq > 0`` and sends ``{"type": "resume", "after": cursor}`` when it
   reconnects.
 - ``type`` names one of the payload models below (``PAYLOAD_MODELS``); ``data`` is its JSON.
+  Outbox types (``OUTBOX_TYPES``) carry what ``services/`` wrote; ``track:<token>`` topics get
+  ``tracking_data`` only (status and times, no personal data, no courier id).
 
 Client -> server: ``resume {after}``, ``position {lat, lon, at, heading?}``, ``ping``.
 ``parse_client_message`` validates one text frame and raises ``BadMessage`` naming the field.
@@ -35,65 +37,74 @@ class Payload(BaseModel):
     TYPE: ClassVar[str]
 
 
-class DeliveryCreated(Payload):
+class OutboxPayload(Payload):
+    """Data written by ``services/`` into the outbox: the key fields are typed, the rest of the
+    view (addresses without personal data, times, loads) passes through as is."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class DeliveryEvent(OutboxPayload):
+    """A delivery changed: the delivery view without personal data plus the ``event``."""
+
     TYPE: ClassVar[str] = "delivery.created"
-    delivery_id: Id
-    coop_id: Id
-    merchant_id: Id
-    status: str = "pending"
-    ready_at: datetime | None = None
-    fee_cents: int | None = None
-
-
-class DeliveryUpdated(Payload):
-    """A status change (``assigned``, ``picked_up``, ``delivered``, ``failed``, ...)."""
-
-    TYPE: ClassVar[str] = "delivery.updated"
-    delivery_id: Id
+    id: Id
     status: str
-    previous_status: str | None = None
-    courier_id: Id | None = None
     version: int | None = None
-    reason: str | None = None
+    courier_id: Id | None = None
+    event: dict[str, Any] | None = None
+
+
+def _delivery_event(type_: str) -> type[DeliveryEvent]:
+    return type(f"DeliveryEvent_{type_.replace('.', '_')}", (DeliveryEvent,), {
+        "__annotations__": {"TYPE": ClassVar[str]}, "TYPE": type_})
 
 
 class RouteStop(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    stop_id: Id
     delivery_id: Id
     kind: Literal["pickup", "dropoff"]
-    lat: Lat
-    lon: Lon
-    eta: datetime
+    eta: datetime | None = None
+    position: int | None = None
 
 
 class RouteUpdated(Payload):
-    """One courier's ordered stops with their estimated arrival times."""
+    """One courier's open stops in planned order with their estimated arrival times."""
 
     TYPE: ClassVar[str] = "route.updated"
     courier_id: Id
-    plan_version: int
     stops: list[RouteStop]
 
 
-class CourierPosition(Payload):
-    TYPE: ClassVar[str] = "courier.position"
+class PlanUpdated(OutboxPayload):
+    """A new plan for the coop, for the dispatcher's map."""
+
+    TYPE: ClassVar[str] = "plan.updated"
+    policy: str
+    objective: dict[str, Any]
+    unassigned: dict[str, Any]
+
+
+class ShiftEvent(OutboxPayload):
+    TYPE: ClassVar[str] = "shift.started"
+    id: Id
     courier_id: Id
+
+
+class ShiftEnded(ShiftEvent):
+    TYPE: ClassVar[str] = "shift.ended"
+
+
+class CourierPosition(Payload):
+    """Ephemeral (seq 0). ``courier_id`` is left out on the public tracking socket."""
+
+    TYPE: ClassVar[str] = "courier.position"
+    courier_id: Id | None = None
     lat: Lat
     lon: Lon
     at: datetime
     heading: Annotated[float, Field(ge=0, lt=360)] | None = None
-
-
-class PlanUpdated(Payload):
-    """Summary of a new plan's objective, for the dispatcher's map."""
-
-    TYPE: ClassVar[str] = "plan.updated"
-    plan_version: int
-    couriers: int
-    assigned: int
-    unassigned: int
-    lateness_s: int
-    travel_s: int
 
 
 class Resync(Payload):
@@ -115,15 +126,41 @@ class Error(Payload):
     field: str | None = None
 
 
+DELIVERY_EVENT_TYPES = ("delivery.created", "delivery.assigned", "delivery.unassigned",
+                        "delivery.picked_up", "delivery.delivered", "delivery.failed",
+                        "delivery.cancelled", "courier.arrived")
+OUTBOX_TYPES = (*DELIVERY_EVENT_TYPES, "route.updated", "plan.updated", "shift.started",
+                "shift.ended")
+EPHEMERAL_TYPES = ("courier.position", "resync", "heartbeat", "error")
 PAYLOAD_MODELS: dict[str, type[Payload]] = {
-    m.TYPE: m
-    for m in (DeliveryCreated, DeliveryUpdated, RouteUpdated, CourierPosition, PlanUpdated,
-              Resync, Heartbeat, Error)
+    **{t: DeliveryEvent if t == DeliveryEvent.TYPE else _delivery_event(t)
+       for t in DELIVERY_EVENT_TYPES},
+    **{m.TYPE: m for m in (RouteUpdated, PlanUpdated, ShiftEvent, ShiftEnded, CourierPosition,
+                           Resync, Heartbeat, Error)},
 }
 FrameType = Literal[
-    "delivery.created", "delivery.updated", "route.updated", "courier.position",
-    "plan.updated", "resync", "heartbeat", "error",
+    "delivery.created", "delivery.assigned", "delivery.unassigned", "delivery.picked_up",
+    "delivery.delivered", "delivery.failed", "delivery.cancelled", "courier.arrived",
+    "route.updated", "plan.updated", "shift.started", "shift.ended",
+    "courier.position", "resync", "heartbeat", "error",
 ]
+
+
+# What the public tracking link may show: status and times, never who or where to.
+TRACKING_FIELDS = ("id", "status", "ready_at", "dropoff_window", "picked_up_at", "delivered_at",
+                   "updated_at")
+TRACKING_EVENT_FIELDS = ("from_status", "status", "at")
+
+
+def tracking_data(type_: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The part of a frame's data the public tracking socket may carry (no personal data)."""
+    if type_ == CourierPosition.TYPE:
+        return {k: data[k] for k in ("lat", "lon", "at") if k in data}
+    out = {k: data[k] for k in TRACKING_FIELDS if k in data}
+    event = data.get("event")
+    if isinstance(event, dict):
+        out["event"] = {k: event[k] for k in TRACKING_EVENT_FIELDS if k in event}
+    return out
 
 
 class Frame(BaseModel):

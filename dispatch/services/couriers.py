@@ -160,3 +160,16 @@ def record_position(ctx: ServiceContext, who: Principal, lat: float, lon: float,
             shift.last_lat, shift.last_lon, shift.last_position_at = lat, lon, at
         return {"courier_id": who.courier_id, "lat": lat, "lon": lon,
                 "at": at.isoformat().replace("+00:00", "Z"), "coop_id": shift.coop_id}
+
+
+def record_positions(ctx: ServiceContext, positions: dict[str, tuple[float, float, datetime]]) -> set[str]:
+    """Store many couriers' latest positions in one transaction (the socket path batches them);
+    returns the couriers that have no open shift (their positions are refused)."""
+    with ctx.sessions() as s, s.begin():
+        shifts = {sh.courier_id: sh for sh in s.scalars(select(Shift).where(
+            Shift.courier_id.in_(list(positions)), Shift.ended_at.is_(None)))}
+        for courier_id, (lat, lon, at) in positions.items():
+            shift = shifts.get(courier_id)
+            if shift is not None and at > shift.last_position_at:
+                shift.last_lat, shift.last_lon, shift.last_position_at = lat, lon, at
+        return set(positions) - set(shifts)

@@ -11,13 +11,13 @@ import pytest
 
 from dispatch.realtime.bus import bus_from_url
 from dispatch.realtime.hub import CLOSE_GOING_AWAY, CLOSE_TOO_SLOW, Client, Hub
-from dispatch.realtime.messages import DeliveryUpdated, Frame, frame_from_payload
+from dispatch.realtime.messages import Frame
 
 pytestmark = pytest.mark.anyio
 
 
 def event(seq: int) -> Frame:
-    return frame_from_payload(DeliveryUpdated(delivery_id=seq, status="assigned"), seq=seq)
+    return Frame(seq=seq, type="delivery.assigned", data={"id": f"d{seq}", "status": "assigned"})
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ async def test_a_dropped_consumer_that_wakes_up_gets_resync_last(hub: Hub, stuck
     slow.unblock.set()
     await slow.wait_for(2)
     await asyncio.sleep(0.01)
-    assert [f.type for f in slow.frames] == ["delivery.updated", "resync"]
+    assert [f.type for f in slow.frames] == ["delivery.assigned", "resync"]
     assert slow.closed == (CLOSE_TOO_SLOW, "too slow")
 
 
@@ -170,3 +170,23 @@ async def test_a_socket_that_fails_to_send_is_no_longer_routed_to(hub: Hub) -> N
     hub.deliver_local(["coop:1"], event(1))
     await asyncio.sleep(0.01)
     assert not hub.clients
+
+
+async def test_an_outbox_frame_a_connection_already_got_is_not_sent_again(hub: Hub,
+                                                                          recording: type) -> None:
+    """A relay re-publishing seq 1..2 after a crash does not reach a socket twice."""
+    conn = recording()
+    hub.attach(conn, ["coop:1"])
+    for seq in (1, 2, 1, 2, 3):
+        hub.deliver_local(["coop:1"], event(seq))
+    await conn.wait_for(3)
+    await asyncio.sleep(0.01)
+    assert [f.seq for f in conn.frames] == [1, 2, 3]
+
+
+async def test_observers_see_every_routed_frame_with_its_topics(hub: Hub) -> None:
+    """An observer hears frames even when no socket is subscribed to their topics."""
+    seen: list[tuple[list[str], int]] = []
+    hub.observers.append(lambda topics, frame: seen.append((topics, frame.seq)))
+    hub.deliver_local(["coop:7"], event(4))
+    assert seen == [(["coop:7"], 4)]

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import get_args
 
 import pytest
 from pydantic import ValidationError
 
 from dispatch.realtime.messages import (
+    EPHEMERAL_TYPES,
+    OUTBOX_TYPES,
     PAYLOAD_MODELS,
     BadMessage,
     CourierPosition,
     Envelope,
     Frame,
+    FrameType,
     Ping,
     Position,
     Resume,
@@ -21,6 +25,7 @@ from dispatch.realtime.messages import (
     RouteUpdated,
     frame_from_payload,
     parse_client_message,
+    tracking_data,
 )
 
 AT = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
@@ -28,9 +33,9 @@ AT = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
 
 def test_a_payload_becomes_a_frame_of_its_type_and_back() -> None:
     """frame_from_payload sets type from the payload, and Frame.payload rebuilds it."""
-    route = RouteUpdated(courier_id=4, plan_version=7, stops=[
-        RouteStop(delivery_id=1, kind="pickup", lat=45.76, lon=4.83, eta=AT),
-        RouteStop(delivery_id=1, kind="dropoff", lat=45.75, lon=4.85, eta=AT),
+    route = RouteUpdated(courier_id="c4", stops=[
+        RouteStop(stop_id="s1", delivery_id="d1", kind="pickup", eta=AT, position=0),
+        RouteStop(stop_id="s2", delivery_id="d1", kind="dropoff", eta=AT, position=1),
     ])
     frame = frame_from_payload(route, seq=12)
     assert (frame.seq, frame.type) == (12, "route.updated")
@@ -40,10 +45,29 @@ def test_a_payload_becomes_a_frame_of_its_type_and_back() -> None:
 
 
 def test_every_frame_type_has_a_payload_model() -> None:
-    """The frame types clients may see are exactly the payload models' types."""
-    assert set(PAYLOAD_MODELS) == {
-        "delivery.created", "delivery.updated", "route.updated", "courier.position",
-        "plan.updated", "resync", "heartbeat", "error"}
+    """The frame types clients may see are the contract's outbox and ephemeral types."""
+    assert set(PAYLOAD_MODELS) == set(OUTBOX_TYPES) | set(EPHEMERAL_TYPES) == set(get_args(FrameType))
+    assert "delivery.assigned" in OUTBOX_TYPES and "courier.position" in EPHEMERAL_TYPES
+
+
+def test_a_delivery_frame_keeps_the_view_fields_beyond_the_typed_ones() -> None:
+    """A delivery.assigned frame validates its key fields and passes the rest of the view."""
+    frame = Frame(seq=3, type="delivery.assigned",
+                  data={"id": "d1", "status": "assigned", "courier_id": "c1", "ready_at": None})
+    payload = frame.payload()
+    assert (payload.TYPE, payload.id, payload.model_extra) == ("delivery.assigned", "d1", {"ready_at": None})
+
+
+def test_tracking_data_keeps_status_and_times_but_no_person_or_courier() -> None:
+    """The public link's copy drops recipient, addresses and courier ids."""
+    data = {"id": "d1", "status": "picked_up", "courier_id": "c1", "picked_up_at": "t",
+            "recipient": {"name": "Matti"}, "dropoff": {"address": "Kaisaniemenkatu 1"},
+            "event": {"status": "picked_up", "courier_id": "c1", "reason": "x", "at": "t"}}
+    assert tracking_data("delivery.picked_up", data) == {
+        "id": "d1", "status": "picked_up", "picked_up_at": "t",
+        "event": {"status": "picked_up", "at": "t"}}
+    assert tracking_data("courier.position", {"courier_id": "c1", "lat": 1, "lon": 2, "at": "t"}) == {
+        "lat": 1, "lon": 2, "at": "t"}
 
 
 def test_a_frame_of_unknown_type_is_refused() -> None:

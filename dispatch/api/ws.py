@@ -1,0 +1,236 @@
+"""The four WebSocket endpoints: courier, dispatcher, merchant and public tracking.
+
+Authentication happens at connect, from the ``token`` query parameter (browsers cannot set
+headers on a WebSocket): the socket is accepted, then closed with 4401 (bad or expired token)
+or 4403 (a token of the wrong role, or an unknown tracking link), so that the client can read
+the reason. An accepted socket is attached to the process's hub on its one topic.
+
+Resume: live frames are held from the connect until the client's ``resume`` (or for
+``RESUME_GRACE_S`` if it sends none), so that the replay from the outbox table and the live
+frames join in seq order, each exactly once. A cursor older than what the outbox keeps gets
+``resync`` (refetch over HTTP).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from dispatch.domain.errors import Conflict
+from dispatch.realtime import outbox_io
+from dispatch.realtime.hub import (
+    CLOSE_BAD_MESSAGE,
+    CLOSE_FORBIDDEN,
+    CLOSE_UNAUTHORIZED,
+    Client,
+    Hub,
+    heartbeat_frame,
+)
+from dispatch.realtime.messages import (
+    BadMessage,
+    Error,
+    Ping,
+    Position,
+    Resume,
+    Resync,
+    frame_from_payload,
+    parse_client_message,
+)
+from dispatch.services.auth import Principal, Unauthorized, principal_from_bearer, principal_from_token
+from dispatch.services.context import ServiceContext
+
+router = APIRouter()
+RESUME_GRACE_S = 0.5
+MAX_BAD_MESSAGES = 3
+REPLAY_LIMIT = 5_000
+
+
+class Refused(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What one socket may see: its coop and topic, and who it is (None: the public)."""
+
+    coop_id: str
+    topic: str
+    who: Principal | None = None
+
+
+class _Socket:
+    """Starlette's WebSocket as the hub's ``Connection``."""
+
+    def __init__(self, ws: WebSocket) -> None:
+        self.ws = ws
+
+    async def send_text(self, data: str) -> None:
+        await self.ws.send_text(data)
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        await self.ws.close(code, reason)
+
+
+def _person(ctx: ServiceContext, token: str, roles: tuple[str, ...], merchant_keys: bool = False) -> Principal:
+    try:
+        if merchant_keys:
+            who = principal_from_bearer(ctx, token)
+        else:
+            if token.startswith("cd_"):
+                raise Refused(CLOSE_FORBIDDEN, "API keys are for merchants")
+            who = principal_from_token(ctx, token)
+    except Unauthorized as exc:
+        raise Refused(CLOSE_UNAUTHORIZED, str(exc)) from None
+    if who.role not in roles:
+        raise Refused(CLOSE_FORBIDDEN, f"this socket needs one of the roles: {', '.join(roles)}")
+    return who
+
+
+def courier_scope(ctx: ServiceContext, token: str) -> Scope:
+    who = _person(ctx, token, ("courier",))
+    if not who.courier_id:
+        raise Refused(CLOSE_FORBIDDEN, "this account is not a courier")
+    return Scope(who.coop_id, f"courier:{who.courier_id}", who)
+
+
+def dispatcher_scope(ctx: ServiceContext, token: str) -> Scope:
+    who = _person(ctx, token, ("dispatcher", "admin"))
+    return Scope(who.coop_id, f"coop:{who.coop_id}", who)
+
+
+def merchant_scope(ctx: ServiceContext, token: str) -> Scope:
+    who = _person(ctx, token, ("merchant",), merchant_keys=True)
+    if not who.merchant_id:
+        raise Refused(CLOSE_FORBIDDEN, "this account is not a merchant's")
+    return Scope(who.coop_id, f"merchant:{who.merchant_id}", who)
+
+
+def tracking_scope(ctx: ServiceContext, tracking_token: str) -> Scope:
+    with ctx.sessions() as s:
+        coop_id = outbox_io.tracked_coop(s, tracking_token) if tracking_token else None
+    if coop_id is None:
+        raise Refused(CLOSE_FORBIDDEN, "unknown tracking link")
+    return Scope(coop_id, f"track:{tracking_token}")
+
+
+@router.websocket("/ws/courier")
+async def courier_socket(ws: WebSocket, token: str = "") -> None:
+    await serve_socket(ws, lambda ctx: courier_scope(ctx, token))
+
+
+@router.websocket("/ws/dispatcher")
+async def dispatcher_socket(ws: WebSocket, token: str = "") -> None:
+    await serve_socket(ws, lambda ctx: dispatcher_scope(ctx, token))
+
+
+@router.websocket("/ws/merchant")
+async def merchant_socket(ws: WebSocket, token: str = "") -> None:
+    await serve_socket(ws, lambda ctx: merchant_scope(ctx, token))
+
+
+@router.websocket("/ws/track/{tracking_token}")
+async def tracking_socket(ws: WebSocket, tracking_token: str) -> None:
+    await serve_socket(ws, lambda ctx: tracking_scope(ctx, tracking_token))
+
+
+async def serve_socket(ws: WebSocket, authorize: Callable[[ServiceContext], Scope]) -> None:
+    """Accept, authorize, attach to the hub, then handle client messages until it goes."""
+    ctx: ServiceContext = ws.app.state.ctx
+    hub: Hub = ws.app.state.hub
+    await ws.accept()
+    try:
+        scope = await asyncio.to_thread(authorize, ctx)
+    except Refused as exc:
+        await ws.close(exc.code, exc.reason[:120])
+        return
+    client = hub.attach(_Socket(ws), [scope.topic])
+    client.begin_replay()
+    grace = asyncio.get_running_loop().call_later(RESUME_GRACE_S, _end_hold, client)
+    try:
+        await _read_messages(ws, ctx, client, scope)
+    except (WebSocketDisconnect, RuntimeError):
+        pass  # the client went away (RuntimeError: the hub closed the socket under us)
+    finally:
+        grace.cancel()
+        await hub.detach(client)
+
+
+def _end_hold(client: Client) -> None:
+    if client.replaying:
+        client.end_replay()
+
+
+async def _read_messages(ws: WebSocket, ctx: ServiceContext, client: Client, scope: Scope) -> None:
+    bad = 0
+    handlers: dict[type, Callable[..., Awaitable[None]]] = {
+        Resume: _resume, Position: _position, Ping: _ping}
+    while True:
+        text = await ws.receive_text()
+        try:
+            message = parse_client_message(text)
+        except BadMessage as exc:
+            bad += 1
+            client.send_frame(exc.to_frame())
+            if bad >= MAX_BAD_MESSAGES:
+                await ws.close(CLOSE_BAD_MESSAGE, "too many bad messages")
+                return
+            continue
+        await handlers[type(message)](ws, ctx, client, scope, message)
+
+
+async def _ping(ws: WebSocket, ctx: ServiceContext, client: Client, scope: Scope, message: Ping) -> None:
+    client.send_frame(heartbeat_frame())
+
+
+async def _position(ws: WebSocket, ctx: ServiceContext, client: Client, scope: Scope,
+                    message: Position) -> None:
+    who = scope.who
+    if who is None or who.role != "courier" or not who.courier_id:
+        client.send_frame(_error("forbidden", "only couriers send positions", "type"))
+        return
+    at = min(message.at, datetime.now(UTC))
+    try:
+        await ws.app.state.positions.accept(who.courier_id, message.lat, message.lon, at,
+                                            message.heading)
+    except Conflict as exc:
+        client.send_frame(_error("off_shift", str(exc), "shift"))
+
+
+async def _resume(ws: WebSocket, ctx: ServiceContext, client: Client, scope: Scope,
+                  message: Resume) -> None:
+    """Replay the outbox rows after the cursor for this socket's topic, then go live."""
+    client.begin_replay()
+    try:
+        rows = await asyncio.to_thread(outbox_io.rows_after, ctx, scope.coop_id, message.after,
+                                       REPLAY_LIMIT)
+        frames = [f for row in rows for _, f in outbox_io.frames_for(row, [scope.topic])]
+        if client.first_seq and any(message.after < f.seq < client.first_seq for f in frames):
+            # live frames went out before this resume: the missed ones cannot come before them
+            raise outbox_io.Gap("resume arrived after live frames")
+        for frame in frames:
+            if frame.seq > client.last_seq:
+                await _wait_for_room(client)
+                client.send_frame(frame)
+    except outbox_io.Gap as exc:
+        client.send_frame(frame_from_payload(Resync(reason=str(exc))))
+    finally:
+        client.end_replay()
+
+
+async def _wait_for_room(client: Client) -> None:
+    # a long replay must not overflow the socket's queue: let the sender drain (bounded)
+    for _ in range(500):
+        if client.room() > 1 or client.closing:
+            return
+        await asyncio.sleep(0.01)
+
+
+def _error(code: str, message: str, field: str | None = None):  # type: ignore[no-untyped-def]
+    return frame_from_payload(Error(code=code, message=message, field=field))
+

@@ -1,0 +1,36 @@
+"""Start and stop the realtime side of one process: hub, outbox relay, positions.
+
+Called from the app's lifespan with the bus already connected; it also lets the dispatch loop
+hear other processes' changes (a delivery created through process B wakes the loop that
+process A runs for that coop).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dispatch.realtime.bus import Bus
+from dispatch.realtime.hub import Hub
+from dispatch.realtime.positions import PositionService
+from dispatch.realtime.relay import OutboxRelay
+from dispatch.services.context import ServiceContext
+
+
+async def start_realtime(app: Any, ctx: ServiceContext, bus: Bus, runner: Any = None) -> None:
+    """Sets ``app.state.hub``, ``app.state.relay`` and ``app.state.positions``."""
+    hub = Hub(bus)
+    if runner is not None and hasattr(runner, "observe"):
+        hub.observers.append(runner.observe)
+    await hub.start()
+    relay = OutboxRelay(ctx, hub)
+    positions = PositionService(ctx, hub, bus)
+    await relay.start()
+    await positions.start()
+    app.state.hub, app.state.relay, app.state.positions = hub, relay, positions
+
+
+async def stop_realtime(app: Any) -> None:
+    """Flush positions, publish what is left, close the sockets with 1001."""
+    await app.state.positions.stop()
+    await app.state.relay.stop()
+    await app.state.hub.stop()

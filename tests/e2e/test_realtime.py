@@ -1,0 +1,113 @@
+"""A real server and real WebSocket clients: jobs reach phones, maps and tracking links."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.e2e.conftest import (
+    Server,
+    Servers,
+    auth,
+    create_delivery,
+    login,
+    prepare_database,
+    start_shift,
+)
+
+pytestmark = pytest.mark.anyio
+PERSONAL = ("Matti", "+358 40 123 4567", "Kaisaniemenkatu")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One embedded-mode server (SQLite, memory bus) shared by this module's tests."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{tmp / 'e2e.db'}"
+    prepare_database(url)
+    servers = Servers(url, "memory://", tmp)
+    yield servers.new().start()
+    servers.close()
+
+
+async def test_a_courier_gets_its_job_within_a_second_and_the_map_and_link_see_it(
+        server: Server, open_socket: Callable[..., Any]) -> None:
+    """After a merchant's POST the courier's socket gets the assignment in under 1 s, the
+    dispatcher's socket sees it, and the tracking socket sees the status without personal data."""
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        courier = await login(http, "aino@demo.coop")
+        dispatcher = await login(http, "dispatcher@demo.coop")
+        await start_shift(http, courier)
+        phone = await open_socket(f"{server.ws}/ws/courier?token={courier}", resume_after=0)
+        board = await open_socket(f"{server.ws}/ws/dispatcher?token={dispatcher}", resume_after=0)
+        await board.until(lambda f: f["type"] == "shift.started")
+        posted = time.monotonic()
+        delivery = await create_delivery(http)
+        job = await phone.until(lambda f: f["type"] in ("delivery.assigned", "route.updated")
+                                and delivery["id"] in json.dumps(f["data"]), timeout_s=3)
+        assert time.monotonic() - posted < 1.0, job
+        await board.until(lambda f: f["type"] == "delivery.assigned"
+                          and f["data"]["id"] == delivery["id"], timeout_s=2)
+        link = await open_socket(f"{server.ws}/ws/track/{delivery['tracking_token']}", resume_after=0)
+        seen = await link.until(lambda f: f["type"] == "delivery.assigned", timeout_s=2)
+        assert seen["data"]["status"] == "assigned" and seen["seq"] > 0
+        assert not any(p in json.dumps(link.frames, ensure_ascii=False) for p in PERSONAL)
+        assert "courier_id" not in json.dumps(link.frames)
+
+
+@pytest.mark.parametrize(("path", "who", "code"), [
+    ("/ws/courier?token=not-a-token", None, 4401),
+    ("/ws/dispatcher?token={courier}", "aino@demo.coop", 4403),
+    ("/ws/courier?token={courier}", "dispatcher@demo.coop", 4403),
+    ("/ws/merchant?token=cd_nope_nope", None, 4401),
+    ("/ws/track/unknown-link", None, 4403),
+])
+async def test_a_socket_with_a_bad_token_or_role_is_closed_with_a_clear_code(
+        server: Server, path: str, who: str | None, code: int) -> None:
+    """A wrong token closes with 4401, a wrong role or unknown link with 4403."""
+    token = ""
+    if who:
+        async with httpx.AsyncClient(base_url=server.http) as http:
+            token = await login(http, who)
+    async with connect(server.ws + path.format(courier=token)) as conn:
+        with pytest.raises(ConnectionClosed) as closed:
+            await conn.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == code
+
+
+async def test_positions_reach_the_dispatcher_map_and_are_refused_off_shift(
+        server: Server, open_socket: Callable[..., Any]) -> None:
+    """A courier on shift shares positions with the coop's map; off shift they are refused."""
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        eero, lumi = await login(http, "eero@demo.coop"), await login(http, "lumi@demo.coop")
+        dispatcher = await login(http, "dispatcher@demo.coop")
+        await start_shift(http, eero)
+        board = await open_socket(f"{server.ws}/ws/dispatcher?token={dispatcher}")
+        phone = await open_socket(f"{server.ws}/ws/courier?token={eero}")
+        off = await open_socket(f"{server.ws}/ws/courier?token={lumi}")
+        at = datetime.now(UTC).isoformat()
+        await phone.conn.send(json.dumps({"type": "position", "lat": 60.1701, "lon": 24.9402, "at": at}))
+        await off.conn.send(json.dumps({"type": "position", "lat": 60.1702, "lon": 24.9403, "at": at}))
+        seen = await board.until(lambda f: f["type"] == "courier.position")
+        assert (seen["seq"], seen["data"]["lat"], seen["data"]["lon"]) == (0, 60.1701, 24.9402)
+        refused = await off.until(lambda f: f["type"] == "error")
+        assert refused["data"]["code"] == "off_shift"
+        await off.conn.send("not json")
+        bad = await off.until(lambda f: f["type"] == "error" and f["data"]["code"] == "bad_message")
+        assert "JSON" in bad["data"]["message"]
+        for _ in range(50):  # positions are written in batches every 0.25 s
+            r = await http.get("/api/v1/dispatch/couriers", headers=auth(dispatcher))
+            stored = [c["position"] for c in r.json() if c["courier_id"] == seen["data"]["courier_id"]]
+            if stored and stored[0]["lat"] == 60.1701:
+                break
+            await asyncio.sleep(0.1)
+        assert stored and (stored[0]["lat"], stored[0]["lon"]) == (60.1701, 24.9402)
