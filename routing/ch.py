@@ -63,6 +63,34 @@ class CHEngine:
             d = self._rphast(src, tgt)
         return np.asarray(d[np.ix_(s_inv, t_inv)], dtype=np.float64)
 
+    def ends_distances(
+        self, exit_node: IntArray, exit_cost: FloatArray, entry_node: IntArray, entry_cost: FloatArray
+    ) -> FloatArray | None:
+        """Point-to-point packed costs, each point having two ways out and two ways in.
+
+        The sweep is linear in (min, +), so a point's two exits are merged into one column
+        *before* sweeping: one column per point instead of one per exit node. Returns None when
+        the block is small enough for bucket joins (the caller then asks :meth:`distances`).
+        """
+        n, m = exit_node.shape[0], entry_node.shape[0]
+        if min(n, m) <= BUCKET_MAX_SIDE:
+            return None
+        sweep = self._prepare(np.unique(entry_node))
+        rows = sweep.pos[entry_node]  # (m, 2)
+        out = np.empty((n, m), dtype=np.float64)
+        for lo in range(0, n, SOURCE_CHUNK):
+            nodes, costs = exit_node[lo : lo + SOURCE_CHUNK], exit_cost[lo : lo + SOURCE_CHUNK]
+            uniq, inv = np.unique(nodes, return_inverse=True)
+            up = dijkstra(self.up, indices=uniq)[:, sweep.nodes]
+            inv = inv.reshape(nodes.shape)
+            start = np.minimum(up[inv[:, 0]] + costs[:, :1], up[inv[:, 1]] + costs[:, 1:])
+            table = np.ascontiguousarray(start.T)
+            _sweep(table, sweep)
+            out[lo : lo + nodes.shape[0]] = np.minimum(
+                table[rows[:, 0]] + entry_cost[:, :1], table[rows[:, 1]] + entry_cost[:, 1:]
+            ).T
+        return out
+
     # --- RPHAST -------------------------------------------------------------------------------
     def _rphast(self, src: IntArray, tgt: IntArray) -> FloatArray:
         sweep = self._prepare(tgt)

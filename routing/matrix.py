@@ -122,9 +122,12 @@ def block(engine: Engine, a: Ends, b: Ends) -> FloatArray:
     n, m = a.segment.shape[0], b.segment.shape[0]
     if n == 0 or m == 0:
         return np.zeros((n, m), dtype=np.float64)
-    nodes = engine.distances(a.exit_node.ravel(), b.entry_node.ravel()).reshape(n, 2, m, 2)
-    total = a.exit_cost[:, :, None, None] + nodes + b.entry_cost[None, None, :, :]
-    best = total.min(axis=(1, 3))
+    merged = getattr(engine, "ends_distances", None)
+    best = None if merged is None else merged(a.exit_node, a.exit_cost, b.entry_node, b.entry_cost)
+    if best is None:
+        nodes = engine.distances(a.exit_node.ravel(), b.entry_node.ravel()).reshape(n, 2, m, 2)
+        total = a.exit_cost[:, :, None, None] + nodes + b.entry_cost[None, None, :, :]
+        best = total.min(axis=(1, 3))
     same = a.segment[:, None] == b.segment[None, :]
     dt = b.fraction[None, :] - a.fraction[:, None]
     along = np.where(dt >= 0, _part(dt, a.fwd_cost[:, None]), _part(-dt, a.bwd_cost[:, None]))

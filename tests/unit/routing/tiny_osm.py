@@ -7,6 +7,7 @@ from pathlib import Path
 
 import networkx as nx
 
+from routing.graph import Graph
 from routing.network import SnappedPoint, StreetNetwork
 
 # a node every 0.001 degree of latitude is ~111 m
@@ -33,12 +34,27 @@ def write_osm(
     return path
 
 
+_BASE: dict[int, nx.DiGraph] = {}
+
+
 def reference_seconds(net: StreetNetwork, a: SnappedPoint, b: SnappedPoint) -> float:
     """Door-to-door seconds by networkx Dijkstra on the graph with both segments split."""
-    g, graph = nx.DiGraph(), net.graph
-    tail = graph.tail()
-    for e in range(graph.n_edges):
-        g.add_edge(int(tail[e]), int(graph.head[e]), w=float(graph.time_s[e]))
+    graph = net.graph
+    if id(graph) not in _BASE:
+        base = nx.DiGraph()
+        base.add_weighted_edges_from(
+            zip(graph.tail().tolist(), graph.head.tolist(), graph.time_s.tolist(), strict=True),
+            weight="w",
+        )
+        _BASE[id(graph)] = base
+    g = _BASE[id(graph)]
+    try:
+        return _split_and_search(g, graph, a, b)
+    finally:
+        g.remove_nodes_from(["A", "B"])
+
+
+def _split_and_search(g: nx.DiGraph, graph: Graph, a: SnappedPoint, b: SnappedPoint) -> float:
     for name, p, out in (("A", a, True), ("B", b, False)):
         u, v = int(graph.seg_u[p.segment]), int(graph.seg_v[p.segment])
         f, r = int(graph.seg_fwd[p.segment]), int(graph.seg_bwd[p.segment])
