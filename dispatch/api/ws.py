@@ -162,7 +162,7 @@ async def serve_socket(ws: WebSocket, authorize: Callable[[ServiceContext], Scop
 
 
 def _end_hold(client: Client) -> None:
-    if client.replaying:
+    if client.replaying and not client.resuming:
         client.end_replay()
 
 
@@ -206,6 +206,10 @@ async def _resume(ws: WebSocket, ctx: ServiceContext, client: Client, scope: Sco
                   message: Resume) -> None:
     """Replay the outbox rows after the cursor for this socket's topic, then go live."""
     client.begin_replay()
+    client.resuming = True
+    # the client has everything up to ``after``: a live frame <= after (a row replayed on an
+    # earlier connection before the relay got to it) must not reach it again
+    client.last_seq = max(client.last_seq, message.after)
     try:
         rows = await asyncio.to_thread(outbox_io.rows_after, ctx, scope.coop_id, message.after,
                                        REPLAY_LIMIT)
@@ -220,6 +224,7 @@ async def _resume(ws: WebSocket, ctx: ServiceContext, client: Client, scope: Sco
     except outbox_io.Gap as exc:
         client.send_frame(frame_from_payload(Resync(reason=str(exc))))
     finally:
+        client.resuming = False
         client.end_replay()
 
 

@@ -69,6 +69,7 @@ class Client:
         self.closing = False
         self.last_seq = 0
         self.first_seq = 0  # first outbox frame sent on this connection (resume checks it)
+        self.resuming = False  # a resume is replaying: the connect-time hold must not end it
         self._queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
         self._held: list[Frame] | None = None
         self._final_send_s = final_send_s
