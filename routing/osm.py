@@ -81,7 +81,7 @@ def read_segments(path: Path, profile: Profile, progress: Progress | None = None
     try:
         processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
         for obj in processor.with_locations():
-            if obj.is_way() and "highway" in obj.tags:
+            if isinstance(obj, osmium.osm.Way) and "highway" in obj.tags:
                 rule = profile.way_rule(dict(obj.tags))
                 if rule is not None:
                     acc.add_way(obj, rule.forward_mps, rule.backward_mps, rule.time_factor)
