@@ -1,0 +1,230 @@
+"""Realtime benchmark: many couriers and dispatchers on real sockets against a real server.
+
+Starts ``uvicorn dispatch.asgi:app`` (``--workers``) on a fresh SQLite file (default) or the
+given DATABASE/BUS URLs, seeds the demo co-op plus ``--sockets - --dispatchers`` couriers on
+shift, connects every socket from this one asyncio process, then for ``--duration-s``:
+couriers send positions (``--updates-per-s`` in total) and the merchant POSTs deliveries at
+``--deliveries-per-s``. Measured: POST -> the courier's ``delivery.assigned`` frame, and a
+position's ``at`` -> the dispatcher's ``courier.position`` frame (both clocks are this host's).
+
+    .venv/bin/python scripts/bench_realtime.py --sockets 1000 --updates-per-s 200
+
+Last line: ``RESULT sockets=<n> updates_per_s=<x> p95_ms=<x> p99_ms=<x> errors=<n>`` where
+p95/p99 are the worse of the two paths.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from websockets.asyncio.client import connect
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from dispatch.db.engine import make_engine, make_session_factory  # noqa: E402
+from dispatch.db.migrate import upgrade  # noqa: E402
+from dispatch.db.models import Coop, Courier, Shift, User  # noqa: E402
+from dispatch.seed import DEMO_AREA, DEMO_KEY, seed_demo  # noqa: E402
+from dispatch.services.auth import hash_password, issue_token  # noqa: E402
+
+LAT = (DEMO_AREA[0][0] + 0.001, DEMO_AREA[2][0] - 0.001)
+LON = (DEMO_AREA[0][1] + 0.001, DEMO_AREA[1][1] - 0.001)
+
+
+def seed(url: str, couriers: int) -> tuple[list[str], str]:
+    """Demo co-op + ``couriers`` couriers on shift; returns their tokens and a dispatcher's."""
+    engine = make_engine(url)
+    upgrade(engine)
+    now = datetime.now(UTC)
+    with make_session_factory(engine)() as s, s.begin():
+        seed_demo(s)
+        coop = s.query(Coop).filter_by(slug="demo").one()
+        password = hash_password(secrets.token_hex(8))
+        tokens = []
+        for i in range(couriers):
+            user = User(coop_id=coop.id, role="courier", email=f"bench{i}-{uuid.uuid4().hex[:6]}@b.coop",
+                        name=f"B{i}", password_hash=password)
+            s.add(user)
+            s.flush()
+            courier = Courier(coop_id=coop.id, user_id=user.id, first_name=f"B{i}", vehicle_kind="bike",
+                              capacity_g=20_000, capacity_ml=60_000, speed_pct=100)
+            s.add(courier)
+            s.flush()
+            s.add(Shift(courier_id=courier.id, coop_id=coop.id, vehicle_kind="bike", capacity_g=20_000,
+                        capacity_ml=60_000, speed_pct=100, started_at=now,
+                        planned_end_at=now + timedelta(hours=4), last_lat=random.uniform(*LAT),
+                        last_lon=random.uniform(*LON), last_position_at=now))
+            tokens.append(issue_token(s, user.id, 6 * 3600, now))
+        dispatcher = s.query(User).filter_by(coop_id=coop.id, role="dispatcher").first()
+        assert dispatcher is not None
+        dispatcher_token = issue_token(s, dispatcher.id, 6 * 3600, now)
+    engine.dispose()
+    return tokens, dispatcher_token
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.job_ms: list[float] = []
+        self.position_ms: list[float] = []
+        self.posted: dict[str, float] = {}
+        self.errors = 0
+        self.error_kinds: dict[str, int] = {}
+
+    def error(self, kind: str) -> None:
+        self.errors += 1
+        self.error_kinds[kind] = self.error_kinds.get(kind, 0) + 1
+
+
+async def courier(url: str, token: str, period_s: float, stop: asyncio.Event, stats: Stats) -> None:
+    try:
+        async with connect(f"{url}/ws/courier?token={token}", open_timeout=30, max_queue=None) as ws:
+            await ws.send(json.dumps({"type": "resume", "after": 0}))
+            reader = asyncio.create_task(_read_courier(ws, stats))
+            await asyncio.sleep(random.uniform(0, period_s))
+            while not stop.is_set():
+                await ws.send(json.dumps({"type": "position", "lat": random.uniform(*LAT),
+                                          "lon": random.uniform(*LON),
+                                          "at": datetime.now(UTC).isoformat()}))
+                await asyncio.sleep(period_s)
+            reader.cancel()
+    except Exception as exc:  # noqa: BLE001 - counted, the benchmark goes on
+        stats.error(f"courier: {type(exc).__name__}")
+
+
+async def _read_courier(ws: object, stats: Stats) -> None:
+    async for raw in ws:  # type: ignore[attr-defined]
+        frame = json.loads(raw)
+        if frame["type"] == "delivery.assigned":
+            posted = stats.posted.pop(frame["data"]["id"], None)
+            if posted is not None:
+                stats.job_ms.append((time.perf_counter() - posted) * 1000)
+        elif frame["type"] == "error":
+            stats.error(f"error frame: {frame['data'].get('code')}")
+
+
+async def dispatcher(url: str, token: str, stop: asyncio.Event, stats: Stats, measure: bool) -> None:
+    try:
+        async with connect(f"{url}/ws/dispatcher?token={token}", open_timeout=30, max_queue=None) as ws:
+            while not stop.is_set():
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), 0.5)
+                except TimeoutError:
+                    continue
+                if measure and '"courier.position"' in raw:
+                    frame = json.loads(raw)
+                    at = datetime.fromisoformat(frame["data"]["at"])
+                    stats.position_ms.append((datetime.now(UTC) - at).total_seconds() * 1000)
+                elif '"resync"' in raw:
+                    stats.error("dispatcher resync")
+    except Exception as exc:  # noqa: BLE001
+        stats.error(f"dispatcher: {type(exc).__name__}")
+
+
+async def merchant(http: httpx.AsyncClient, rate: float, stop: asyncio.Event, stats: Stats) -> None:
+    while not stop.is_set():
+        body = {"dropoff": {"lat": random.uniform(*LAT), "lon": random.uniform(*LON), "address": "x 1"},
+                "recipient": {"name": "Bench", "phone": "+358 40 000 0000"}, "load": {"kg": 1, "litres": 2}}
+        started = time.perf_counter()
+        r = await http.post("/api/v1/deliveries", json=body,
+                            headers={"Authorization": f"Bearer {DEMO_KEY}", "Idempotency-Key": uuid.uuid4().hex})
+        if r.status_code == 201:
+            stats.posted[r.json()["id"]] = started
+        else:
+            stats.error(f"POST {r.status_code}")
+        await asyncio.sleep(max(0.0, 1 / rate - (time.perf_counter() - started)))
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def run(args: argparse.Namespace, url: str, tokens: list[str], dispatcher_token: str) -> Stats:
+    stats, stop = Stats(), asyncio.Event()
+    period_s = len(tokens) / args.updates_per_s
+    gate = asyncio.Semaphore(50)
+
+    async def gated(coro_fn, *a):  # type: ignore[no-untyped-def]
+        async with gate:
+            await asyncio.sleep(0)
+        await coro_fn(*a)
+
+    tasks = [asyncio.create_task(gated(courier, url, t, period_s, stop, stats)) for t in tokens]
+    tasks += [asyncio.create_task(dispatcher(url, dispatcher_token, stop, stats, i == 0))
+              for i in range(args.dispatchers)]
+    await asyncio.sleep(args.warmup_s)
+    stats.position_ms.clear()
+    async with httpx.AsyncClient(base_url=url.replace("ws://", "http://"), timeout=30) as http:
+        feeder = asyncio.create_task(merchant(http, args.deliveries_per_s, stop, stats))
+        await asyncio.sleep(args.duration_s)
+        stop.set()
+        await feeder
+        await asyncio.sleep(2)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return stats
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sockets", type=int, default=1000)
+    p.add_argument("--dispatchers", type=int, default=50)
+    p.add_argument("--updates-per-s", type=float, default=200)
+    p.add_argument("--deliveries-per-s", type=float, default=2)
+    p.add_argument("--duration-s", type=float, default=30)
+    p.add_argument("--warmup-s", type=float, default=10)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--database-url", default=None)
+    p.add_argument("--bus-url", default="memory://")
+    args = p.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-rt-"))
+    db_url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
+    tokens, dispatcher_token = seed(db_url, args.sockets - args.dispatchers)
+    port = 8900 + random.randrange(90)
+    env = os.environ | {"DATABASE_URL": db_url, "BUS_URL": args.bus_url, "COOPDISPATCH_ENV": "test",
+                        "DISPATCH_POLICY": "nearest", "SERVE_STATIC": "false"}
+    log = (tmp / "server.log").open("wb")
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "dispatch.asgi:app", "--port", str(port),
+                               "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
+                              cwd=REPO, env=env, stdout=log, stderr=log)
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        stats = asyncio.run(run(args, f"ws://127.0.0.1:{port}", tokens, dispatcher_token))
+    finally:
+        server.terminate()
+        server.wait(20)
+    missing = len(stats.posted)
+    for name, values in (("POST -> courier frame", stats.job_ms), ("position -> dispatcher", stats.position_ms)):
+        print(f"{name:24s} n={len(values):6d} p50={pct(values, .5):7.1f} ms p95={pct(values, .95):7.1f} ms "
+              f"p99={pct(values, .99):7.1f} ms")
+    print(f"deliveries never assigned to a courier socket: {missing}; errors: {stats.error_kinds}")
+    p95 = max(pct(stats.job_ms, .95), pct(stats.position_ms, .95))
+    p99 = max(pct(stats.job_ms, .99), pct(stats.position_ms, .99))
+    print(f"RESULT sockets={args.sockets} updates_per_s={args.updates_per_s:g} p95_ms={p95:.0f} "
+          f"p99_ms={p99:.0f} errors={stats.errors}")
+
+
+if __name__ == "__main__":
+    main()
