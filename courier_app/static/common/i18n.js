@@ -35,6 +35,8 @@ const TEXTS = {
   "merchant.quoteTitle": ["Quote:", "Devis :"], "merchant.validUntil": ["valid until", "valable jusqu'à"],
   "merchant.trackLink": ["tracking link", "lien de suivi"], "merchant.receipt": ["Receipt", "Reçu"],
   "merchant.cancel": ["Cancel", "Annuler"], "merchant.confirmCancel": ["Cancel this delivery?", "Annuler cette livraison ?"],
+  "merchant.final": ["Final receipt.", "Reçu définitif."],
+  "merchant.provisional": ["Provisional: the quoted price, final once delivered.", "Provisoire : le prix du devis, définitif à la livraison."],
   "merchant.ruleSet": ["Fee rules version", "Version des règles de prix"],
   "merchant.noReceipt": ["No receipt for this delivery yet.", "Pas encore de reçu pour cette livraison."],
   "merchant.noQuote": ["Quotes are not available on this server.", "Les devis ne sont pas disponibles sur ce serveur."],

@@ -170,7 +170,7 @@ function drawMap() {
       L.polyline([at, ...pts], { className: "route", color: stale ? "#999" : "#1c5fb8", weight: 3, opacity: 0.8, dashArray: "6 6" }).addTo(layers);
     }
     L.circleMarker(at, { className: `courier${stale ? " stale" : ""}`, radius: 9, color: stale ? "#888" : "#1c5fb8", fillColor: stale ? "#bbb" : "#1c5fb8", fillOpacity: 1 })
-      .bindTooltip(c.first_name, { permanent: true, direction: "right", className: `courier-label${stale ? " stale" : ""}` }).addTo(layers);
+      .bindTooltip(c.first_name, { permanent: true, direction: "right", offset: [10, 0], className: `courier-label${stale ? " stale" : ""}` }).addTo(layers);
   }
   for (const d of state.deliveries.values()) {
     if (!OPEN.has(d.status)) continue;

@@ -1,6 +1,6 @@
 // Merchant page: log in (API key or account), order a delivery with a quote, follow today's
 // deliveries live, read receipts, cancel before pickup.
-import { initI18n, t, onLangChange } from "/static/common/i18n.js";
+import { initI18n, t, onLangChange, currentLang } from "/static/common/i18n.js";
 import { makeApi, uuid, $, el } from "/static/common/api.js";
 import { setCoop, money, time, dayKey } from "/static/common/fmt.js";
 import { LiveSocket } from "/static/common/socket.js";
@@ -93,8 +93,8 @@ function orderBody() {
 
 async function getQuote() {
   $("#form-error").textContent = "";
-  const body = orderBody();
-  const q = await api.post("/api/v1/quotes", body);
+  const { dropoff_window: _window, ...trip } = orderBody(); // a quote prices the trip only
+  const q = await api.post("/api/v1/quotes", trip);
   state.quote = q;
   renderQuote(q);
   return q;
@@ -110,16 +110,25 @@ function shareCents(split, name) {
   return typeof v === "object" && v !== null ? (v.amount_cents ?? v.cents) : v;
 }
 
+function feeLines(lines) {
+  return el("table", { class: "lines" }, (lines || []).map((l) => el("tr", {},
+    el("td", { text: l[`label_${currentLang()}`] || l.label_en || l.code || "" }),
+    el("td", { class: "num", text: money(l.amount_cents) }))));
+}
+
+function splitBox(split) {
+  return el("div", { class: "split" }, ["courier", "coop", "merchant"].map((name) =>
+    el("div", {}, el("b", { text: money(shareCents(split, name)) }), t(`split.${name}`))));
+}
+
 function renderQuote(q) {
   const box = $("#quote");
-  const split = q.split || (q.receipt && q.receipt.split) || null;
   box.replaceChildren(
-    el("h2", { text: `${t("merchant.quoteTitle")} ${money(q.fee_cents ?? q.total_cents)}` }),
-    el("div", { class: "split" }, ["courier", "coop", "merchant"].map((name) =>
-      el("div", {}, el("b", { text: money(shareCents(split, name)) }), t(`split.${name}`)))),
+    el("h2", { text: `${t("merchant.quoteTitle")} ${money(q.fee_cents)}` }),
+    splitBox(q.split), feeLines(q.lines),
     el("p", { class: "muted", text: q.expires_at ? `${t("merchant.validUntil")} ${time(q.expires_at)}` : "" }),
   );
-  box.dataset.fee = String(q.fee_cents ?? q.total_cents ?? "");
+  box.dataset.fee = String(q.fee_cents ?? "");
   box.classList.remove("hidden");
 }
 
@@ -203,13 +212,13 @@ async function showReceipt(id) {
   $("#receipt").showModal();
   try {
     const r = await api.get(`/api/v1/deliveries/${id}/receipt`);
-    const lines = r.lines || r.formula || [];
+    const rules = r.rule_set || {};
     body.replaceChildren(
-      el("h2", { text: `${t("merchant.receipt")} · ${money(r.fee_cents ?? r.total_cents)}` }),
-      el("div", { class: "split" }, ["courier", "coop", "merchant"].map((name) =>
-        el("div", {}, el("b", { text: money(shareCents(r.split, name)) }), t(`split.${name}`)))),
-      el("ul", {}, lines.map((l) => el("li", { text: typeof l === "string" ? l : (l.text || l.label || JSON.stringify(l)) }))),
-      r.rule_set_version !== undefined ? el("p", { class: "muted", text: `${t("merchant.ruleSet")} ${r.rule_set_version}` }) : null,
+      el("h2", { text: `${t("merchant.receipt")} · ${money(r.fee_cents)}` }),
+      el("p", { class: "muted", text: r.final ? t("merchant.final") : t("merchant.provisional") }),
+      splitBox(r.split), feeLines(r.lines),
+      el("p", { class: "muted", text: rules[`description_${currentLang()}`] || "" }),
+      el("p", { class: "muted", text: `${t("merchant.ruleSet")} ${r.rule_set_version ?? ""}${rules.adopted_by ? ` · ${rules.adopted_by}` : ""}` }),
     );
   } catch (e) {
     body.replaceChildren(el("p", { class: "error", text: e.status === 404 ? t("merchant.noReceipt") : e.message }));

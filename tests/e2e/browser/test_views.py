@@ -1,0 +1,155 @@
+"""The three faces and the tracking page in real Chromium against the real server."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from tests.e2e.browser.conftest import AINO_AT, EERO_AT, Server, screenshot
+from tests.e2e.browser.helpers import (
+    audit_rows,
+    create_delivery_by_api,
+    delivery,
+    open_courier,
+    open_dispatcher,
+    open_merchant,
+    parse_iso,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def order_on_merchant_page(page: Any) -> str:
+    page.fill("#dropoff", "60.17400, 24.94800")
+    page.dispatch_event("#dropoff", "change")
+    page.fill("#recipient", "Matti Meikäläinen")
+    page.fill("#phone", "+358 40 123 4567")
+    page.click("#quote-btn")
+    page.wait_for_selector("#quote[data-fee]")
+    before = set(page.eval_on_selector_all("#deliveries tr", "rows => rows.map(r => r.dataset.id)"))
+    page.click("#submit")
+    page.wait_for_function("n => document.querySelectorAll('#deliveries tr').length > n", arg=len(before))
+    ids = page.eval_on_selector_all("#deliveries tr", "rows => rows.map(r => r.dataset.id)")
+    (new_id,) = [i for i in ids if i not in before]
+    return str(new_id)
+
+
+def tap_offline(page: Any, action: str) -> tuple[datetime, datetime]:
+    queued = page.eval_on_selector_all("#outbox li", "l => l.length")
+    before = datetime.now(UTC)
+    page.click(f"#next [data-action='{action}']")
+    page.wait_for_function("n => document.querySelector('#outbox-count').textContent === String(n)",
+                           arg=queued + 1)
+    return before, datetime.now(UTC)
+
+
+def sign(page: Any) -> None:
+    box = page.locator("#signature").bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 120, box["y"] + 70, steps=5)
+    page.mouse.move(box["x"] + 200, box["y"] + 30, steps=5)
+    page.mouse.up()
+
+
+def test_a_merchant_order_reaches_the_courier_and_offline_actions_land_exactly_once(server: Server, new_context):
+    """Order on the merchant page; the courier gets it in 2 s; offline pickup/drop survive a reload."""
+    courier = open_courier(new_context, "aino@demo.coop", AINO_AT, start_shift=True)
+    courier.wait_for_function("navigator.serviceWorker.controller !== null")
+    dispatcher = open_dispatcher(new_context)
+    merchant = open_merchant(new_context)
+    delivery_id = order_on_merchant_page(merchant)
+    started = time.monotonic()
+    courier.wait_for_selector(f"#stops li[data-delivery-id='{delivery_id}']", timeout=2_000)
+    assert time.monotonic() - started < 2.0
+    dispatcher.wait_for_selector(f"#deliveries li[data-id='{delivery_id}']")
+    assert dispatcher.locator("#map path.street").count() > 100  # the base map draws streets
+    merchant.wait_for_selector(f"#deliveries tr[data-id='{delivery_id}'][data-status='assigned']")
+    for page, name in ((merchant, "merchant"), (courier, "courier"), (dispatcher, "dispatcher")):
+        screenshot(page, name)
+
+    courier.context.set_offline(True)
+    picked = tap_offline(courier, "picked_up")
+    courier.wait_for_selector("#next[data-kind='dropoff']")
+    courier.click("#proof summary")
+    sign(courier)
+    courier.click("#sig-attach")
+    courier.wait_for_function("document.querySelector('#outbox-count').textContent === '2'")
+    dropped = tap_offline(courier, "delivered")
+    courier.reload()
+    courier.wait_for_selector("body[data-ready='1']")
+    assert courier.text_content("#outbox-count") == "3"  # still queued after a reload offline
+    screenshot(courier, "courier-offline")
+    time.sleep(1.0)
+    back_online = datetime.now(UTC)
+    courier.context.set_offline(False)
+    courier.wait_for_selector("#pending.hidden", state="attached", timeout=10_000)
+
+    d = delivery(server, delivery_id)
+    assert d["status"] == "delivered"
+    assert picked[0] <= parse_iso(d["picked_up_at"]) <= picked[1] < back_online
+    assert dropped[0] <= parse_iso(d["delivered_at"]) <= dropped[1] < back_online
+    actions = [row.action for row in audit_rows(server, delivery_id)]
+    assert actions.count("pick_up") == 1 and actions.count("deliver") == 1 and actions.count("proof") == 1
+    assert (server.data_dir / "proofs" / f"{delivery_id}.png").exists()
+    dispatcher.select_option("#filter", "all")
+    dispatcher.wait_for_selector(f"#deliveries li[data-id='{delivery_id}'][data-status='delivered']")
+    assert dispatcher.evaluate("window.__sameDocument === true")  # updated without a reload
+
+
+def test_the_dispatcher_reassigns_a_delivery_and_both_courier_pages_follow(server: Server, new_context):
+    """A manual assignment moves the job from one courier's page to the other's, live."""
+    aino = open_courier(new_context, "aino@demo.coop", AINO_AT, start_shift=True)
+    eero = open_courier(new_context, "eero@demo.coop", EERO_AT, start_shift=True)
+    dispatcher = open_dispatcher(new_context)
+    created = create_delivery_by_api(server, 60.17300, 24.94600)
+    deadline = time.monotonic() + 10
+    while (d := delivery(server, created["id"]))["status"] != "assigned":
+        assert time.monotonic() < deadline, "the planner never assigned the delivery"
+        time.sleep(0.2)
+    names = {"aino": aino, "eero": eero}
+    holder = next(n for n, p in names.items()
+                  if p.locator(f"#stops li[data-delivery-id='{d['id']}']").count() or
+                  p.wait_for_timeout(300) or p.locator(f"#stops li[data-delivery-id='{d['id']}']").count())
+    other = "eero" if holder == "aino" else "aino"
+    dispatcher.click(f"#deliveries li[data-id='{d['id']}']")
+    dispatcher.select_option("#courier-select", label=other.capitalize())
+    dispatcher.fill("#reason", "closer to the pickup")
+    dispatcher.click("#assign")
+    names[other].wait_for_selector(f"#stops li[data-delivery-id='{d['id']}']", timeout=5_000)
+    names[holder].wait_for_selector(f"#stops li[data-delivery-id='{d['id']}']", state="detached", timeout=5_000)
+    assert delivery(server, d["id"])["courier_id"] is not None
+
+    names[other].click("#next [data-action='picked_up']")
+    names[other].wait_for_selector("#next[data-kind='dropoff']")
+    track = new_context(viewport={"width": 400, "height": 760}).new_page()
+    track.goto(f"/track/{d['tracking_token']}")
+    track.wait_for_selector("body[data-status='picked_up']", timeout=5_000)
+    track.wait_for_selector("#map path.courier")
+    text = track.text_content("body") or ""
+    assert other.capitalize() in text and "Ilona" not in text and "765 4321" not in text
+    screenshot(track, "tracking")
+    screenshot(dispatcher, "dispatcher-reassigned")
+
+
+def test_the_courier_app_loads_in_under_two_seconds_on_slow_3g(server: Server, new_context):
+    """First visit over a throttled link (400 ms latency, 400 kbit/s): usable in under 2 s."""
+    page = new_context(viewport={"width": 400, "height": 800}).new_page()
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 400, "downloadThroughput": 400 * 1000 / 8,
+        "uploadThroughput": 400 * 1000 / 8})
+    started = time.monotonic()
+    page.goto("/courier/", wait_until="load")
+    page.wait_for_selector("body[data-ready='1'] #login:not(.hidden)")
+    elapsed_s = time.monotonic() - started
+    assert elapsed_s < 2.0, f"the courier app took {elapsed_s:.2f} s on slow 3G"
+    manifest = page.request.get("/courier/manifest.webmanifest").json()
+    assert manifest["display"] == "standalone" and manifest["start_url"] == "/courier/"
+    assert all(page.request.get(icon["src"]).ok for icon in manifest["icons"])
+
+
