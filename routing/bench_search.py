@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util import optional_boolean_pb2
 
 from routing.ortools_model import (
     BENCH_PENALTY,
@@ -45,11 +46,14 @@ class Strategy:
     gls_lambda: float = 0.1
     construct_share: float = 0.1
     eliminate_share: float = 0.6
+    penalty_factor: int = 4
+    ils: bool = False
+    extra_operators: bool = False  # iterated local search with SISR ruin-and-recreate instead of GLS
 
 
 STRATEGIES = (
     Strategy(),
-    Strategy(first="LOCAL_CHEAPEST_INSERTION", gls_lambda=0.2),
+    Strategy(first="LOCAL_CHEAPEST_INSERTION", gls_lambda=0.2, extra_operators=True),
 )
 
 
@@ -59,6 +63,7 @@ def solve_benchmark(
     couriers: Sequence[Courier],
     time_limit_s: float,
     seed: int,
+    first: dict[str, list[Visit]] | None = None,
     workers: int = 2,
 ) -> dict[str, list[Visit]]:
     """Fewest vehicles, then least distance, within ``time_limit_s`` on ``workers`` cores.
@@ -70,6 +75,7 @@ def solve_benchmark(
     couriers : the vehicles on offer.
     time_limit_s : wall-clock budget.
     seed : the first worker uses strategy ``seed``, the next ``seed + 1``...
+    first : a feasible starting plan (the insertion plan), used when OR-Tools finds none.
     workers : processes to run (1: in this process).
 
     Returns
@@ -77,7 +83,8 @@ def solve_benchmark(
     dict : courier key -> visits of the best solution found.
     """
     jobs = [
-        (problem, list(keep), list(couriers), time_limit_s, STRATEGIES[(seed + i) % len(STRATEGIES)])
+        (problem, list(keep), list(couriers), time_limit_s,
+         STRATEGIES[(seed + i) % len(STRATEGIES)], dict(first or {}))
         for i in range(workers)
     ]
     if workers == 1:
@@ -95,16 +102,21 @@ def _run(
     couriers: list[Courier],
     time_limit_s: float,
     strategy: Strategy,
+    first: dict[str, list[Visit]],
 ) -> tuple[int, int, Encoded]:
     started = time.perf_counter()
     deadline = started + time_limit_s
     first_s = max(0.2, strategy.construct_share * time_limit_s)
     routes, _ = _search(problem, keep, couriers, {}, first_s, strategy, complete_stop=False)
+    if not routes and first:
+        routes = first
+    elif not routes:  # on a slow (shared) machine the construction may need longer
+        routes, _ = _search(problem, keep, couriers, {}, 3 * first_s, strategy, False)
     eliminate_until = started + (strategy.construct_share + strategy.eliminate_share) * time_limit_s
     routes = _eliminate(problem, keep, couriers, routes, eliminate_until, strategy)
     used = [c for c in couriers if routes.get(c.key)]
     left = deadline - time.perf_counter()
-    if left > 0.05:
+    if left > 0.05 and used:
         better, cost = _search(problem, keep, used, routes, left, strategy, complete_stop=False)
         if _served(better) >= _served(routes):
             routes = better
@@ -123,7 +135,7 @@ def _eliminate(
     total = len(keep)
     while time.perf_counter() < until and _served(routes) == 2 * total - _carried(keep):
         used = sorted((c for c in couriers if routes.get(c.key)), key=lambda c: len(routes[c.key]))
-        if len(used) <= 1:
+        if len(used) <= 2:
             break
         for victim in used[:2]:
             budget = until - time.perf_counter()
@@ -158,14 +170,21 @@ def _search(
     strategy: Strategy,
     complete_stop: bool,
 ) -> tuple[dict[str, list[Visit]], int]:
-    model = build_model(problem, keep, couriers, vehicle_cost=VEHICLE_COST)
+    if complete_stop:
+        # Route elimination: the fleet is fixed, so no vehicle cost; a moderate penalty keeps
+        # guided local search's arc penalties on the scale of distances.
+        penalty = int(problem.distance_m.max()) * strategy.penalty_factor
+        model = build_model(problem, keep, couriers, penalty=penalty)
+    else:
+        penalty = BENCH_PENALTY
+        model = build_model(problem, keep, couriers, vehicle_cost=VEHICLE_COST)
     params = _parameters(strategy, limit_s)
     routing = model.routing
     routing.CloseModelWithParameters(params)
     if complete_stop:
         # Stop as soon as nothing is left unplanned: the fleet is then one route smaller.
         def stop_if_complete() -> None:
-            if routing.CostVar().Value() < BENCH_PENALTY:
+            if routing.CostVar().Value() < penalty:
                 routing.solver().FinishCurrentSearch()
 
         routing.AddAtSolutionCallback(stop_if_complete)
@@ -191,7 +210,30 @@ def _parameters(strategy: Strategy, limit_s: float) -> pywrapcp.DefaultRoutingSe
     )
     params.guided_local_search_lambda_coefficient = strategy.gls_lambda
     params.time_limit.FromMilliseconds(max(1, int(limit_s * 1000)))
+    if strategy.ils:
+        _use_ils(params)
+    if strategy.extra_operators:
+        ops = params.local_search_operators
+        on = optional_boolean_pb2.BOOL_TRUE
+        for name in ("use_relocate_and_make_active", "use_exchange_and_make_active",
+                     "use_inactive_lns", "use_path_lns", "use_extended_swap_active",
+                     "use_node_pair_swap_active", "use_cross_exchange",
+                     "use_global_cheapest_insertion_close_nodes_lns",
+                     "use_local_cheapest_insertion_close_nodes_lns",
+                     "use_global_cheapest_insertion_expensive_chain_lns"):
+            setattr(ops, name, on)
     return params
+
+
+def _use_ils(params: pywrapcp.DefaultRoutingSearchParameters) -> None:
+    params.use_iterated_local_search = True
+    ils = params.iterated_local_search_parameters
+    rr = ils.ruin_recreate_parameters
+    del rr.ruin_strategies[:]
+    sisr = rr.ruin_strategies.add().sisr
+    sisr.max_removed_sequence_size = 10
+    sisr.avg_num_removed_visits = 10
+    sisr.bypass_factor = 0.01
 
 
 def _score(problem: Problem, routes: dict[str, list[Visit]], total: int) -> tuple[int, int]:

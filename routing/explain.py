@@ -4,7 +4,9 @@ For a delivery on courier ``c``: the saving of taking it out of ``c``'s route, a
 cheapest feasible insertion into another courier's current route (costs as in
 ``routing.insertion``, churn included). ``delta_cost`` = alternative - saving, so a positive
 value says how much worse the best other choice would be. To stay fast only the
-``ALTERNATIVES`` couriers whose route passes nearest the pickup are tried. Pure.
+``ALTERNATIVES`` couriers whose route passes nearest the pickup are tried, and at most
+``TRIALS`` insertions scheduled in full, so an explanation is an upper bound on the best
+alternative's cost. Pure.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from routing.reasons import candidates
 from routing.schedule import Visit, visits_from_stops
 
 ALTERNATIVES = 5
+TRIALS = 40  # full schedules tried per explanation (cheapest travel first)
 
 
 def explain(problem: Problem, plan: Plan) -> Plan:
@@ -57,11 +60,8 @@ def _explain_one(
     if with_d is None or without is None:
         return Explanation(d.key, courier.key, None, None, "current route is infeasible")
     saving = with_d - without + evaluator.churn(courier, d)
-    best: tuple[int, str] | None = None
-    for alt in _nearest_alternatives(problem, evaluator, routes, d, courier):
-        found = evaluator.best_insertion(alt, routes.get(alt.key, []), d)
-        if found is not None and (best is None or found[0] < best[0]):
-            best = (found[0], alt.key)
+    others = _nearest_alternatives(problem, evaluator, routes, d, courier)
+    best = evaluator.cheapest(routes, others, d, limit=TRIALS)
     if best is None:
         return Explanation(d.key, courier.key, None, None, "no other courier could take it")
     return Explanation(d.key, courier.key, best[1], best[0] - saving, "")

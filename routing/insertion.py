@@ -16,6 +16,7 @@ from routing.problem import Courier, Delivery, Mode, Problem, StopKind
 from routing.schedule import Visit, on_board_load
 
 Insertion = tuple[int, str, int, int]  # (extra cost, courier key, pickup pos, dropoff pos)
+MAX_TRIALS = 150  # full schedules tried per insertion, cheapest lower bounds first
 
 
 class Evaluator:
@@ -50,10 +51,14 @@ class Evaluator:
         picked: dict[str, int] = {}
         for v in visits:
             d = v.delivery
-            leg = -(-self.travel[place][v.place] * pct // 100)
-            cost += self.distance[place][v.place] if self.benchmark else w.travel_per_s * leg
-            start = max(clock + leg, v.earliest_s)
-            if v.kind is StopKind.PICKUP:
+            is_pickup = v.kind is StopKind.PICKUP
+            to = d.pickup if is_pickup else d.dropoff
+            leg = -(-self.travel[place][to] * pct // 100)
+            cost += self.distance[place][to] if self.benchmark else w.travel_per_s * leg
+            arrival = clock + leg
+            earliest = d.ready_s if is_pickup else d.window_start_s
+            start = arrival if arrival > earliest else earliest
+            if is_pickup:
                 grams, ml = grams + d.load_g, ml + d.load_ml
                 if grams > courier.capacity_g or ml > courier.capacity_ml:
                     return None
@@ -71,7 +76,7 @@ class Evaluator:
                 if d.max_ride_s is not None and ride > d.max_ride_s:
                     return None
                 clock = start + d.dropoff_service_s
-            place = v.place
+            place = to
         if courier.end is not None:
             leg = -(-self.travel[place][courier.end] * pct // 100)
             cost += self.distance[place][courier.end] if self.benchmark else w.travel_per_s * leg
@@ -87,32 +92,95 @@ class Evaluator:
             return 0
         return self.problem.weights.churn_per_move
 
+    def leg(self, courier: Courier, a: int, b: int | None) -> int:
+        """Cost of one leg (riding time weighted, or distance); 0 into an open end."""
+        if b is None:
+            return 0
+        if self.benchmark:
+            return int(self.distance[a][b])
+        ride: int = -(-self.travel[a][b] * courier.speed_pct // 100)
+        return self.problem.weights.travel_per_s * ride
+
+    def bounds(
+        self, courier: Courier, route: Sequence[Visit], delivery: Delivery
+    ) -> list[tuple[int, int, int]]:
+        """Every (travel cost added, pickup pos, dropoff pos) for ``delivery`` in ``route``.
+
+        The travel part of an insertion's cost is exact; lateness can only add to it, so
+        it is a lower bound on the insertion's cost. A pickup position of -1 means the
+        delivery is on board (dropoff only).
+        """
+        places: list[int | None] = [courier.start, *(v.place for v in route), courier.end]
+        first = 1 if courier.key in self.fixed_prefix and route else 0
+        p, d = delivery.pickup, delivery.dropoff
+        n = len(route)
+        # detour[k]: cost of putting place x between stop k-1 and stop k (positions 0..n).
+        def detour(x: int, k: int) -> int:
+            a, b = places[k], places[k + 1]
+            assert a is not None
+            return self.leg(courier, a, x) + self.leg(courier, x, b) - self.leg(courier, a, b)
+
+        drop_detour = [detour(d, k) for k in range(n + 1)]
+        if delivery.on_board_of is not None:
+            return [(drop_detour[j], -1, j) for j in range(first, n + 1)]
+        out: list[tuple[int, int, int]] = []
+        for i in range(first, n + 1):
+            a, b = places[i], places[i + 1]
+            assert a is not None
+            together = (self.leg(courier, a, p) + self.leg(courier, p, d)
+                        + self.leg(courier, d, b) - self.leg(courier, a, b))
+            out.append((together, i, i + 1))
+            pick = detour(p, i)
+            out.extend((pick + drop_detour[j], i, j + 1) for j in range(i + 1, n + 1))
+        return out
+
     def best_insertion(
         self, courier: Courier, route: Sequence[Visit], delivery: Delivery
     ) -> Insertion | None:
         """The cheapest feasible way to add ``delivery`` to ``route``, or None."""
-        base = self.route_cost(courier, route)
-        if base is None:
-            return None
-        first = 1 if courier.key in self.fixed_prefix and route else 0
-        drop = Visit(delivery, StopKind.DROPOFF)
-        n = len(route)
+        return self.cheapest({courier.key: route}, [courier], delivery)
+
+    def cheapest(
+        self,
+        routes: dict[str, list[Visit]] | dict[str, Sequence[Visit]],
+        couriers: Sequence[Courier],
+        delivery: Delivery,
+        limit: int = MAX_TRIALS,
+    ) -> Insertion | None:
+        """The cheapest feasible insertion of ``delivery`` over ``couriers``' routes.
+
+        Candidates are tried in order of their exact travel cost (a lower bound), so only
+        the few cheapest are scheduled in full: the search stops when the next lower bound
+        cannot beat the best feasible insertion found, or after ``limit`` full schedules
+        (lateness can make the bound weak on overloaded routes; the limit keeps an insertion
+        within milliseconds, at the price of sometimes missing the cheapest one).
+        """
+        queue: list[tuple[int, int, int, int]] = []
+        bases: list[int | None] = []
+        for n, c in enumerate(couriers):
+            route = routes.get(c.key, [])
+            base = self.route_cost(c, route)
+            bases.append(base)
+            if base is None:
+                continue
+            churn = self.churn(c, delivery)
+            queue.extend((lb + churn, n, i, j) for lb, i, j in self.bounds(c, route, delivery))
+        queue.sort()
         best: Insertion | None = None
-        pickups = [None] if delivery.on_board_of else range(first, n + 1)
-        for i in pickups:
-            if i is None:
-                head: list[Visit] = list(route)
-                start_j = first
-            else:
-                head = [*route[:i], Visit(delivery, StopKind.PICKUP), *route[i:]]
-                start_j = i + 1
-            for j in range(start_j, len(head) + 1):
-                cost = self.route_cost(courier, [*head[:j], drop, *head[j:]])
-                if cost is not None and (best is None or cost - base < best[0]):
-                    best = (cost - base, courier.key, -1 if i is None else i, j)
-        if best is None:
-            return None
-        return (best[0] + self.churn(courier, delivery), best[1], best[2], best[3])
+        for lb, n, i, j in queue[:limit]:
+            if best is not None and lb >= best[0]:
+                break
+            c = couriers[n]
+            trial = list(routes.get(c.key, []))
+            apply_insertion(trial, delivery, i, j)
+            cost = self.route_cost(c, trial)
+            base = bases[n]
+            if cost is None or base is None:
+                continue
+            total = cost - base + self.churn(c, delivery)
+            if best is None or total < best[0]:
+                best = (total, c.key, i, j)
+        return best
 
 
 def apply_insertion(route: list[Visit], delivery: Delivery, pick_pos: int, drop_pos: int) -> None:
@@ -151,11 +219,7 @@ def insert_all(
     """
     failed: list[Delivery] = []
     for d in deliveries:
-        best: Insertion | None = None
-        for c in allowed[d.key]:
-            found = evaluator.best_insertion(c, routes[c.key], d)
-            if found is not None and (best is None or found[0] < best[0]):
-                best = found
+        best = evaluator.cheapest(routes, allowed[d.key], d)
         if best is None:
             failed.append(d)
         else:

@@ -37,6 +37,7 @@ def build_model(
     deliveries: Sequence[Delivery],
     couriers: Sequence[Courier],
     vehicle_cost: int = 0,
+    penalty: int | None = None,
 ) -> Model:
     """Build the OR-Tools model of ``problem`` restricted to ``deliveries`` and ``couriers``.
 
@@ -46,6 +47,8 @@ def build_model(
     deliveries : the deliveries to plan (unassignable ones already removed).
     couriers : the vehicles (each with ``available_s <= shift_end_s``).
     vehicle_cost : fixed cost of using a vehicle (benchmark: fewest vehicles first).
+    penalty : cost of leaving a delivery unplanned (default: the weights', or
+        ``BENCH_PENALTY`` in benchmark mode).
 
     Returns
     -------
@@ -66,7 +69,7 @@ def build_model(
     model = Model(manager, routing, tuple(couriers), visits, node_of, offset)
     _add_costs_and_time(problem, model, vehicle_cost)
     _add_loads(problem, model)
-    _add_pairs_and_rules(problem, model)
+    _add_pairs_and_rules(problem, model, penalty)
     _add_churn(problem, model)
     return model
 
@@ -180,17 +183,18 @@ def _add_loads(problem: Problem, model: Model) -> None:
         caps = [getattr(c, f"capacity_{unit}") for c in model.couriers]
         model.routing.AddDimensionWithVehicleCapacity(cb, 0, caps, False, f"load_{unit}")
         dim = model.routing.GetDimensionOrDie(f"load_{unit}")
-        for v, c in enumerate(model.couriers):
+        for vehicle, c in enumerate(model.couriers):
             start = on_board_load(problem, c)[0 if unit == "g" else 1]
-            dim.CumulVar(model.routing.Start(v)).SetRange(start, start)
+            dim.CumulVar(model.routing.Start(vehicle)).SetRange(start, start)
 
 
-def _add_pairs_and_rules(problem: Problem, model: Model) -> None:
+def _add_pairs_and_rules(problem: Problem, model: Model, penalty: int | None) -> None:
     routing, manager = model.routing, model.manager
     solver, time = routing.solver(), routing.GetDimensionOrDie("time")
     vehicle = {c.key: v for v, c in enumerate(model.couriers)}
     live = problem.mode is Mode.LIVE
-    penalty = problem.weights.unassigned_penalty if live else BENCH_PENALTY
+    if penalty is None:
+        penalty = problem.weights.unassigned_penalty if live else BENCH_PENALTY
     for (key, kind), node in model.node_of.items():
         if kind is StopKind.PICKUP:
             continue

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+import numpy.typing as npt
+
 from routing.problem import (
     Courier,
     Delivery,
@@ -19,7 +22,7 @@ from routing.problem import (
     Unassigned,
     UnassignedReason,
 )
-from routing.schedule import Timeline, Visit, timeline
+from routing.schedule import Timeline, Visit
 
 
 def candidates(problem: Problem, delivery: Delivery) -> list[Courier]:
@@ -44,12 +47,12 @@ def windows_ok(problem: Problem, line: Timeline, visits: Sequence[Visit]) -> boo
     for v, s in zip(visits, line.stops, strict=True):
         d = v.delivery
         starts[(d.key, v.kind)] = s.start_s
-        if v.kind is StopKind.PICKUP and d.pickup_window_end_s is not None:
-            if s.start_s > d.pickup_window_end_s:
-                return False
-        if v.kind is StopKind.DROPOFF and problem.mode is Mode.BENCHMARK:
-            if s.start_s > d.window_end_s:
-                return False
+        late_pickup = d.pickup_window_end_s is not None and s.start_s > d.pickup_window_end_s
+        if v.kind is StopKind.PICKUP and late_pickup:
+            return False
+        hard = problem.mode is Mode.BENCHMARK
+        if v.kind is StopKind.DROPOFF and hard and s.start_s > d.window_end_s:
+            return False
         if v.kind is StopKind.DROPOFF and d.max_ride_s is not None:
             picked = starts.get((d.key, StopKind.PICKUP))
             if picked is not None and s.start_s - picked > d.max_ride_s:
@@ -79,14 +82,48 @@ def unassignable(problem: Problem, delivery: Delivery) -> Unassigned | None:
     if not strong:
         detail = f"{delivery.load_g} g, {delivery.load_ml} ml"
         return Unassigned(delivery.key, UnassignedReason.TOO_HEAVY, detail)
-    visits = visits_alone(delivery)
-    lines = [(c, timeline(problem, c, visits)) for c in strong]
-    in_shift = [line for c, line in lines if line.end_s <= c.shift_end_s]
-    if not in_shift:
+    in_shift, in_window = _alone(problem, delivery, strong)
+    if not in_shift.any():
         return Unassigned(delivery.key, UnassignedReason.SHIFT_ENDS, "every shift ends first")
-    if not any(windows_ok(problem, line, visits) for line in in_shift):
+    if not (in_shift & in_window).any():
         return Unassigned(delivery.key, UnassignedReason.UNREACHABLE, "windows too tight")
     return None
+
+
+def _alone(
+    problem: Problem, d: Delivery, couriers: Sequence[Courier]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Per courier: does serving ``d`` alone end within the shift, and keep the hard limits?
+
+    The same timing rules as ``routing.schedule``, vectorised over couriers (this runs for
+    every delivery before each solve, so it must stay fast).
+    """
+    starts = np.array([c.start for c in couriers])
+    pct = np.array([c.speed_pct for c in couriers])
+    clock = np.array([c.available_s for c in couriers])
+
+    def ride(a: npt.NDArray[np.int64] | int, b: npt.NDArray[np.int64] | int) -> npt.NDArray[np.int64]:
+        return np.asarray(-(-problem.travel_s[a, b] * pct // 100))
+
+    here: npt.NDArray[np.int64] | int = starts
+    picked = None
+    if d.on_board_of is None:
+        picked = np.maximum(clock + ride(starts, d.pickup), d.ready_s)
+        clock, here = picked + d.pickup_service_s, d.pickup
+    dropped = np.maximum(clock + ride(here, d.dropoff), d.window_start_s)
+    end = dropped + d.dropoff_service_s
+    for k, c in enumerate(couriers):
+        if c.end is not None:
+            end[k] += int(ride(d.dropoff, c.end)[k])
+    in_shift = end <= np.array([c.shift_end_s for c in couriers])
+    ok = np.ones(len(couriers), dtype=bool)
+    if picked is not None and d.pickup_window_end_s is not None:
+        ok &= picked <= d.pickup_window_end_s
+    if problem.mode is Mode.BENCHMARK:
+        ok &= dropped <= d.window_end_s
+    if picked is not None and d.max_ride_s is not None:
+        ok &= dropped - picked <= d.max_ride_s
+    return in_shift, ok
 
 
 def split_assignable(problem: Problem) -> tuple[list[Delivery], list[Unassigned]]:

@@ -7,7 +7,8 @@ How a solve goes
 2. A first feasible plan is built in plain Python (``routing.insertion``): the previous plan's
    routes (``initial``) are kept, cleaned of what no longer applies, and every new delivery is
    inserted where it costs least. This is fast (milliseconds) and is returned as is when the time
-   limit leaves no room for a search.
+   limit leaves no room for a search (then without explanations: call
+   ``routing.explain.explain`` when they are needed).
 3. Live mode: OR-Tools improves that plan (guided local search) until the time limit, starting
    from it as a hint. Benchmark mode: ``routing.bench_search`` (fewest vehicles, then distance,
    on both cores).
@@ -77,25 +78,29 @@ def solve(
     started = time.perf_counter()
     keep, unassigned = split_assignable(problem)
     couriers = [c for c in problem.couriers if c.available_s <= c.shift_end_s]
-    routes, failed = first_routes(problem, keep, initial)
+    if problem.mode is Mode.BENCHMARK and initial is None:
+        # Long benchmark routes make Python insertion slow; OR-Tools constructs instead.
+        routes: dict[str, list[Visit]] = {c.key: [] for c in problem.couriers}
+    else:
+        routes, _ = first_routes(problem, keep, initial)
     first_s = time.perf_counter() - started
     remaining = time_limit_s - first_s
     name = "insertion"
     if problem.mode is Mode.BENCHMARK and keep and couriers:
         from routing.bench_search import solve_benchmark
 
-        routes = solve_benchmark(problem, keep, couriers, remaining, seed)
-        failed, name = [], "ortools-benchmark"
+        routes = solve_benchmark(problem, keep, couriers, remaining, seed, routes if initial else None)
+        name = "ortools-benchmark"
     elif remaining >= MIN_SEARCH_S and keep and couriers:
         found = live_search(problem, keep, couriers, routes, remaining, seed, solution_limit)
         if found is not None:
-            routes, failed, name = found, [], "ortools"
+            routes, name = found, "ortools"
     planned = {v.delivery.key for visits in routes.values() for v in visits}
     unassigned += [_solver_reason(d) for d in keep if d.key not in planned]
     meta = (("solver", name), ("seed", seed), ("first_plan_s", round(first_s, 4)),
             ("wall_s", round(time.perf_counter() - started, 3)))
     plan = plan_from_visits(problem, routes, unassigned, meta)
-    if problem.mode is Mode.LIVE:
+    if problem.mode is Mode.LIVE and time_limit_s >= MIN_SEARCH_S:
         plan = explain(problem, plan)
     return plan
 

@@ -80,7 +80,7 @@ def run_vroom(instance: Instance, problem: Problem) -> Outcome | None:
         drop = vroom.ShipmentStep(2 * k + 1, d.dropoff, default_service=d.dropoff_service_s,
                                   time_windows=[vroom.TimeWindow(d.window_start_s,
                                                                  d.window_end_s)])
-        inp.add_shipment(vroom.Shipment(pick, drop, amount=[d.load_g]))
+        inp.add_shipment(pick, drop, amount=vroom.Amount([d.load_g]))
     solution = inp.solve(exploration_level=5, nb_threads=2)
     seconds = time.perf_counter() - started
     return measure(instance, problem, _vroom_plan(problem, solution), seconds)
