@@ -60,6 +60,9 @@ def header(scope: Scope, name: bytes) -> str | None:
 
 def route_template(app: Any, scope: Scope) -> str:
     """The matched route's path template (bounded label set), or ``unmatched``."""
+    matched = scope.get("route")
+    if matched is not None and getattr(matched, "path", None):
+        return str(matched.path)
     for route in getattr(app, "routes", []):
         match, _ = route.matches(scope)
         if match is Match.FULL:

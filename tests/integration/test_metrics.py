@@ -1,0 +1,59 @@
+"""Observability: /metrics in the Prometheus format, request ids in and out, JSON log lines."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from dispatch.observability import JsonFormatter, observe_plan, request_id_var
+from tests.integration.api_client import bearer, create_delivery
+
+
+def samples(client) -> dict[tuple[str, frozenset], float]:
+    text = client.get("/metrics").text
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for fam in text_string_to_metric_families(text) for s in fam.samples}
+
+
+def test_metrics_expose_latency_by_route_template_outbox_lag_and_solver_time(client, world):
+    """A created delivery shows in the latency histogram under its route template, not its id."""
+    r = create_delivery(client, world.merchant_key)
+    assert r.status_code == 201
+    client.get(f"/api/v1/deliveries/{r.json()['id']}", headers=bearer(world.merchant_key))
+    observe_plan("nearest", "c1", 0.2, {"lateness_s": 12, "travel_s": 300})
+    got = samples(client)
+    count = ("coopdispatch_http_request_duration_seconds_count",
+             frozenset({"method": "GET", "route": "/api/v1/deliveries/{delivery_id}", "status": "200"}.items()))
+    assert got[count] >= 1
+    assert not any(r.json()["id"] in str(labels) for (_, labels) in got)
+    assert ("coopdispatch_outbox_unpublished", frozenset()) in got
+    assert got[("coopdispatch_outbox_lag_seconds", frozenset())] >= 0
+    assert got[("coopdispatch_solver_objective", frozenset({"coop_id": "c1", "term": "travel_s"}.items()))] == 300
+    assert ("coopdispatch_solver_seconds_count", frozenset({"policy": "nearest"}.items())) in got
+    assert ("coopdispatch_open_sockets", frozenset()) in got
+
+
+def test_a_sane_request_id_is_echoed_and_a_missing_one_is_made(client):
+    """X-Request-ID comes back as sent, or freshly made when absent or malformed."""
+    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"] == "abc-123"
+    made = client.get("/healthz").headers["x-request-id"]
+    assert len(made) == 32
+    bad = client.get("/healthz", headers={"X-Request-ID": "x" * 300}).headers["x-request-id"]
+    assert bad != "x" * 300
+    problem = client.get("/api/v1/deliveries", headers={"X-Request-ID": "req-9"})
+    assert problem.status_code == 401 and problem.headers["x-request-id"] == "req-9"
+
+
+def test_log_lines_are_json_objects_carrying_the_request_id():
+    """The JSON formatter writes one parseable object with the current request id."""
+    token = request_id_var.set("rid-42")
+    try:
+        record = logging.LogRecord("coopdispatch.access", logging.INFO, __file__, 1, "GET %s", ("/x",), None)
+        record.status = 200
+        line = json.loads(JsonFormatter().format(record))
+    finally:
+        request_id_var.reset(token)
+    assert line["request_id"] == "rid-42" and line["msg"] == "GET /x" and line["status"] == 200
+    assert line["level"] == "info"
