@@ -86,6 +86,10 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
     for router in (auth_api.router, deliveries.router, courier.router, dispatch_api.router):
         app.include_router(router)
     app.include_router(ws.router)
+    from dispatch.api import fees_api, transparency
+
+    app.include_router(fees_api.router)
+    app.include_router(transparency.router)
     from dispatch.api import map_api, track_api
 
     app.include_router(map_api.router)

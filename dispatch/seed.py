@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.db.models import ApiKey, Coop, Courier, Merchant, User
+from dispatch.db.models import ApiKey, Coop, Courier, Merchant, RuleSetRow, User
+from dispatch.domain.fee_dicts import rule_set_to_dict
+from dispatch.domain.fees import DEFAULT_RULE_SET
 from dispatch.services.auth import KEYS, hash_password
 
 DEMO_SLUG = "demo"
@@ -48,12 +50,15 @@ def seed_demo(s: Session) -> DemoCredentials:
         courier_emails=tuple(f"{name.lower()}@demo.coop" for name, *_ in COURIERS),
         admin_email="admin@demo.coop", password=DEMO_PASSWORD,
     )
-    if s.scalar(select(Coop).where(Coop.slug == DEMO_SLUG)) is not None:
+    existing = s.scalar(select(Coop).where(Coop.slug == DEMO_SLUG))
+    if existing is not None:
+        seed_rule_set(s, existing.id)  # demo databases seeded before rule sets existed
         return creds
     coop = Coop(slug=DEMO_SLUG, name="Demo bike co-op (Helsinki)", timezone="Europe/Helsinki",
                 currency="EUR", locale="fr", service_area=area_geojson(DEMO_AREA))
     s.add(coop)
     s.flush()
+    seed_rule_set(s, coop.id)
     name, address, lat, lon = MERCHANT
     merchant = Merchant(coop_id=coop.id, name=name, address=address, lat=lat, lon=lon, is_member=True)
     s.add(merchant)
@@ -77,6 +82,14 @@ def seed_demo(s: Session) -> DemoCredentials:
         s.add(Courier(coop_id=coop.id, user_id=user.id, first_name=first, vehicle_kind=kind,
                       capacity_g=v.capacity_g, capacity_ml=v.capacity_ml, speed_pct=v.speed_pct))
     return creds
+
+
+def seed_rule_set(s: Session, coop_id: str) -> None:
+    """Give the demo co-op the default fee rules as version 1, unless it has rule sets."""
+    if s.scalar(select(RuleSetRow.id).where(RuleSetRow.coop_id == coop_id).limit(1)) is None:
+        s.add(RuleSetRow(coop_id=coop_id, version=DEFAULT_RULE_SET.version,
+                         effective_from=DEFAULT_RULE_SET.effective_from,
+                         body=rule_set_to_dict(DEFAULT_RULE_SET)))
 
 
 def courier_start(email: str) -> tuple[float, float]:

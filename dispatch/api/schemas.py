@@ -85,3 +85,11 @@ class UnassignIn(Strict):
     reason: str = Field(min_length=1, max_length=500)
     version: int | None = Field(default=None, ge=1)
 
+
+class QuoteIn(Strict):
+    """A quote request: the trip of a future delivery (no recipient needed yet)."""
+
+    dropoff: PlaceIn
+    pickup: PlaceIn | None = None
+    ready_at: AwareDatetime | None = None
+    load: LoadIn = LoadIn()

@@ -125,8 +125,9 @@ def _utc(value: datetime, parameter: str) -> datetime:
 
 def _merged_spans(shifts: Iterable[ShiftSpan], start: datetime,
                   end: datetime) -> list[tuple[datetime, datetime]]:
-    clipped = sorted((max(_utc(s.start, "shift.start"), start), min(_utc(s.end, "shift.end"), end))
-                     for s in shifts)
+    # whole seconds, so that the hour buckets add up exactly to the time on shift
+    clipped = sorted((max(_utc(s.start, "shift.start"), start).replace(microsecond=0),
+                      min(_utc(s.end, "shift.end"), end).replace(microsecond=0)) for s in shifts)
     merged: list[tuple[datetime, datetime]] = []
     for lo, hi in clipped:
         if hi <= lo:

@@ -186,9 +186,10 @@ def create_delivery(
 
 
 def _fee_hook(ctx: ServiceContext, who: Principal, new: NewDelivery, trip: Trip, now: datetime) -> dict[str, Any]:
-    """Columns the fair-price module adds to a new delivery (none until a rule set is wired)."""
-    hook = getattr(ctx, "fee_for_new_delivery", None)
-    return hook(who, new, trip, now) if hook else {}
+    """Columns the fair-price module adds to a new delivery: ``fee_cents`` and its ``quote``."""
+    from dispatch.services.fees import fee_for_new_delivery
+
+    return fee_for_new_delivery(ctx, who, new, trip, now)
 
 
 def _merchant_and_coop(s: Session, who: Principal) -> tuple[Merchant, Coop]:

@@ -13,6 +13,7 @@ from dispatch.domain.errors import StaleVersion
 from dispatch.domain.lifecycle import Action, Command, DeliveryState, Status, apply
 from dispatch.services.auth import Principal
 from dispatch.services.context import UnitOfWork
+from dispatch.services.fees import issue_final_receipt
 from dispatch.services.views import delivery_topics, frame_delivery
 
 
@@ -34,6 +35,8 @@ def transition(
     d.status, d.courier_id = new.status.value, new.courier_id
     d.updated_at = command.at
     _stamp(d, command)
+    if command.action is Action.DELIVER:  # before any flush, so the row gets one UPDATE
+        issue_final_receipt(uow.session, d, command.at)
     _move_stops(uow, d, previous_courier, stop, command)
     actor_kind = who.role if who else "system"
     for event in events:

@@ -135,3 +135,11 @@ def test_coop_statement_fees_always_equal_the_sum_of_shares(
         assert t.fees_cents == t.courier_cents + t.coop_cents + t.rebate_cents
     assert sum(m.fees_cents for m in st_.merchants) == st_.total.fees_cents
     assert sum(c.deliveries for c in st_.couriers) == st_.total.deliveries == len(records)
+
+
+def test_hour_buckets_add_up_to_the_time_on_shift_even_with_fractions_of_a_second():
+    """Shifts stamped to the microsecond are counted in whole seconds, so hours sum to the total."""
+    shift = ShiftSpan("c1", at(9, 10) + timedelta(microseconds=700_000),
+                      at(10, 30) + timedelta(microseconds=900_000))
+    statement = courier_statement("c1", [], [shift], at(0), at(23), 1202)
+    assert statement.on_shift_s == sum(h.on_shift_s for h in statement.hours)

@@ -1,0 +1,110 @@
+"""How the dispatch decides, in plain French and English, from the objective's own weights.
+
+Pure. The numbers come from :class:`routing.problem.Weights` (the one documented place for
+them), so the public transparency page can never drift from what the solver minimises.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from dispatch.domain.money import LANGS, Lang
+from routing.problem import Weights
+
+Policy = Literal["nearest", "solver"]
+
+
+def _n(value: int, lang: Lang) -> str:
+    sep = "\u202f" if lang == "fr" else ","
+    return f"{value:,}".replace(",", sep)
+
+
+def weights_to_dict(weights: Weights) -> dict[str, int]:
+    """The objective's weights by name, in cost points per unit."""
+    return {"lateness_per_s": weights.lateness_per_s, "travel_per_s": weights.travel_per_s,
+            "churn_per_move": weights.churn_per_move,
+            "unassigned_penalty": weights.unassigned_penalty,
+            "fairness_per_s": weights.fairness_per_s}
+
+
+def _fr(w: Weights, ratio: str) -> list[str]:
+    return [
+        "Le dispatch cherche le plan (quel coursier prend quelle course, dans quel ordre) dont "
+        "le coût total est le plus bas. Le coût compte des points\u00a0:",
+        f"chaque seconde de retard à la remise, après la fin du créneau promis\u00a0: "
+        f"{_n(w.lateness_per_s, 'fr')} points\u00a0;",
+        f"chaque seconde de trajet à vélo\u00a0: {_n(w.travel_per_s, 'fr')} point(s)\u00a0;",
+        f"chaque course retirée à un coursier pour la donner à un autre\u00a0: "
+        f"{_n(w.churn_per_move, 'fr')} points, pour que les tournées ne changent pas sous les "
+        f"roues des coursiers pour un petit gain\u00a0;",
+        f"chaque course laissée sans coursier\u00a0: {_n(w.unassigned_penalty, 'fr')} points, "
+        f"ce qui n'arrive que si aucun coursier ne peut la prendre (charge, fin de service)\u00a0;",
+        (f"chaque seconde de la tournée la plus longue\u00a0: {_n(w.fairness_per_s, 'fr')} "
+         f"points, pour répartir le travail entre coursiers." if w.fairness_per_s else
+         "la répartition égale du travail entre coursiers n'est pas pondérée pour l'instant "
+         "(poids 0)."),
+        f"Autrement dit, une minute de retard pèse autant que {ratio} minutes de trajet.",
+    ]
+
+
+def _en(w: Weights, ratio: str) -> list[str]:
+    return [
+        "The dispatch looks for the plan (which courier takes which delivery, in which order) "
+        "with the lowest total cost. The cost counts points:",
+        f"every second a delivery is handed over after the end of its promised window: "
+        f"{_n(w.lateness_per_s, 'en')} points;",
+        f"every second of riding: {_n(w.travel_per_s, 'en')} point(s);",
+        f"every delivery taken from one courier and given to another: "
+        f"{_n(w.churn_per_move, 'en')} points, so routes do not change under couriers' wheels "
+        f"for a small gain;",
+        f"every delivery left without a courier: {_n(w.unassigned_penalty, 'en')} points, "
+        f"which only happens when no courier can take it (load, end of shift);",
+        (f"every second of the longest route: {_n(w.fairness_per_s, 'en')} points, to spread "
+         f"work between couriers." if w.fairness_per_s else
+         "spreading work evenly between couriers is not weighted at present (weight 0)."),
+        f"In other words, a minute late weighs as much as {ratio} minutes of riding.",
+    ]
+
+
+_POLICY = {
+    ("fr", "solver"): "Le plan est calculé par un solveur d'optimisation en un temps limité, "
+                      "et recalculé quand quelque chose change.",
+    ("en", "solver"): "The plan is computed by an optimisation solver within a short time "
+                      "limit, and computed again when something changes.",
+    ("fr", "nearest"): "Pour l'instant, chaque course va au coursier disponible le plus proche "
+                       "(méthode simple)\u00a0; les coûts ci-dessus servent à mesurer le plan.",
+    ("en", "nearest"): "At present each delivery goes to the nearest available courier (a "
+                       "simple method); the costs above are used to measure the plan.",
+}
+_CLOSING = {
+    "fr": ["Le prix d'une course ne compte pas dans le choix du coursier.",
+           "Les dispatcheurs peuvent attribuer une course à la main\u00a0; le plan garde ce "
+           "choix, et chaque changement manuel est enregistré avec son auteur et sa raison."],
+    "en": ["A delivery's price plays no part in choosing its courier.",
+           "Dispatchers can assign a delivery by hand; the plan keeps that choice, and every "
+           "manual change is recorded with who made it and why."],
+}
+
+
+def describe_dispatch(weights: Weights, policy: Policy, lang: Lang) -> list[str]:
+    """Plain-language paragraphs on how the dispatch decides, for the transparency page.
+
+    Parameters
+    ----------
+    weights : routing.problem.Weights
+        The objective's weights in force.
+    policy : {"nearest", "solver"}
+        The service's dispatch policy.
+    lang : {"en", "fr"}
+
+    Returns
+    -------
+    list of str
+        The objective, one paragraph per weight, the policy and what the dispatch ignores.
+    """
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    per_s = max(weights.travel_per_s, 1)
+    ratio = _n(weights.lateness_per_s // per_s, lang)
+    text = _fr(weights, ratio) if lang == "fr" else _en(weights, ratio)
+    return [*text, _POLICY[(lang, policy)], *_CLOSING[lang]]

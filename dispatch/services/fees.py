@@ -1,0 +1,246 @@
+"""Fair price in the service: a coop's rule sets, quotes, the fee of a new delivery, receipts.
+
+The arithmetic is :mod:`dispatch.domain.fees` (and ``receipts``); this module only feeds it
+what the database and the street graph know, and stores what it answers.
+
+Estimated active time (what a quote pays the courier for)
+---------------------------------------------------------
+=================  ========================================================================
+ride to pickup     ``TYPICAL_APPROACH_S`` = 300 s. A constant, not the nearest courier's ride:
+                   a price must not depend on where couriers happen to be when the merchant
+                   asks (a quote for later stays right), and 5 min is a typical approach in a
+                   city-centre co-op's area.
+pickup service     ``PICKUP_SERVICE_S`` = 120 s (the dispatch planning's default)
+ride               the street route from pickup to dropoff on the coop's graph
+dropoff service    ``DROPOFF_SERVICE_S`` = 120 s
+=================  ========================================================================
+
+The rule set is the one in effect on the pickup's local day (``ready_at`` in the coop's
+timezone, or now), and the time-of-day surcharge uses the pickup's local hour. There is no
+weather feed yet, so ``weather`` is left unset and weather surcharges do not apply.
+
+Actual active time (receipt, at delivery)
+-----------------------------------------
+From the courier's last assignment to the delivery until it was delivered (audit log). With
+several deliveries on board it counts shared riding time for each of them, in the courier's
+favour. It only changes pay when the rule set says ``pay_courier_on: "actual"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dispatch.db.models import AuditEntry, Coop, Delivery, Merchant
+from dispatch.db.models import Quote as QuoteRow
+from dispatch.domain.errors import InvalidInput, NotFound
+from dispatch.domain.fee_dicts import (
+    line_from_dict,
+    quote_to_dict,
+    rule_set_from_dict,
+    rule_set_to_dict,
+    split_from_dict,
+    trip_from_dict,
+)
+from dispatch.domain.fees import FeeError, Quote, TripEstimate, quote
+from dispatch.domain.receipts import receipt_from_quote, receipt_to_dict, split_weights_bp
+from dispatch.services.auth import Principal
+from dispatch.services.context import ServiceContext
+from dispatch.services.rule_sets import (  # re-exported: the fee service's whole surface
+    FloorRefused,
+    adopt_rule_set,
+    invalid_from_fee_error,
+    local_day,
+    public_rule_sets,
+    rule_set_history,
+    rule_set_in_force,
+)
+from dispatch.services.views import iso
+
+TYPICAL_APPROACH_S = 300
+PICKUP_SERVICE_S = 120
+DROPOFF_SERVICE_S = 120
+SAME_PLACE_DEG = 1e-6  # a quote is for one trip: pickup and dropoff must match to ~0.1 m
+
+
+# --- quotes ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class QuoteRequest:
+    dropoff: Any  # deliveries.Place
+    pickup: Any | None = None
+    ready_at: datetime | None = None
+    load_g: int = 0
+    load_ml: int = 0
+
+
+def trip_estimate(coop: Coop, merchant: Merchant, distance_m: int, ride_s: int,
+                  pickup_at: datetime, load_g: int, load_ml: int) -> TripEstimate:
+    """The fee's inputs for a street trip (see the module docstring for the times)."""
+    return TripEstimate(
+        distance_m=distance_m, ride_to_pickup_s=TYPICAL_APPROACH_S,
+        pickup_service_s=PICKUP_SERVICE_S, ride_s=ride_s, dropoff_service_s=DROPOFF_SERVICE_S,
+        load_g=load_g, load_ml=load_ml,
+        pickup_hour=pickup_at.astimezone(ZoneInfo(coop.timezone)).hour,
+        weather=None, merchant_is_member=bool(merchant.is_member))
+
+
+def price(s: Session, coop: Coop, estimate: TripEstimate, pickup_at: datetime) -> Quote:
+    """Quote under the rule set in effect on the pickup's day; fee errors become 422s."""
+    rules = rule_set_in_force(s, coop.id, local_day(coop, pickup_at))
+    if rules is None:
+        raise InvalidInput(f"{coop.name} has no fee rule set in effect on that day",
+                           field="rule_set")
+    try:
+        return quote(rules, estimate)
+    except FeeError as exc:
+        raise invalid_from_fee_error(exc) from exc
+
+
+def _merchant_and_coop(s: Session, who: Principal) -> tuple[Merchant, Coop]:
+    merchant = s.get(Merchant, who.merchant_id) if who.merchant_id else None
+    if merchant is None:
+        raise NotFound("this account has no merchant", field="Authorization")
+    coop = s.get(Coop, merchant.coop_id)
+    assert coop is not None
+    return merchant, coop
+
+
+def create_quote(ctx: ServiceContext, who: Principal, req: QuoteRequest) -> dict[str, Any]:
+    """Price a trip before the delivery exists and keep the price for ``quote_ttl_s``."""
+    from dispatch.services import deliveries as dsvc
+
+    with ctx.sessions() as s:
+        merchant, coop = _merchant_and_coop(s, who)
+        pickup = req.pickup or dsvc.Place(merchant.lat, merchant.lon, merchant.address)
+        dsvc.validate_place(ctx, coop, pickup, "pickup")
+        dsvc.validate_place(ctx, coop, req.dropoff, "dropoff")
+        dsvc.validate_load(s, coop.id, req)  # type: ignore[arg-type]  # needs only the load
+    trip = dsvc.street_trip(ctx, pickup, req.dropoff)
+    now = ctx.clock()
+    ready = req.ready_at or now
+    if not now - dsvc.MAX_PAST <= ready <= now + dsvc.MAX_FUTURE:
+        raise InvalidInput("ready_at must be within the next 7 days", field="ready_at")
+    estimate = trip_estimate(coop, merchant, trip.distance_m, trip.ride_s, ready,
+                             req.load_g, req.load_ml)
+    expires = now + timedelta(seconds=ctx.settings.quote_ttl_s)
+    with ctx.sessions() as s, s.begin():
+        q = price(s, coop, estimate, ready)
+        body = {"coop_id": coop.id, "pickup": _place(pickup), "dropoff": _place(req.dropoff),
+                "load_g": req.load_g, "load_ml": req.load_ml, "ready_at": iso(ready),
+                **stored_quote(q)}
+        row = QuoteRow(merchant_id=merchant.id, body=body, expires_at=expires, created_at=now)
+        s.add(row)
+        s.flush()
+        return quote_view(q) | {"id": row.id, "created_at": iso(now), "expires_at": iso(expires)}
+
+
+def _place(p: Any) -> dict[str, Any]:
+    return {"lat": p.lat, "lon": p.lon, "address": p.address}
+
+
+def stored_quote(q: Quote) -> dict[str, Any]:
+    """What a quote row and a delivery's ``quote`` column keep: the quote and its rule set."""
+    return {"rule_set": rule_set_to_dict(q.rules), "quote": quote_to_dict(q)}
+
+
+def quote_from_stored(data: dict[str, Any]) -> Quote:
+    """Read back a stored quote as it was priced (nothing is recomputed)."""
+    qd = data["quote"]
+    return Quote(rule_set_from_dict(data["rule_set"]), trip_from_dict(qd["trip"]),
+                 tuple(line_from_dict(line) for line in qd["lines"]), int(qd["fee_cents"]),
+                 int(qd["courier_floor_cents"]), split_from_dict(qd["split"]))
+
+
+def quote_view(q: Quote) -> dict[str, Any]:
+    return quote_to_dict(q) | {
+        "split_weights_bp": split_weights_bp(q.rules, q.trip.merchant_is_member),
+        "rounding": {"method": "largest_remainder",
+                     "rounding_order": list(q.rules.rounding_order)},
+        "pay_courier_on": q.rules.pay_courier_on,
+    }
+
+
+# --- the fee of a new delivery ---------------------------------------------------------------
+
+def fee_for_new_delivery(ctx: ServiceContext, who: Principal, new: Any, trip: Any,
+                         now: datetime) -> dict[str, Any]:
+    """``fee_cents`` and ``quote`` columns of a new delivery: its accepted quote, or a new one.
+
+    A coop that has adopted no rule set yet charges nothing (no columns).
+    """
+    from dispatch.services.deliveries import Place
+
+    with ctx.sessions() as s:
+        merchant, coop = _merchant_and_coop(s, who)
+        if new.quote_id:
+            pickup = new.pickup or Place(merchant.lat, merchant.lon, merchant.address)
+            q = _accepted_quote(s, who, new, pickup, now)
+        else:
+            ready = new.ready_at or now
+            if rule_set_in_force(s, coop.id, local_day(coop, ready)) is None:
+                return {}
+            q = price(s, coop, trip_estimate(coop, merchant, trip.distance_m, trip.ride_s,
+                                             ready, new.load_g, new.load_ml), ready)
+    return {"fee_cents": q.fee_cents,
+            "quote": {"quote_id": new.quote_id, "quoted_at": iso(now), **stored_quote(q)}}
+
+
+def _accepted_quote(s: Session, who: Principal, new: Any, pickup: Any, now: datetime) -> Quote:
+    row = s.get(QuoteRow, new.quote_id)
+    if row is None or row.merchant_id != who.merchant_id:
+        raise InvalidInput(f"no quote {new.quote_id} for this merchant", field="quote_id")
+    if row.expires_at <= now:
+        raise InvalidInput(f"quote {row.id} expired at {iso(row.expires_at)}: ask for a new one",
+                           field="quote_id")
+    b = row.body
+    same = (_near(b["pickup"], pickup) and _near(b["dropoff"], new.dropoff)
+            and (b["load_g"], b["load_ml"]) == (new.load_g, new.load_ml))
+    if not same:
+        raise InvalidInput(f"quote {row.id} was for another trip (pickup, dropoff or load "
+                           f"differ)", field="quote_id")
+    return quote_from_stored(b)
+
+
+def _near(stored: dict[str, Any], place: Any) -> bool:
+    return (abs(stored["lat"] - place.lat) <= SAME_PLACE_DEG
+            and abs(stored["lon"] - place.lon) <= SAME_PLACE_DEG)
+
+
+# --- receipts -------------------------------------------------------------------------------
+
+def issue_final_receipt(s: Session, d: Delivery, delivered_at: datetime) -> None:
+    """At delivery: the receipt from the delivery's quote and its actual active time."""
+    if d.quote is None:
+        return
+    with s.no_autoflush:  # keep the delivery's row to a single UPDATE (one version bump)
+        assigned_at = s.scalar(select(func.max(AuditEntry.happened_at)).where(
+            AuditEntry.delivery_id == d.id, AuditEntry.action == "assign"))
+    actual = None if assigned_at is None else max(
+        0, int((delivered_at - assigned_at).total_seconds()))
+    d.receipt = receipt_to_dict(receipt_from_quote(quote_from_stored(d.quote), actual))
+
+
+def receipt_view(ctx: ServiceContext, who: Principal, delivery_id: str) -> dict[str, Any]:
+    """The final receipt, or before delivery the provisional one from the quote."""
+    from dispatch.services.deliveries import load_visible
+
+    with ctx.sessions() as s:
+        d = load_visible(s, who, delivery_id)
+        head = {"delivery_id": d.id, "status": d.status, "delivered_at": iso(d.delivered_at)}
+        if d.receipt is not None:
+            return head | {"final": True} | d.receipt
+        if d.quote is None:
+            raise NotFound(f"delivery {delivery_id} has no fee: it was created before its "
+                           "coop adopted a rule set", field="delivery_id")
+        provisional = receipt_from_quote(quote_from_stored(d.quote))
+        return head | {"final": False} | receipt_to_dict(provisional)
+
+
+__all__ = ["FloorRefused", "adopt_rule_set", "public_rule_sets", "rule_set_history",
+           "rule_set_in_force"]

@@ -1,0 +1,106 @@
+"""A coop's fee rule sets in the database: history, the version in force, adoption.
+
+Each row keeps the whole rule set as :func:`dispatch.domain.fee_dicts.rule_set_to_dict` wrote
+it; versions are numbered here, never edited, and receipts embed their own copy, so adopting a
+new version never changes a receipt already issued.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dispatch.db.models import AuditEntry, Coop, RuleSetRow
+from dispatch.domain.errors import Conflict, InvalidInput, NotFound
+from dispatch.domain.fee_dicts import rule_set_from_dict, rule_set_to_dict
+from dispatch.domain.fees import FeeError, FeeRuleError, FloorNotMet, RuleSet, rule_set_in_effect
+from dispatch.services.auth import Principal
+from dispatch.services.context import ServiceContext
+
+
+class FloorRefused(InvalidInput):
+    """422: the rule set cannot pay the courier's living-wage floor for this trip."""
+
+    title = "Price cannot pay the courier floor"
+
+
+def invalid_from_fee_error(exc: FeeError) -> InvalidInput:
+    """The 422 problem for a fee error, naming the rule-set parameter or trip field."""
+    cls = FloorRefused if isinstance(exc, FloorNotMet) else InvalidInput
+    return cls(str(exc), field=exc.parameter)
+
+
+def local_day(coop: Coop, at: datetime) -> date:
+    """The coop's local date at ``at`` (rule sets take effect on local days)."""
+    return at.astimezone(ZoneInfo(coop.timezone)).date()
+
+
+def rule_set_history(s: Session, coop_id: str) -> list[RuleSet]:
+    """Every version the coop adopted, oldest first, read back exactly as stored."""
+    rows = s.scalars(select(RuleSetRow).where(RuleSetRow.coop_id == coop_id)
+                     .order_by(RuleSetRow.version))
+    return [rule_set_from_dict(r.body) for r in rows]
+
+
+def rule_set_in_force(s: Session, coop_id: str, day: date) -> RuleSet | None:
+    """The version in effect on ``day`` (coop's local date), or None if none is yet."""
+    try:
+        return rule_set_in_effect(rule_set_history(s, coop_id), day)
+    except FeeRuleError:
+        return None
+
+
+def adopt_rule_set(ctx: ServiceContext, admin: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    """Store a new version (numbered here); receipts already issued keep their own copy."""
+    now = ctx.clock()
+    try:
+        with ctx.sessions() as s, s.begin():
+            coop = s.get(Coop, admin.coop_id)
+            assert coop is not None
+            latest = s.scalar(select(func.max(RuleSetRow.version))
+                              .where(RuleSetRow.coop_id == coop.id))
+            rules = _checked_rules(body, (latest or 0) + 1, coop, now)
+            s.add(RuleSetRow(coop_id=coop.id, version=rules.version,
+                             effective_from=rules.effective_from, body=rule_set_to_dict(rules)))
+            s.add(AuditEntry(coop_id=coop.id, action="adopt_rule_set", actor_kind=admin.role,
+                             actor_id=admin.actor_id, happened_at=now,
+                             reason=f"version {rules.version}: {rules.adopted_by}"))
+    except IntegrityError as exc:
+        raise Conflict("another version was adopted at the same time: read them again",
+                       field="version") from exc
+    return rule_set_to_dict(rules)
+
+
+def _checked_rules(body: dict[str, Any], version: int, coop: Coop, now: datetime) -> RuleSet:
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a rule set object", field="body")
+    try:
+        rules = rule_set_from_dict({**body, "version": version})
+    except FeeError as exc:
+        raise invalid_from_fee_error(exc) from exc
+    if rules.currency != coop.currency:
+        raise InvalidInput(f"currency must be the coop's ({coop.currency})", field="currency")
+    if rules.effective_from < local_day(coop, now):
+        raise InvalidInput("effective_from must not be in the past: a new version never "
+                           "reprices past deliveries", field="effective_from")
+    return rules
+
+
+def public_rule_sets(ctx: ServiceContext, slug: str) -> tuple[Coop, list[RuleSet], RuleSet | None]:
+    """For the public page: the coop, its versions (oldest first) and the one in force today."""
+    with ctx.sessions() as s:
+        coop = s.scalar(select(Coop).where(Coop.slug == slug))
+        if coop is None:
+            raise NotFound(f"no co-op {slug}", field="slug")
+        s.expunge(coop)
+        history = rule_set_history(s, coop.id)
+    try:
+        current = rule_set_in_effect(history, local_day(coop, ctx.clock()))
+    except FeeRuleError:
+        current = None
+    return coop, history, current
