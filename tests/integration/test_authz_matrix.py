@@ -1,0 +1,127 @@
+"""Authorization matrix generated from the app's route table (its OpenAPI paths): every operation
+that takes an id x every stranger role x an object of another merchant, coop or courier answers
+403 or 404 and leaks nothing; and the courier's view of personal data follows the delivery."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dispatch.app import build_context, create_app
+from tests.integration.api_client import bearer, create_delivery, login, report, start_shift
+
+# Public by design: the tracking token is itself the secret; a co-op's fee rules are published.
+PUBLIC_PARAMS = {"token", "slug"}
+TINY_JPEG = base64.b64encode(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(32) + b"\xff\xd9").decode()
+PHONE, ADDRESS = "+358 40 123 4567", "Kaisaniemenkatu 1"
+
+
+@pytest.fixture
+def quiet_client(settings: Any, db: Any) -> Any:
+    quiet = settings.model_copy(update={"run_dispatch_loop": False, "background_jobs": False})
+    with TestClient(create_app(quiet, ctx=build_context(quiet, engine=db[1]))) as c:
+        yield c
+
+
+def operations(client: TestClient) -> list[tuple[str, str, list[str]]]:
+    """(method, path template, path parameters) of every id-taking operation."""
+    out = []
+    for path, ops in client.app.openapi()["paths"].items():
+        params = re.findall(r"{(\w+)}", path)
+        if params and not set(params) <= PUBLIC_PARAMS:
+            out.extend((method.upper(), path, params) for method in ops)
+    return out
+
+
+def body_for(path: str, courier_id: str) -> dict[str, Any] | None:
+    now = datetime.now(UTC).isoformat()
+    bodies = {"cancel": {"reason": "x"}, "assign": {"courier_id": courier_id, "reason": "x"},
+              "unassign": {"reason": "x"}, "reports": {"action": "arrived", "happened_at": now},
+              "proof": {"kind": "photo", "happened_at": now, "image_base64": TINY_JPEG}}
+    return bodies.get(path.rsplit("/", 1)[-1])
+
+
+@pytest.fixture
+def scene(quiet_client: TestClient, world: Any) -> dict[str, Any]:
+    """Merchant A's delivery assigned to Aino (on shift), its pickup stop, and A's webhook."""
+    c = quiet_client
+    dispatcher = login(c, world.dispatcher_email, world.password)
+    aino = login(c, world.courier_emails[0], world.password)
+    aino_id = c.get("/api/v1/auth/me", headers=aino).json()["courier_id"]
+    start_shift(c, aino)
+    d = create_delivery(c, world.merchant_key).json()
+    r = c.post(f"/api/v1/dispatch/deliveries/{d['id']}/assign", json={"courier_id": aino_id, "reason": "t"},
+               headers=dispatcher)
+    assert r.status_code == 200, r.text
+    hook = c.post("/api/v1/webhooks", json={"url": "https://8.8.8.8/hook"}, headers=bearer(world.merchant_key))
+    assert hook.status_code == 201, hook.text
+    stop = next(s["id"] for s in d["stops"] if s["kind"] == "pickup")
+    strangers = {
+        "second merchant, same coop": bearer(world.second_merchant_key),
+        "merchant of another coop": bearer(world.other_merchant_key),
+        "dispatcher of another coop": login(c, world.other_dispatcher_email, world.password),
+        "courier of another coop": login(c, world.other_courier_email, world.password),
+        "another courier, same coop": login(c, world.courier_emails[1], world.password),
+    }
+    ids = {"delivery_id": d["id"], "stop_id": stop, "webhook_id": hook.json()["id"], "courier_id": aino_id}
+    return {"ids": ids, "strangers": strangers, "delivery": d, "aino": aino, "aino_id": aino_id,
+            "tracking": d["tracking_token"]}
+
+
+def test_every_id_taking_operation_refuses_every_stranger_and_leaks_nothing(quiet_client, world, scene):
+    """403 or 404 for each (operation, stranger); no personal data, token or webhook secret in the answer."""
+    c, ids = quiet_client, scene["ids"]
+    ops = operations(c)
+    assert len(ops) >= 8
+    unknown = {p for _, _, params in ops for p in params} - set(ids)
+    assert not unknown, f"new id-taking route parameters not covered by the matrix: {unknown}"
+    before = c.get(f"/api/v1/deliveries/{ids['delivery_id']}", headers=bearer(world.merchant_key)).json()
+    seen = []
+    for method, path, params in ops:
+        url = path.format(**{p: ids[p] for p in params})
+        body = body_for(path, scene["aino_id"])
+        for who, headers in scene["strangers"].items():
+            extra = {"Idempotency-Key": f"k-{len(seen)}"}
+            r = c.request(method, url, json=body, headers=headers | extra)
+            seen.append((method, path, who, r.status_code))
+            assert r.status_code in (403, 404), (method, path, who, r.status_code, r.text)
+            assert r.headers["content-type"] == "application/problem+json"
+            for secret in (PHONE, ADDRESS, scene["tracking"], "whsec_"):
+                assert secret not in r.text, (method, path, who)
+    assert len(seen) == len(ops) * len(scene["strangers"])
+    after = c.get(f"/api/v1/deliveries/{ids['delivery_id']}", headers=bearer(world.merchant_key)).json()
+    assert (after["status"], after["courier_id"], after["version"]) == (
+        "assigned", scene["aino_id"], before["version"])
+    assert after["reason"] is None
+    assert len(c.get("/api/v1/webhooks", headers=bearer(world.merchant_key)).json()) == 1
+
+
+def test_a_courier_sees_phone_and_address_only_while_the_delivery_is_theirs_and_open(quiet_client, scene):
+    """Aino sees them while assigned and on board, not once delivered; nobody else's courier ever."""
+    c, aino, did = quiet_client, scene["aino"], scene["ids"]["delivery_id"]
+
+    def view() -> dict[str, Any]:
+        r = c.get(f"/api/v1/deliveries/{did}", headers=aino)
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    assert (view()["recipient"]["phone"], view()["dropoff"]["address"]) == (PHONE, ADDRESS)
+    stops = {s["kind"]: s["id"] for s in scene["delivery"]["stops"]}
+    assert report(c, aino, stops["pickup"], "picked_up").status_code == 200
+    assert view()["recipient"]["phone"] == PHONE
+    assert report(c, aino, stops["dropoff"], "delivered").status_code == 200
+    done = c.get("/api/v1/courier/route", headers=aino).json()
+    assert done["stops"] == []
+    other = scene["strangers"]["another courier, same coop"]
+    assert c.get(f"/api/v1/deliveries/{did}", headers=other).status_code == 404
+    final = c.get(f"/api/v1/deliveries/{did}", headers=aino)
+    if final.status_code == 200:
+        assert final.json()["recipient"]["phone"] is None and final.json()["dropoff"]["address"] is None
+        assert PHONE not in final.text
+    else:
+        assert final.status_code == 404
