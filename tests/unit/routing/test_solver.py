@@ -134,18 +134,19 @@ def fifty_couriers_two_hundred_orders() -> tuple[Problem, Plan]:
     return big, solve(before, 0.0)
 
 
-def test_one_new_delivery_is_inserted_fast(
+def test_one_new_delivery_is_inserted_into_the_previous_plan(
     fifty_couriers_two_hundred_orders: tuple[Problem, Plan],
 ) -> None:
-    """Inserting one delivery into a 200-delivery plan takes well under a second.
+    """The new delivery is planned feasibly and every earlier one keeps its courier.
 
-    The target is 100 ms on an idle core (see the report); the bound is loose for shared CI.
+    Its speed (100 ms target) is measured by ``scripts/bench_insert.py``, not here.
     """
     problem, plan = fifty_couriers_two_hundred_orders
     new = solve(problem, 0.0, initial=plan)
-    assert dict(new.meta)["first_plan_s"] < 0.5
     assert "d200" in new.assignment()
     assert check(problem, new) == []
+    kept = {k: c for k, c in new.assignment().items() if k != "d200"}
+    assert kept == plan.assignment()
 
 
 def test_the_fairness_term_spreads_work_across_couriers(
