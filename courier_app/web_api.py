@@ -49,7 +49,7 @@ def latest_plan(ctx: Ctx, who: Dispatcher) -> dict[str, Any]:
         row = s.scalar(select(PlanRow).where(PlanRow.coop_id == who.coop_id)
                        .order_by(PlanRow.id.desc()).limit(1))
         names = dict(s.execute(select(Courier.id, Courier.first_name)
-                               .where(Courier.coop_id == who.coop_id)).tuples().all())
+                               .where(Courier.coop_id == who.coop_id)).all())
         if row is None:
             return {"plan": None, "courier_names": names}
         return {"plan": {"id": row.id, "policy": row.policy, "objective": row.objective,

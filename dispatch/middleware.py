@@ -77,6 +77,7 @@ class EdgeMiddleware:
         self.app = app
         self.fastapi_app = fastapi_app
         self.limiter = limiter or LocalLimiter()
+        self._paths: list[tuple[re.Pattern[str], list[str]]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -100,6 +101,8 @@ class EdgeMiddleware:
                 status["code"] = message["status"]
                 message = dict(message)
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+                if message["status"] == 405:
+                    message["headers"] = self._allow(scope, message["headers"])
             await send(message)
 
         settings = self.fastapi_app.state.settings
@@ -121,6 +124,17 @@ class EdgeMiddleware:
                                headers=[(b"retry-after", str(retry).encode())])
             return
         await self.app(scope, _replay(body, receive), send_wrapped)
+
+    def _allow(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """Starlette's 405 names only the first matching route's methods: list them all."""
+        if self._paths is None:
+            self._paths = [(re.compile("^" + re.sub(r"{[^}]+}", "[^/]+", p) + "$"), sorted(ops))
+                           for p, ops in self.fastapi_app.openapi().get("paths", {}).items()]
+        for pattern, methods in self._paths:
+            if pattern.match(scope["path"]):
+                allow = ", ".join(m.upper() for m in methods).encode()
+                return [(k, v) for k, v in headers if k.lower() != b"allow"] + [(b"allow", allow)]
+        return headers
 
     def _check_headers(self, scope: Scope, max_bytes: int) -> tuple[int, str, str] | None:
         length = header(scope, b"content-length")

@@ -61,7 +61,8 @@ def streets_bytes(network: Any, zoom: int) -> tuple[bytes, bytes]:
     return pair
 
 
-@router.get("/streets", summary="Street graph as GeoJSON, simplified for a zoom level (public)")
+@router.get("/streets", summary="Street graph as GeoJSON, simplified for a zoom level (public)",
+            responses={200: {"description": "GeoJSON", "content": {"application/geo+json": {}}}})
 def streets(ctx: Ctx, request: Request,
             zoom: Annotated[int, Query(ge=0, le=30)] = 15) -> Response:
     zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
