@@ -49,11 +49,13 @@ class Strategy:
     penalty_factor: int = 4
     ils: bool = False
     extra_operators: bool = False  # iterated local search with SISR ruin-and-recreate instead of GLS
+    ejection: bool = False  # route removal by ejection pool (``routing.ejection``), not OR-Tools
 
 
 STRATEGIES = (
     Strategy(),
-    Strategy(first="LOCAL_CHEAPEST_INSERTION", gls_lambda=0.2, extra_operators=True),
+    Strategy(first="LOCAL_CHEAPEST_INSERTION", gls_lambda=0.2, extra_operators=True,
+             ejection=True),
 )
 
 
@@ -84,7 +86,7 @@ def solve_benchmark(
     """
     jobs = [
         (problem, list(keep), list(couriers), time_limit_s,
-         STRATEGIES[(seed + i) % len(STRATEGIES)], dict(first or {}))
+         STRATEGIES[(seed + i) % len(STRATEGIES)], dict(first or {}), seed + i)
         for i in range(workers)
     ]
     if workers == 1:
@@ -92,8 +94,23 @@ def solve_benchmark(
     else:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             results = pool.starmap(_run, jobs)
-    best = min(results, key=lambda r: (r[0], r[1]))
-    return _decode(keep, best[2])
+    decoded = [(r[0], r[1], _decode(keep, r[2])) for r in results]
+    valid = [r for r in decoded if _valid(problem, keep, r[2])] or decoded
+    return min(valid, key=lambda r: (r[0], r[1]))[2]
+
+
+def _valid(problem: Problem, keep: Sequence[Delivery], routes: dict[str, list[Visit]]) -> bool:
+    """Every route feasible and every delivery's visits present exactly once."""
+    from routing.insertion import Evaluator
+
+    evaluator = Evaluator(problem)
+    couriers = {c.key: c for c in problem.couriers}
+    if any(vs and evaluator.route_cost(couriers[k], vs) is None for k, vs in routes.items()):
+        return False
+    seen = [(v.delivery.key, v.kind) for vs in routes.values() for v in vs]
+    wanted = [(d.key, StopKind.DROPOFF) for d in keep]
+    wanted += [(d.key, StopKind.PICKUP) for d in keep if d.on_board_of is None]
+    return sorted(seen) == sorted(wanted)
 
 
 def _run(
@@ -103,6 +120,7 @@ def _run(
     time_limit_s: float,
     strategy: Strategy,
     first: dict[str, list[Visit]],
+    seed: int = 0,
 ) -> tuple[int, int, Encoded]:
     started = time.perf_counter()
     deadline = started + time_limit_s
@@ -113,6 +131,12 @@ def _run(
     elif not routes:  # on a slow (shared) machine the construction may need longer
         routes, _ = _search(problem, keep, couriers, {}, 3 * first_s, strategy, False)
     eliminate_until = started + (strategy.construct_share + strategy.eliminate_share) * time_limit_s
+    if strategy.ejection and _served(routes) == 2 * len(keep) - _carried(keep):
+        from routing.ejection import remove_routes
+        from routing.insertion import Evaluator
+
+        halfway = (time.perf_counter() + eliminate_until) / 2
+        routes = remove_routes(Evaluator(problem), couriers, routes, halfway, seed)
     routes = _eliminate(problem, keep, couriers, routes, eliminate_until, strategy)
     used = [c for c in couriers if routes.get(c.key)]
     left = deadline - time.perf_counter()
