@@ -1,0 +1,162 @@
+"""The simulated world: orders and couriers as they change during a day, and the snapshot the
+dispatch policy sees (``dispatch.planning.LiveState``, exactly as the service builds it)."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from dispatch.domain.vehicles import VEHICLES
+from dispatch.planning import LiveCourier, LiveDelivery, LiveState
+from dispatch.sim.scenario import CourierSpec, OrderSpec, Point, Scenario
+
+DAY0 = datetime(2026, 3, 2, tzinfo=UTC)  # the simulated day's midnight (a Monday)
+OPEN = ("pending", "assigned", "picked_up")
+FINAL = ("delivered", "failed", "cancelled", "unassigned")
+Stop = tuple[str, str]  # (order id, "pickup" | "dropoff")
+DEFAULT_WINDOW_S = 45 * 60  # as dispatch.services.deliveries.DEFAULT_WINDOW
+
+
+def at(seconds: int) -> datetime:
+    """The datetime of a simulated second of the day."""
+    return DAY0 + timedelta(seconds=seconds)
+
+
+@dataclass
+class SimOrder:
+    spec: OrderSpec
+    window_end_s: int
+    direct_s: int  # ride pickup -> dropoff in the matrix (for the fee)
+    direct_m: int
+    status: str = "unplaced"  # then one of OPEN, then one of FINAL
+    courier_id: str | None = None
+    version: int = 1
+    ever_assigned: bool = False
+    reason: str = ""  # why it ended unassigned, failed or cancelled (or the plan's latest reason)
+    to_pickup_s: int = 0  # estimated ride to the pickup of the courier who took it
+    picked_s: int | None = None
+    picked_by: str | None = None
+    dropoff_start_s: int | None = None
+    done_s: int | None = None
+    done_by: str | None = None
+    service_pickup_s: int = 120
+    service_dropoff_s: int = 120
+
+    @property
+    def id(self) -> str:
+        return self.spec.order_id
+
+    def change(self, status: str, courier_id: str | None, reason: str = "") -> None:
+        self.status, self.courier_id, self.version = status, courier_id, self.version + 1
+        if reason:
+            self.reason = reason
+        if status == "assigned":
+            self.ever_assigned = True
+
+    def point(self, kind: str) -> Point:
+        return self.spec.pickup if kind == "pickup" else self.spec.dropoff
+
+
+@dataclass
+class Leg:
+    start: Point
+    end: Point
+    start_s: int
+    end_s: int
+    target: Stop
+    distance_m: int
+    planned_s: int  # matrix time at the courier's speed, before the random variation
+
+
+@dataclass
+class SimCourier:
+    spec: CourierSpec
+    position: Point
+    on_shift: bool = False
+    ended: bool = False
+    route: list[Stop] = field(default_factory=list)
+    leg: Leg | None = None
+    serving: Stop | None = None
+    gen: int = 0  # bumps whenever the courier's next event changes; stale events are dropped
+    started_s: int | None = None
+    ended_s: int | None = None
+    busy_s: int = 0
+    ridden_m: int = 0
+    mark_s: int = 0
+
+    @property
+    def id(self) -> str:
+        return self.spec.courier_id
+
+    def account(self, now: int) -> None:
+        """Count time with work in hand (riding, waiting or serving) as busy, up to ``now``."""
+        if self.on_shift and self.route:
+            self.busy_s += now - self.mark_s
+        self.mark_s = now
+
+    def where(self, now: int, along: object) -> Point:
+        """Position now: part of the way along the current leg, or where the last stop was."""
+        if self.leg is None:
+            return self.position
+        span = max(1, self.leg.end_s - self.leg.start_s)
+        return along(self.leg.start, self.leg.end, (now - self.leg.start_s) / span)  # type: ignore[operator]
+
+
+def live_state(now: int, couriers: list[SimCourier], orders: list[SimOrder], along: object) -> LiveState:
+    """The snapshot the service's ``dispatcher.live_state`` would read from the database."""
+    on = [c for c in couriers if c.on_shift]
+    live_couriers = tuple(
+        LiveCourier(id=c.id, position=c.where(now, along), shift_end_at=at(c.spec.shift_end_s),
+                    capacity_g=VEHICLES[c.spec.vehicle].capacity_g, capacity_ml=VEHICLES[c.spec.vehicle].capacity_ml,
+                    speed_pct=VEHICLES[c.spec.vehicle].speed_pct, heading=c.route[0] if c.route else None)
+        for c in on)
+    deliveries = tuple(
+        LiveDelivery(id=o.id, status=o.status, pickup=o.spec.pickup, dropoff=o.spec.dropoff,
+                     ready_at=at(o.spec.ready_s), window_start_at=at(o.spec.ready_s),
+                     window_end_at=at(o.window_end_s), load_g=o.spec.load_g, load_ml=o.spec.load_ml,
+                     version=o.version, courier_id=o.courier_id, pickup_service_s=120, dropoff_service_s=120)
+        for o in orders if o.status in OPEN)
+    return LiveState(coop_id="sim", now=at(now), couriers=live_couriers, deliveries=deliveries)
+
+
+def orders_for(scenario: Scenario, travel: Any, seed: int, sigma: float) -> dict[str, SimOrder]:
+    """Each order with its direct ride, its promised window end and its stop times."""
+    out: dict[str, SimOrder] = {}
+    todo = sorted(scenario.orders, key=lambda o: (o.pickup, o.placed_s))
+    for first in range(0, len(todo), 200):  # a few hundred points per matrix at most
+        chunk = todo[first:first + 200]
+        points = list(dict.fromkeys(p for o in chunk for p in (o.pickup, o.dropoff)))
+        index = {p: i for i, p in enumerate(points)}
+        seconds, metres = travel.matrix(points)
+        for o in chunk:
+            i, j = index[o.pickup], index[o.dropoff]
+            direct_s, direct_m = int(seconds[i, j]), int(metres[i, j])
+            end = o.window_end_s if o.window_end_s is not None else o.ready_s + direct_s + DEFAULT_WINDOW_S
+            luck = random.Random(f"{seed}:{o.order_id}:stops")
+            out[o.order_id] = SimOrder(o, end, direct_s, direct_m,
+                                       service_pickup_s=_service(luck, sigma),
+                                       service_dropoff_s=_service(luck, sigma))
+    return {o.order_id: out[o.order_id] for o in scenario.orders}
+
+
+def _service(luck: random.Random, sigma: float, nominal_s: int = 120) -> int:
+    return max(20, round(nominal_s * math.exp(luck.gauss(0.0, sigma) - sigma * sigma / 2)))
+
+
+class ConservationError(AssertionError):
+    """An order ended the day in no final state, or without a reason."""
+
+
+def check_conservation(result: Any) -> None:
+    """Every order is delivered, failed, cancelled or unassigned; the last three with a reason."""
+    ids = {o.order_id for o in result.scenario.orders}
+    if set(result.orders) != ids:
+        raise ConservationError(f"{len(ids ^ set(result.orders))} orders appeared or vanished")
+    for o in result.orders.values():
+        if o.status not in FINAL:
+            raise ConservationError(f"order {o.id} ended {o.status!r}, not one of {FINAL}")
+        if o.status != "delivered" and not o.reason:
+            raise ConservationError(f"order {o.id} ended {o.status!r} without a reason")
