@@ -4,6 +4,7 @@ dispatch loop), static web views."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -82,6 +83,10 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
     app.state.settings = settings
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
+    if settings.demo_feed or os.environ.get("DEMO_FEED") == "1":  # `serve --demo-feed` sets DEMO_FEED=1
+        from dispatch.sim.feeder import install_demo_feed
+
+        install_demo_feed(app)
     problems.install(app)
     for router in (auth_api.router, deliveries.router, courier.router, dispatch_api.router):
         app.include_router(router)

@@ -15,6 +15,8 @@ from dispatch.cli_map import map_app  # noqa: E402
 app.add_typer(map_app, name="map")
 
 app.registered_commands += serve_app.registered_commands
+from dispatch.cli_sim import sim_app  # noqa: E402
+app.registered_commands += sim_app.registered_commands
 from dispatch.cli_privacy import privacy_app  # noqa: E402
 app.registered_commands += privacy_app.registered_commands
 

@@ -97,3 +97,29 @@ def courier_start(email: str) -> tuple[float, float]:
         if email.startswith(first.lower()):
             return lat, lon
     raise KeyError(email)
+
+
+FEED_RIDERS = [("Ilmari", "bike", 60.17000, 24.94000), ("Kaisa", "e_cargo", 60.17350, 24.94500)]
+
+
+def add_demo_couriers(s: Session, riders: list[tuple[str, str, float, float]]) -> tuple[str, ...]:
+    """Add couriers (first name, vehicle, lat, lon) to the demo co-op if missing; their emails."""
+    from dispatch.domain.vehicles import VEHICLES
+
+    coop = s.scalar(select(Coop).where(Coop.slug == DEMO_SLUG))
+    if coop is None:
+        return ()
+    emails = []
+    for first, kind, _lat, _lon in riders:
+        email = f"{first.lower()}@demo.coop"
+        emails.append(email)
+        if s.scalar(select(User.id).where(User.email == email)) is not None:
+            continue
+        user = User(coop_id=coop.id, role="courier", email=email, name=first,
+                    password_hash=hash_password(DEMO_PASSWORD))
+        s.add(user)
+        s.flush()
+        v = VEHICLES[kind]
+        s.add(Courier(coop_id=coop.id, user_id=user.id, first_name=first, vehicle_kind=kind,
+                      capacity_g=v.capacity_g, capacity_ml=v.capacity_ml, speed_pct=v.speed_pct))
+    return tuple(emails)
