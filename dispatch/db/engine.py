@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm.session import SessionTransactionOrigin
+
+# execution option a read-only session's connection carries: its BEGIN is a plain (deferred) one
+READ_ONLY = "coopdispatch_read_only"
 
 
 def normalise_url(url: str) -> str:
@@ -47,8 +51,26 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin_immediate(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read-only transaction (see ``_mark_read_only``) must not take the write lock: in WAL
+    # mode readers never wait for the writer, so a thousand sockets authenticating at once do
+    # not queue behind each other and behind every write.
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _mark_read_only(session: Session, transaction: SessionTransaction) -> None:
+    """Sessions used without ``session.begin()`` (``with ctx.sessions() as s: ...``) only read:
+    nothing in the code base commits an autobegun session (writers use ``unit_of_work`` or
+    ``with ctx.sessions() as s, s.begin():``). Their SQLite transaction begins deferred; any
+    other one (explicit ``begin()``, Core connections) still begins IMMEDIATE, so concurrent
+    writers queue on the busy timeout instead of failing with "database is locked"."""
+    if transaction.parent is None and hasattr(session, "execution_options"):  # SQLAlchemy 2.1+
+        read_only = transaction.origin is SessionTransactionOrigin.AUTOBEGIN
+        session.execution_options = session.execution_options.union({READ_ONLY: read_only})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    if engine.dialect.name == "sqlite":
+        event.listen(factory, "after_transaction_create", _mark_read_only)
+    return factory

@@ -3,7 +3,9 @@
 API keys look like ``cd_<prefix>_<secret>``: the prefix finds the row, the secret is checked
 against an argon2 hash. Verified keys are remembered per process for a few minutes (keyed by
 a SHA-256 of the whole key) so that argon2's deliberate slowness is paid once, not per request.
-Tokens are random and stored as SHA-256 (they have 256 bits of entropy; a slow hash adds nothing).
+Tokens are random and stored as SHA-256 (they have 256 bits of entropy; a slow hash adds nothing);
+a known token is also remembered for a minute (a thousand phones reconnecting at once would
+otherwise be a thousand database reads), its expiry still checked on every use.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ PASSWORDS = PasswordHasher()
 # Keys carry 192 random bits: a light argon2 setting is plenty and keeps first use cheap.
 KEYS = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
 KEY_CACHE_S = 60.0  # a revoked key stops working within a minute
+TOKEN_CACHE_S = 60.0  # a deleted token or a changed role takes effect within a minute
+MAX_CACHED = 100_000  # keys and tokens per process; past that the cache starts over
 
 
 class Unauthorized(DomainError):
@@ -119,15 +123,31 @@ def issue_token(session: Session, user_id: str, ttl_s: int, now: datetime) -> st
 
 
 def principal_from_token(ctx: ServiceContext, token: str) -> Principal:
+    """The person behind a bearer token; a known token is remembered for ``TOKEN_CACHE_S`` with
+    its expiry time, which is checked on every use (a cached token still expires on time)."""
+    digest = _token_hash(token)
+    with _key_lock:
+        hit = ctx.key_cache.get("token:" + digest)
+    if hit is None or hit[0] <= time.monotonic():
+        hit = (time.monotonic() + TOKEN_CACHE_S, *_lookup_token(ctx, digest))
+        with _key_lock:
+            if len(ctx.key_cache) >= MAX_CACHED:
+                ctx.key_cache.clear()
+            ctx.key_cache["token:" + digest] = hit
+    _, expires_at, principal = hit
+    if expires_at <= ctx.clock():
+        raise Unauthorized("expired token: log in again", field="Authorization")
+    return principal
+
+
+def _lookup_token(ctx: ServiceContext, digest: str) -> tuple[datetime, Principal]:
     with ctx.sessions() as s:
-        row = s.get(AuthToken, _token_hash(token))
+        row = s.get(AuthToken, digest)
         if row is None:
             raise Unauthorized("unknown token", field="Authorization")
-        if row.expires_at <= ctx.clock():
-            raise Unauthorized("expired token: log in again", field="Authorization")
         user = s.get(User, row.user_id)
         assert user is not None
-        return _principal_for_user(s, user)
+        return row.expires_at, _principal_for_user(s, user)
 
 
 def principal_from_bearer(ctx: ServiceContext, credential: str) -> Principal:
