@@ -63,22 +63,54 @@ def live_state(ctx: ServiceContext, coop_id: str, now: datetime) -> LiveState:
     return LiveState(coop_id=coop_id, now=now, couriers=couriers, deliveries=deliveries)
 
 
-def network_matrix(ctx: ServiceContext):  # type: ignore[no-untyped-def]
-    """Travel times on the street graph; a point off the map snaps with a wider radius."""
+def _snap(net, lat: float, lon: float):  # type: ignore[no-untyped-def]
+    """Snap to the street graph; a point off the map snaps with a wider radius."""
     from routing.network import SnapError
 
+    try:
+        return net.snap(lat, lon)
+    except SnapError:
+        return net.snap(lat, lon, max_distance_m=50_000)
+
+
+def network_matrix(ctx: ServiceContext):  # type: ignore[no-untyped-def]
+    """Travel times on the street graph, computed from scratch for the given points."""
     net = ctx.network
 
     def matrix(points: Sequence[LatLon]) -> tuple[np.ndarray, np.ndarray]:
-        snapped = []
-        for lat, lon in points:
-            try:
-                snapped.append(net.snap(lat, lon))
-            except SnapError:
-                snapped.append(net.snap(lat, lon, max_distance_m=50_000))
-        return net.matrix(snapped)
+        return net.matrix([_snap(net, lat, lon) for lat, lon in points])
 
     return matrix
+
+
+class LiveMatrices:
+    """One coop's travel matrix kept between rounds (``routing.LiveMatrix``): a round searches
+    only from and to the points that are new since the last one (couriers who moved, new
+    deliveries) and drops those that are gone, instead of the whole square at every round
+    (with a thousand couriers on shift that was most of a round's time)."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+        self._live = None  # created on first use: the network may load lazily
+        self._index: dict[LatLon, int] = {}
+
+    def __call__(self, points: Sequence[LatLon]) -> tuple[np.ndarray, np.ndarray]:
+        net = self.ctx.network
+        if self._live is None:
+            self._live = net.live_matrix()
+        wanted = dict.fromkeys(points)
+        gone = [i for key, i in self._index.items() if key not in wanted]
+        if gone:
+            self._live.remove(gone)
+            kept = sorted((i, key) for key, i in self._index.items() if key in wanted)
+            self._index = {key: rank for rank, (_, key) in enumerate(kept)}  # as remove() renumbers
+        new = [key for key in wanted if key not in self._index]
+        if new:
+            at = self._live.add([_snap(net, lat, lon) for lat, lon in new])
+            self._index.update(zip(new, at, strict=True))
+        rows = np.fromiter((self._index[p] for p in points), dtype=np.int64, count=len(points))
+        cut = np.ix_(rows, rows)
+        return self._live.seconds[cut], self._live.metres[cut]
 
 
 class Planner:
@@ -87,13 +119,14 @@ class Planner:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
         self.previous: dict[str, Plan] = {}
+        self.matrices: dict[str, LiveMatrices] = {}
 
     def plan_coop(self, coop_id: str) -> dict[str, int]:
         state = live_state(self.ctx, coop_id, self.ctx.clock())
         if not state.deliveries:
             return {}
         policy = self.ctx.settings.dispatch_policy
-        problem = problem_from_state(state, network_matrix(self.ctx))
+        problem = problem_from_state(state, self.matrices.setdefault(coop_id, LiveMatrices(self.ctx)))
         started = time.perf_counter()
         plan = POLICIES[policy](problem, self.previous.get(coop_id), self.ctx.settings.solver_time_limit_s)
         self.previous[coop_id] = plan
