@@ -100,7 +100,9 @@ def test_a_failing_receiver_gets_the_event_again_with_backoff_until_it_answers(s
     assert event["type"] == "delivery.created" and event["data"]["id"] == created["id"]
     assert event["data"]["recipient"]["phone"] is None  # no personal data leaves by webhook
     gaps = [b[0] - a[0] for a, b in zip(receiver.calls, receiver.calls[1:], strict=False)]
-    assert gaps[-1] > gaps[0]
+    # wall-clock gaps only have a reliable lower bound (a loaded machine adds delay, never
+    # removes it): each retry waits at least half its exponentially growing backoff
+    assert all(gap >= 0.5 * min(1.0, 0.2 * 2**i) for i, gap in enumerate(gaps)), gaps
     assert detail["attempts"][0]["attempts"] == 4
 
 
