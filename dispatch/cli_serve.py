@@ -62,5 +62,7 @@ def serve(
     if demo_feed:
         os.environ["DEMO_FEED"] = "1"
     typer.echo(f"coopdispatch on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    # Per-message deflate cost a third of the event loop in the realtime benchmark, for frames
+    # of a few hundred bytes that compress little: off.
     uvicorn.run("dispatch.asgi:app", host=host, port=port, workers=workers, log_level="info",
-                factory=False)
+                factory=False, ws_per_message_deflate=False)
