@@ -61,6 +61,8 @@ def serve(
         raise typer.BadParameter("--workers > 1 needs BUS_URL=redis://... so that processes share events")
     if demo_feed:
         os.environ["DEMO_FEED"] = "1"
+        # the feeder's riders open real courier sockets on this very server
+        os.environ.setdefault("DEMO_FEED_URL", f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}")
     typer.echo(f"coopdispatch on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     # Per-message deflate cost a third of the event loop in the realtime benchmark, for frames
     # of a few hundred bytes that compress little: off.
