@@ -129,7 +129,11 @@ def _run(
     if not routes and first:
         routes = first
     elif not routes:  # on a slow (shared) machine the construction may need longer
-        routes, _ = _search(problem, keep, couriers, {}, 3 * first_s, strategy, False)
+        routes, _ = _search(problem, keep, couriers, {}, first_s, strategy, False)
+    if not routes:  # still nothing: cheapest insertion in Python always gives a plan
+        from routing.solver import first_routes
+
+        routes, _ = first_routes(problem, keep, None)
     eliminate_until = started + (strategy.construct_share + strategy.eliminate_share) * time_limit_s
     if strategy.ejection and _served(routes) == 2 * len(keep) - _carried(keep):
         from routing.ejection import remove_routes
