@@ -6,12 +6,15 @@ cheapest feasible insertion into another courier's current route (costs as in
 value says how much worse the best other choice would be. To stay fast only the
 ``ALTERNATIVES`` couriers whose route passes nearest the pickup are tried, and at most
 ``TRIALS`` insertions scheduled in full, so an explanation is an upper bound on the best
-alternative's cost. Pure.
+alternative's cost. With a deadline (the solver passes its time limit) the explanations not
+computed by then say so; new and moved assignments come first. Pure apart from reading the
+clock for that deadline.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 
 from routing.insertion import Evaluator
 from routing.problem import Courier, Delivery, Explanation, Plan, Problem
@@ -20,15 +23,19 @@ from routing.schedule import Visit, visits_from_stops
 
 ALTERNATIVES = 5
 TRIALS = 40  # full schedules tried per explanation (cheapest travel first)
+LATER = "not computed within the time limit"
 
 
-def explain(problem: Problem, plan: Plan) -> Plan:
+def explain(problem: Problem, plan: Plan, deadline: float | None = None) -> Plan:
     """``plan`` with one ``Explanation`` per assigned delivery.
 
     Parameters
     ----------
     problem : the problem the plan solves.
     plan : a plan from any solver.
+    deadline : ``time.perf_counter()`` value after which no more are computed: the rest get
+        an explanation without alternative, detail ``LATER``. Assignments that are new or
+        moved against ``problem.previous`` are explained first. None: explain them all.
 
     Returns
     -------
@@ -36,11 +43,19 @@ def explain(problem: Problem, plan: Plan) -> Plan:
     """
     evaluator = Evaluator(problem)
     routes = {r.courier: visits_from_stops(problem, r.stops) for r in plan.routes}
-    out: list[Explanation] = []
-    for key, courier_key in sorted(plan.assignment().items()):
-        d = problem.delivery(key)
-        out.append(_explain_one(problem, evaluator, routes, d, problem.courier(courier_key)))
-    return dataclasses.replace(plan, explanations=tuple(out))
+    by_key = {d.key: d for d in problem.deliveries}
+    couriers = {c.key: c for c in problem.couriers}
+    previous = problem.previous_courier()
+    assigned = plan.assignment()
+    order = sorted(assigned, key=lambda k: (previous.get(k) == assigned[k], k))
+    out: dict[str, Explanation] = {}
+    for key in order:
+        courier = couriers[assigned[key]]
+        if deadline is not None and time.perf_counter() > deadline:
+            out[key] = Explanation(key, courier.key, None, None, LATER)
+            continue
+        out[key] = _explain_one(problem, evaluator, routes, by_key[key], courier)
+    return dataclasses.replace(plan, explanations=tuple(out[k] for k in sorted(out)))
 
 
 def _explain_one(

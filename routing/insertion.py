@@ -1,10 +1,11 @@
 """Fast cheapest insertion in plain Python: the solver's first plan and the explanations.
 
 A route's cost here is what the OR-Tools model minimises for that route: riding time times
-``travel_per_s`` plus lateness times ``lateness_per_s`` (live mode), or distance (benchmark
-mode), plus churn. A route is infeasible when it breaks the shift end, a capacity, a hard window
-or a maximum ride time. The matrices are turned into Python lists once per ``Evaluator`` so the
-inner loop stays free of numpy scalars. Pure.
+``travel_per_s``, lateness times ``lateness_per_s`` and each dropoff's delay after its ideal time
+times ``delay_per_s`` (live mode), or distance (benchmark mode), plus churn. A route is
+infeasible when it breaks the shift end, a capacity, a hard window or a maximum ride time.
+The matrices are turned into Python lists once per ``Evaluator`` so the inner loop stays free of
+numpy scalars. Pure.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from routing.plans import ideal_dropoff_s
 from routing.problem import Courier, Delivery, Mode, Problem, StopKind
 from routing.schedule import Visit, on_board_load
 
@@ -32,6 +34,8 @@ class Evaluator:
         self.fixed_prefix = {
             c for c, _, _ in problem.heading_to if c not in problem.unpin_heading
         }
+        live_delay = not self.benchmark and problem.weights.delay_per_s > 0
+        self.ideal = {d.key: ideal_dropoff_s(problem, d) for d in problem.deliveries} if live_delay else {}
 
     def route_cost(self, courier: Courier, visits: Sequence[Visit]) -> int | None:
         """Cost of ``courier`` riding ``visits`` in order, or None when infeasible.
@@ -43,7 +47,7 @@ class Evaluator:
 
         Returns
         -------
-        int | None : weighted riding time and lateness (live) or distance (benchmark).
+        int | None : weighted riding time, lateness and delay (live) or distance (benchmark).
         """
         w = self.problem.weights
         grams, ml = self.loads[courier.key]
@@ -72,6 +76,9 @@ class Evaluator:
                     if self.benchmark:
                         return None
                     cost += w.lateness_per_s * (start - d.window_end_s)
+                ideal = self.ideal.get(d.key)
+                if ideal is not None and start > ideal:
+                    cost += w.delay_per_s * (start - ideal)
                 ride = start - picked.get(d.key, start)
                 if d.max_ride_s is not None and ride > d.max_ride_s:
                     return None

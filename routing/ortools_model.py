@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.constraint_solver import pywrapcp
 
+from routing.plans import ideal_dropoff_s
 from routing.problem import Courier, Delivery, IntMatrix, Mode, Problem, StopKind
 from routing.schedule import Visit, on_board_load
 
@@ -141,6 +142,8 @@ def _add_costs_and_time(problem: Problem, model: Model, vehicle_cost: int) -> No
     evaluators = [time_cb[c.speed_pct] for c in model.couriers]
     routing.AddDimensionWithVehicleTransits(evaluators, horizon, horizon, False, "time")
     _time_limits(problem, model, horizon)
+    if problem.weights.delay_per_s and problem.mode is Mode.LIVE:
+        _add_delay(problem, model, evaluators, horizon)
     if problem.weights.fairness_per_s and problem.mode is Mode.LIVE:
         routing.AddDimensionWithVehicleTransits(evaluators, 0, horizon, True, "work")
         work = routing.GetDimensionOrDie("work")
@@ -168,6 +171,28 @@ def _time_limits(problem: Problem, model: Model, horizon: int) -> None:
             time.SetCumulVarSoftUpperBound(index, end, problem.weights.lateness_per_s)
         else:
             cumul.SetRange(d.window_start_s - off, d.window_end_s - off)
+
+
+def _add_delay(problem: Problem, model: Model, evaluators: list[int], horizon: int) -> None:
+    """Live mode: ``delay_per_s`` per second of each dropoff after its ideal time.
+
+    The time dimension's one soft upper bound per dropoff holds lateness, so the delay lives on
+    a twin dimension ("door") with the same transits and the same earliest times (start, ready
+    at pickups, window start at dropoffs): its earliest cumuls are the time dimension's.
+    """
+    routing, manager, off = model.routing, model.manager, model.offset_s
+    routing.AddDimensionWithVehicleTransits(evaluators, horizon, horizon, False, "door")
+    door = routing.GetDimensionOrDie("door")
+    for v, c in enumerate(model.couriers):
+        door.CumulVar(routing.Start(v)).SetRange(c.available_s - off, c.available_s - off)
+    for node, visit in enumerate(model.visits):
+        if visit is None:
+            continue
+        index = manager.NodeToIndex(node)
+        door.CumulVar(index).SetMin(max(0, visit.earliest_s - off))
+        if visit.kind is StopKind.DROPOFF:
+            ideal = max(0, ideal_dropoff_s(problem, visit.delivery) - off)
+            door.SetCumulVarSoftUpperBound(index, ideal, problem.weights.delay_per_s)
 
 
 def _add_loads(problem: Problem, model: Model) -> None:

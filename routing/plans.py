@@ -9,8 +9,33 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from routing.problem import Objective, Plan, Problem, Route, Unassigned
+from routing.problem import Delivery, Mode, Objective, Plan, Problem, Route, StopKind, Unassigned
 from routing.schedule import Timeline, Visit, timeline
+
+
+def ideal_dropoff_s(problem: Problem, delivery: Delivery) -> int:
+    """The earliest a dropoff could start: ready, pickup service, then the direct ride.
+
+    Parameters
+    ----------
+    problem : gives the travel matrix (at 100 % speed).
+    delivery : the delivery.
+
+    Returns
+    -------
+    int : seconds; the live objective's ``delay_per_s`` counts from here.
+    """
+    ride = int(problem.travel_s[delivery.pickup, delivery.dropoff])
+    return max(delivery.ready_s + delivery.pickup_service_s + ride, delivery.window_start_s)
+
+
+def delay_of(problem: Problem, lines: Mapping[str, Timeline]) -> int:
+    """Seconds the scheduled dropoffs start after their ideal times, summed."""
+    by_key = {d.key: d for d in problem.deliveries}
+    return sum(
+        max(0, s.start_s - ideal_dropoff_s(problem, by_key[s.delivery]))
+        for line in lines.values() for s in line.stops if s.kind is StopKind.DROPOFF
+    )
 
 
 def route_from_timeline(courier_key: str, line: Timeline) -> Route:
@@ -33,7 +58,7 @@ def objective_of(
     -------
     Objective : lateness (s), travel (s), churn (moves between couriers), unassigned count,
         fairness (longest working time of a courier, riding plus service, s) and the total
-        weighted by ``problem.weights``.
+        weighted by ``problem.weights`` (live mode: with ``delay_per_s`` times ``delay_of``).
     """
     w = problem.weights
     previous = problem.previous_courier()
@@ -55,6 +80,8 @@ def objective_of(
         + w.unassigned_penalty * len(unassigned)
         + w.fairness_per_s * fairness
     )
+    if problem.mode is Mode.LIVE and w.delay_per_s:
+        total += w.delay_per_s * delay_of(problem, lines)
     return Objective(lateness, travel, churn, len(unassigned), fairness, total)
 
 

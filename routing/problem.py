@@ -53,6 +53,11 @@ class Weights:
 
     Lateness dominates travel time, which dominates churn: a second late costs as much as
     ``lateness_per_s / travel_per_s`` seconds of riding.
+
+    ``delay_per_s`` values delivering sooner: each second a dropoff starts after its ideal
+    time (ready + pickup service + the direct ride, ``routing.plans.ideal_dropoff_s``) costs
+    that much, for every delivery, late or not. Without it, waiting costs nothing until the
+    window end, so piling orders onto one courier while others idle looks "cheap".
     """
 
     lateness_per_s: int = 20
@@ -60,6 +65,7 @@ class Weights:
     churn_per_move: int = 120
     unassigned_penalty: int = 1_000_000
     fairness_per_s: int = 0  # off by default; spreads work (max route time) when > 0
+    delay_per_s: int = 2  # per second of each dropoff after its ideal time (click-to-door)
 
 
 @dataclass(frozen=True, slots=True)

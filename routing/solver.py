@@ -9,11 +9,13 @@ How a solve goes
    inserted where it costs least. This is fast (milliseconds) and is returned as is when the time
    limit leaves no room for a search (then without explanations: call
    ``routing.explain.explain`` when they are needed).
-3. Live mode: OR-Tools improves that plan (guided local search) until the time limit, starting
-   from it as a hint. Benchmark mode: ``routing.bench_search`` (fewest vehicles, then distance,
-   on both cores).
+3. Live mode: OR-Tools improves that plan (guided local search) for ``SEARCH_SHARE`` of the
+   time left (building the model included), starting from it as a hint; its result is kept
+   only if it is no worse than the first plan. A delivery already on board that a route lost
+   is put back on its courier (``keep_carried``): it is never reported unassigned.
+   Benchmark mode: ``routing.bench_search`` (fewest vehicles, then distance, on both cores).
 4. The best plan is scheduled with ``routing.schedule``, and each assignment gets an explanation
-   (``routing.explain``).
+   (``routing.explain``) until the time limit; new assignments are explained first.
 
 Determinism
 -----------
@@ -31,7 +33,7 @@ from collections.abc import Sequence
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from routing.explain import explain
-from routing.insertion import Evaluator, insert_all
+from routing.insertion import Evaluator, apply_insertion, insert_all
 from routing.nearest import forced_prefixes
 from routing.ortools_model import build_model, routes_to_indices, sequences_from
 from routing.plans import plan_from_visits
@@ -50,6 +52,7 @@ from routing.reasons import candidates, split_assignable
 from routing.schedule import Visit
 
 MIN_SEARCH_S = 0.05  # below this a search cannot improve anything: return the first plan
+SEARCH_SHARE = 0.7  # live mode: of the time left after the first plan; the rest explains
 
 
 def solve(
@@ -77,6 +80,10 @@ def solve(
     """
     started = time.perf_counter()
     keep, unassigned = split_assignable(problem)
+    if problem.mode is Mode.LIVE:  # goods on a bike are delivered by that bike, whatever it takes
+        carried = {d.key for d in problem.deliveries if d.on_board_of is not None}
+        keep += [problem.delivery(u.delivery) for u in unassigned if u.delivery in carried]
+        unassigned = [u for u in unassigned if u.delivery not in carried]
     couriers = [c for c in problem.couriers if c.available_s <= c.shift_end_s]
     if problem.mode is Mode.BENCHMARK and initial is None:
         # Long benchmark routes make Python insertion slow; OR-Tools constructs instead.
@@ -92,17 +99,62 @@ def solve(
         routes = solve_benchmark(problem, keep, couriers, remaining, seed, routes if initial else None)
         name = "ortools-benchmark"
     elif remaining >= MIN_SEARCH_S and keep and couriers:
-        found = live_search(problem, keep, couriers, routes, remaining, seed, solution_limit)
-        if found is not None:
+        search_s = remaining * SEARCH_SHARE
+        found = live_search(problem, keep, couriers, routes, search_s, seed, solution_limit)
+        evaluator = Evaluator(problem)
+        if found is not None and _live_cost(evaluator, found) <= _live_cost(evaluator, routes):
             routes, name = found, "ortools"
+    if problem.mode is Mode.LIVE:
+        keep_carried(problem, routes, keep)
     planned = {v.delivery.key for visits in routes.values() for v in visits}
     unassigned += [_solver_reason(d) for d in keep if d.key not in planned]
     meta = (("solver", name), ("seed", seed), ("first_plan_s", round(first_s, 4)),
             ("wall_s", round(time.perf_counter() - started, 3)))
     plan = plan_from_visits(problem, routes, unassigned, meta)
     if problem.mode is Mode.LIVE and time_limit_s >= MIN_SEARCH_S:
-        plan = explain(problem, plan)
+        plan = explain(problem, plan, deadline=started + time_limit_s)
     return plan
+
+
+def _live_cost(evaluator: Evaluator, routes: dict[str, list[Visit]]) -> float:
+    """The live objective of ``routes`` as the insertion evaluator prices it (inf if infeasible)."""
+    problem = evaluator.problem
+    total = 0
+    for c in problem.couriers:
+        visits = routes.get(c.key, [])
+        if visits:
+            cost = evaluator.route_cost(c, visits)
+            if cost is None:
+                return float("inf")
+            total += cost + sum(evaluator.churn(c, v.delivery) for v in visits
+                                if v.kind is StopKind.DROPOFF)
+    planned = {v.delivery.key for visits in routes.values() for v in visits}
+    missing = sum(1 for d in problem.deliveries if d.key not in planned)
+    return total + problem.weights.unassigned_penalty * missing
+
+
+def keep_carried(
+    problem: Problem, routes: dict[str, list[Visit]], keep: Sequence[Delivery]
+) -> None:
+    """Put back the dropoff of every planned-for delivery on board that a route lost.
+
+    A delivery already picked up is never unassigned: its dropoff goes where it costs least
+    on its courier's route, or at the route's end when no position keeps the route feasible
+    (the plan then shows the overrun, which ``check`` reports, instead of stranded goods).
+    """
+    planned = {v.delivery.key for visits in routes.values() for v in visits}
+    lost = [d for d in keep if d.on_board_of is not None and d.key not in planned]
+    if not lost:
+        return
+    evaluator = Evaluator(problem)
+    for d in sorted(lost, key=lambda d: (d.window_end_s, d.key)):
+        courier = problem.courier(str(d.on_board_of))
+        route = routes.setdefault(courier.key, [])
+        best = evaluator.best_insertion(courier, route, d)
+        if best is None:
+            route.append(Visit(d, StopKind.DROPOFF))
+        else:
+            apply_insertion(route, d, best[2], best[3])
 
 
 def _solver_reason(delivery: Delivery) -> Unassigned:
@@ -188,6 +240,7 @@ def live_search(
     solution_limit: int | None,
 ) -> dict[str, list[Visit]] | None:
     """Improve ``hint`` with OR-Tools; None when the search finds nothing."""
+    started = time.perf_counter()
     model = build_model(problem, keep, couriers)
     params = search_parameters(time_limit_s, solution_limit)
     if seed % 2:
@@ -195,6 +248,10 @@ def live_search(
         params.local_search_metaheuristic = meta.SIMULATED_ANNEALING
     model.routing.CloseModelWithParameters(params)
     start = model.routing.ReadAssignmentFromRoutes(routes_to_indices(model, hint), True)
+    left_s = time_limit_s - (time.perf_counter() - started)  # building the model counts too
+    if left_s < MIN_SEARCH_S / 2:
+        return None
+    params.time_limit.FromMilliseconds(max(1, int(left_s * 1000)))
     if start is not None:
         solution = model.routing.SolveFromAssignmentWithParameters(start, params)
     else:

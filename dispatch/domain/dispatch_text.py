@@ -24,7 +24,7 @@ def weights_to_dict(weights: Weights) -> dict[str, int]:
     return {"lateness_per_s": weights.lateness_per_s, "travel_per_s": weights.travel_per_s,
             "churn_per_move": weights.churn_per_move,
             "unassigned_penalty": weights.unassigned_penalty,
-            "fairness_per_s": weights.fairness_per_s}
+            "fairness_per_s": weights.fairness_per_s, "delay_per_s": weights.delay_per_s}
 
 
 def _fr(w: Weights, ratio: str) -> list[str]:
@@ -34,6 +34,10 @@ def _fr(w: Weights, ratio: str) -> list[str]:
         f"chaque seconde de retard à la remise, après la fin du créneau promis\u00a0: "
         f"{_n(w.lateness_per_s, 'fr')} points\u00a0;",
         f"chaque seconde de trajet à vélo\u00a0: {_n(w.travel_per_s, 'fr')} point(s)\u00a0;",
+        f"chaque seconde qu'une course arrive après le plus tôt possible (prête, chargée, puis "
+        f"trajet direct), même sans retard\u00a0: {_n(w.delay_per_s, 'fr')} point(s), pour "
+        f"livrer vite plutôt que d'enchaîner les courses sur un coursier pendant que d'autres "
+        f"attendent\u00a0;",
         f"chaque course retirée à un coursier pour la donner à un autre\u00a0: "
         f"{_n(w.churn_per_move, 'fr')} points, pour que les tournées ne changent pas sous les "
         f"roues des coursiers pour un petit gain\u00a0;",
@@ -54,6 +58,9 @@ def _en(w: Weights, ratio: str) -> list[str]:
         f"every second a delivery is handed over after the end of its promised window: "
         f"{_n(w.lateness_per_s, 'en')} points;",
         f"every second of riding: {_n(w.travel_per_s, 'en')} point(s);",
+        f"every second a delivery arrives after the earliest it could (ready, loaded, then the "
+        f"direct ride), even when not late: {_n(w.delay_per_s, 'en')} point(s), to deliver "
+        f"soon rather than chain orders on one courier while others wait;",
         f"every delivery taken from one courier and given to another: "
         f"{_n(w.churn_per_move, 'en')} points, so routes do not change under couriers' wheels "
         f"for a small gain;",
