@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
@@ -61,7 +62,7 @@ def frames_for(row: Row, only: Iterable[str] | None = None) -> list[tuple[list[s
 
 
 def publish_pending(ctx: ServiceContext, publish: Callable[[list[Row]], None],
-                    limit: int = 500) -> int | None:
+                    limit: int = 500, min_age_s: float = 0.0) -> int | None:
     """Publish unpublished rows in seq order and mark them; None if another relay is at it.
 
     ``publish`` runs inside the transaction: a crash after it and before the commit means the
@@ -72,8 +73,10 @@ def publish_pending(ctx: ServiceContext, publish: Callable[[list[Row]], None],
         if postgres and not s.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"),
                                      {"k": RELAY_LOCK_KEY}):
             return None
-        query = (select(OutboxEvent).where(OutboxEvent.published_at.is_(None))
-                 .order_by(OutboxEvent.seq).limit(limit))
+        query = select(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+        if min_age_s > 0:
+            query = query.where(OutboxEvent.created_at <= ctx.clock() - timedelta(seconds=min_age_s))
+        query = query.order_by(OutboxEvent.seq).limit(limit)
         if postgres:
             query = query.with_for_update(skip_locked=True)
         rows = [_row(e) for e in s.scalars(query)]

@@ -32,6 +32,9 @@ CRASH_ENV = "COOPDISPATCH_TEST_CRASH_AFTER_COMMIT"
 BUSY_RETRY_S = 0.01
 
 
+CATCH_UP_AGE_S = 2.0
+
+
 class OutboxRelay:
     """Publishes committed outbox rows through the hub; one per process."""
 
@@ -68,12 +71,12 @@ class OutboxRelay:
         with contextlib.suppress(Exception):
             await self.drain()  # what committed during shutdown still goes out
 
-    async def drain(self, give_up_s: float = 2.0) -> int:
+    async def drain(self, give_up_s: float = 2.0, min_age_s: float = 0.0) -> int:
         """Publish until nothing is left (retrying while another relay holds the turn)."""
         total, deadline = 0, time.monotonic() + give_up_s
         while True:
             count = await asyncio.to_thread(outbox_io.publish_pending, self.ctx, self._publish,
-                                            self.batch_rows)
+                                            self.batch_rows, min_age_s)
             if count is None:
                 if time.monotonic() > deadline:
                     return total
@@ -98,11 +101,16 @@ class OutboxRelay:
     async def _run(self) -> None:
         last_prune = time.monotonic()
         while True:
+            woken = False
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
+                woken = await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
             self._wake.clear()
             try:
-                await self.drain()
+                # A commit in this process publishes at once. The timer only catches up rows
+                # older than CATCH_UP_AGE_S (a process that died after commit): a fresh row is
+                # left to the process that made it, which matters when the bus is down and
+                # frames can only reach that process's own sockets.
+                await self.drain(min_age_s=0.0 if woken else CATCH_UP_AGE_S)
                 if time.monotonic() - last_prune >= self.prune_every_s:
                     last_prune = time.monotonic()
                     pruned = await asyncio.to_thread(outbox_io.prune, self.ctx,
