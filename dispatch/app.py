@@ -3,6 +3,7 @@ dispatch loop), static web views."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
@@ -33,6 +34,18 @@ def default_network_loader(settings: Settings) -> Callable[[], Any]:
         return load_network(settings.map_path)
 
     return load
+
+
+async def bounded(step: Any, what: str, timeout_s: float = 10.0) -> None:
+    """Run one shutdown step for at most ``timeout_s``: a stuck step is logged and left behind
+    (never awaited again) so that a process, or a test, can always stop."""
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({task}, timeout=timeout_s)
+    if not done:
+        log.warning("shutdown step %r did not finish in %.0f s; moving on", what, timeout_s)
+        task.cancel()
+    elif task.exception() is not None:
+        log.warning("shutdown step %r failed", what, exc_info=task.exception())
 
 
 def build_context(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
@@ -69,12 +82,12 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
         try:
             yield
         finally:
-            await runner.stop()
+            await bounded(runner.stop(), "dispatch loop")
             for hook in reversed(app.state.shutdown_hooks):
-                await hook(app)
+                await bounded(hook(app), getattr(hook, "__name__", "shutdown hook"))
             ctx.commit_hooks.remove(runner.on_commit)
-            await stop_realtime(app)
-            await bus.disconnect()
+            await bounded(stop_realtime(app), "realtime")
+            await bounded(bus.disconnect(), "bus")
 
     app = FastAPI(title="coopdispatch", version="0.1.0", lifespan=lifespan,
                   description="Dispatch for bicycle-courier cooperatives. Errors are RFC 9457 "
