@@ -148,7 +148,7 @@ def create_delivery(
         stored = idempotency.replay(s, scope, key, req_hash)
         if stored is not None:
             return stored
-        merchant, coop = _merchant_and_coop(s, who)
+        merchant, coop = merchant_and_coop(s, who)
         pickup = new.pickup or Place(merchant.lat, merchant.lon, merchant.address)
         validate_recipient(new)
         validate_place(ctx, coop, pickup, "pickup")
@@ -192,7 +192,7 @@ def _fee_hook(ctx: ServiceContext, who: Principal, new: NewDelivery, trip: Trip,
     return fee_for_new_delivery(ctx, who, new, trip, now)
 
 
-def _merchant_and_coop(s: Session, who: Principal) -> tuple[Merchant, Coop]:
+def merchant_and_coop(s: Session, who: Principal) -> tuple[Merchant, Coop]:
     merchant = s.get(Merchant, who.merchant_id) if who.merchant_id else None
     if merchant is None:
         raise NotFound("this account has no merchant", field="Authorization")

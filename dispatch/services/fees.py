@@ -102,21 +102,12 @@ def price(s: Session, coop: Coop, estimate: TripEstimate, pickup_at: datetime) -
         raise invalid_from_fee_error(exc) from exc
 
 
-def _merchant_and_coop(s: Session, who: Principal) -> tuple[Merchant, Coop]:
-    merchant = s.get(Merchant, who.merchant_id) if who.merchant_id else None
-    if merchant is None:
-        raise NotFound("this account has no merchant", field="Authorization")
-    coop = s.get(Coop, merchant.coop_id)
-    assert coop is not None
-    return merchant, coop
-
-
 def create_quote(ctx: ServiceContext, who: Principal, req: QuoteRequest) -> dict[str, Any]:
     """Price a trip before the delivery exists and keep the price for ``quote_ttl_s``."""
     from dispatch.services import deliveries as dsvc
 
     with ctx.sessions() as s:
-        merchant, coop = _merchant_and_coop(s, who)
+        merchant, coop = dsvc.merchant_and_coop(s, who)
         pickup = req.pickup or dsvc.Place(merchant.lat, merchant.lon, merchant.address)
         dsvc.validate_place(ctx, coop, pickup, "pickup")
         dsvc.validate_place(ctx, coop, req.dropoff, "dropoff")
@@ -174,10 +165,10 @@ def fee_for_new_delivery(ctx: ServiceContext, who: Principal, new: Any, trip: An
 
     A coop that has adopted no rule set yet charges nothing (no columns).
     """
-    from dispatch.services.deliveries import Place
+    from dispatch.services.deliveries import Place, merchant_and_coop
 
     with ctx.sessions() as s:
-        merchant, coop = _merchant_and_coop(s, who)
+        merchant, coop = merchant_and_coop(s, who)
         if new.quote_id:
             pickup = new.pickup or Place(merchant.lat, merchant.lon, merchant.address)
             q = _accepted_quote(s, who, new, pickup, now)
