@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
                run_dispatch: bool = True) -> FastAPI:
     """The whole service. ``ctx`` lets tests inject a clock or an engine on a test schema."""
     settings = settings or get_settings()
+    own_ctx = ctx is None  # then the planner may run in a child process built from settings
     ctx = ctx or build_context(settings)
 
     @asynccontextmanager
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
         bus = bus_from_url(settings.bus_url)
         await bus.connect()
         app.state.bus = bus
-        runner = DispatchRunner(ctx, bus)
+        runner = DispatchRunner(ctx, bus, planner_process=own_ctx and settings.dispatch_planner_process)
         app.state.runner = runner
         ctx.commit_hooks.append(runner.on_commit)
         await start_realtime(app, ctx, bus, runner)  # hub, outbox relay, positions (issue 5)
@@ -131,4 +132,7 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
     from dispatch.middleware import install_production
 
     install_production(app, ctx)  # issue 9: edge limits, metrics, webhooks, jobs
+    from dispatch.api import links
+
+    links.install(app)  # OpenAPI links between operations (documentation, stateful fuzzing)
     return app

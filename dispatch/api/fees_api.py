@@ -58,7 +58,8 @@ def _csv(text: str, name: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 
-@router.get("/couriers/{courier_id}/statement", summary="A courier's pay statement")
+@router.get("/couriers/{courier_id}/statement", summary="A courier's pay statement",
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
 def courier_statement(courier_id: str, ctx: Ctx, who: Caller, start: From = None, end: To = None,
                       fmt: Format = None, accept: Annotated[str | None, Header()] = None) -> Any:
     """Deliveries, earnings, hours on shift (waiting included) and each hour against the floor.
@@ -71,7 +72,8 @@ def courier_statement(courier_id: str, ctx: Ctx, who: Caller, start: From = None
     return pay.courier_statement_to_dict(st, extra)
 
 
-@router.get("/coop/statement", summary="The co-op's books: fees, shares, rebates")
+@router.get("/coop/statement", summary="The co-op's books: fees, shares, rebates",
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
 def coop_statement(ctx: Ctx, who: Dispatcher, start: From = None, end: To = None,
                    fmt: Format = None, accept: Annotated[str | None, Header()] = None) -> Any:
     """Fees collected, shares paid and rebates per merchant. ``?format=csv`` for CSV."""

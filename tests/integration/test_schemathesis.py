@@ -1,19 +1,26 @@
 """Bad input: schemathesis (all checks, positive and negative cases, 100 per operation) against
 the app's own OpenAPI schema, in-process over ASGI on SQLite, authenticated as the demo roles;
-plus the edge cases the issue names: oversized bodies, wrong content types, NaN coordinates."""
+then statefully, following the schema's OpenAPI links (``dispatch/api/links.py``: create a
+delivery, then read, cancel, track, assign and report on it; start a shift, then share positions
+...); plus the edge cases the issue names: oversized bodies, wrong content types, NaN coordinates."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import tempfile
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.core.transport import Response
+from schemathesis.generation.case import Case
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
@@ -67,9 +74,32 @@ def fuzz_app() -> Any:
 def credential_for(path: str, creds: dict[str, str]) -> str:
     if path.startswith("/api/v1/courier"):
         return creds["courier"]
-    if path.startswith(("/api/v1/dispatch", "/api/v1/couriers")):
+    if path.startswith(("/api/v1/dispatch", "/api/v1/couriers", "/api/v1/coop/")):
         return creds["dispatcher"]
     return creds["merchant"]
+
+
+def authenticate(case: Case, creds: dict[str, str]) -> None:
+    if case.headers is None:
+        case.headers = {}
+    if case.path != "/api/v1/auth/login":
+        case.headers["Authorization"] = f"Bearer {credential_for(case.path, creds)}"
+
+
+def excluded_checks(response: Any) -> list[Any]:
+    # Not run: "schema-valid request rejected". The schema cannot say what the service checks
+    # against its data (inside the service area, windows the ride can meet, a known cursor, a
+    # required Idempotency-Key): those are 422 problems on purpose, asserted by other tests.
+    # A 413 (body above max_body_bytes) is a right refusal that schemathesis does not list.
+    return [positive_data_acceptance] + ([negative_data_rejection] if response.status_code == 413 else [])
+
+
+def assert_no_5xx_and_problem_json(case: Case, response: Any) -> None:
+    assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text}"
+    if response.status_code >= 400 and case.path.startswith("/api/"):
+        ctype = response.headers["content-type"]
+        ctype = ctype[0] if isinstance(ctype, list) else ctype
+        assert ctype.startswith("application/problem+json"), f"{case.method} {case.formatted_path}: {response.text}"
 
 
 @schema.parametrize()
@@ -77,20 +107,90 @@ def credential_for(path: str, creds: dict[str, str]) -> str:
 def test_no_generated_request_gets_a_5xx_and_every_error_is_problem_json(case, fuzz_app):
     """Every schemathesis check passes, and any 4xx/5xx answer is application/problem+json."""
     _, creds = fuzz_app
-    if case.headers is None:
-        case.headers = {}
-    if case.path != "/api/v1/auth/login":
-        case.headers["Authorization"] = f"Bearer {credential_for(case.path, creds)}"
-    # Not run: "schema-valid request rejected". The schema cannot say what the service checks
-    # against its data (inside the service area, windows the ride can meet, a known cursor, a
-    # required Idempotency-Key): those are 422 problems on purpose, asserted by other tests.
-    # A 413 (body above max_body_bytes) is a right refusal that schemathesis does not list.
+    authenticate(case, creds)
     response = case.call()
-    excluded = [positive_data_acceptance] + ([negative_data_rejection] if response.status_code == 413 else [])
-    case.validate_response(response, excluded_checks=excluded)
-    assert response.status_code < 500, response.text
-    if response.status_code >= 400 and case.path.startswith("/api/"):
-        assert response.headers["content-type"][0].startswith("application/problem+json"), response.text
+    case.validate_response(response, excluded_checks=excluded_checks(response))
+    assert_no_5xx_and_problem_json(case, response)
+
+
+# -- stateful: sequences of calls along the schema's links --------------------------------------
+
+SCENARIOS = 100  # call sequences, each up to STEPS calls
+STEPS = 8
+
+
+def steer(case: Case, courier_id: str, n: int) -> None:
+    """Point a schema-valid step at data the service accepts, so the links have something to
+    follow: random coordinates fall outside the service area, random times outside what a
+    ride can meet, a random courier does not exist, a random version is stale. Only positive
+    steps are steered; the negative ones and every other field stay as generated (the
+    per-operation run above fuzzes these bodies freely)."""
+    body = case.body if isinstance(case.body, dict) else None
+    if case.path == "/api/v1/deliveries" and case.method == "POST" and body is not None:
+        body.update(delivery_body(notes=body.get("notes", "")))
+        case.headers = {**(case.headers or {}), "Idempotency-Key": f"stateful-{n}"}
+    elif case.path == "/api/v1/courier/shift/start" and body is not None:
+        body.update(lat=60.1716, lon=24.9443)
+        body.pop("planned_end_at", None)
+    elif case.path.endswith("/assign") and body is not None:
+        body["courier_id"] = courier_id
+    elif case.path.endswith("/cancel") and body is not None:
+        body.pop("version", None)  # a random version is a right 409; the link should reach a 200
+    elif case.path.endswith("/reports") and body is not None:
+        body["happened_at"] = datetime.now(UTC).isoformat()
+        case.headers = {**(case.headers or {}), "Idempotency-Key": f"stateful-{n}"}
+
+
+class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+    """Every step is authenticated as the role its path needs and held to the same rules."""
+
+    creds: dict[str, str] = {}
+    courier_id = ""
+    keys = itertools.count()
+    answers: Counter[tuple[str, int]] = Counter()  # (operation, status) of every step
+
+    def before_call(self, case: Case) -> None:
+        authenticate(case, self.creds)
+        if case.meta is not None and case.meta.generation.mode is GenerationMode.POSITIVE:
+            steer(case, self.courier_id, next(self.keys))
+
+    def validate_response(self, response: Response, case: Case, additional_checks: Any = None,
+                          **kwargs: Any) -> None:
+        self.answers[(case.operation.label, response.status_code)] += 1
+        case.validate_response(response, additional_checks=additional_checks,
+                               excluded_checks=excluded_checks(response),
+                               transport_kwargs=kwargs or None, recorder=self.recorder)
+        assert_no_5xx_and_problem_json(case, response)
+
+
+def test_the_schema_links_the_delivery_courier_and_dispatcher_flows():
+    """The links the stateful run follows exist in the published schema."""
+    doc = FUZZ_APP.openapi()["paths"]
+    created = doc["/api/v1/deliveries"]["post"]["responses"]["201"]["links"]
+    assert {"GetDelivery", "CancelDelivery", "TrackDelivery", "AssignDelivery", "ReportAtPickup"} <= set(created)
+    assert created["GetDelivery"]["parameters"] == {"path.delivery_id": "$response.body#/id"}
+    shift = doc["/api/v1/courier/shift/start"]["post"]["responses"]["201"]["links"]
+    assert {"SharePosition", "MyRoute", "EndShift"} <= set(shift)
+    assigned = doc["/api/v1/dispatch/deliveries/{delivery_id}/assign"]["post"]["responses"]["200"]["links"]
+    assert "UnassignDelivery" in assigned
+
+
+def test_no_sequence_of_linked_calls_gets_a_5xx_and_every_error_is_problem_json(fuzz_app):
+    """Stateful: create, then read/cancel/track/assign/report on what was created (and so on
+    along every link), positive and some negative steps, derandomized so every run is the same."""
+    _, creds = fuzz_app
+    Workflow.creds = creds
+    Workflow.answers.clear()
+    with TestClient(FUZZ_APP) as c:  # the courier starts off shift: a linked start can succeed
+        Workflow.courier_id = c.get("/api/v1/auth/me", headers=bearer(creds["courier"])).json()["courier_id"]
+        c.post("/api/v1/courier/shift/end", headers=bearer(creds["courier"]))
+    Workflow.run(settings=settings(max_examples=SCENARIOS, stateful_step_count=STEPS, derandomize=True,
+                                   deadline=None, phases=[Phase.generate],
+                                   suppress_health_check=list(HealthCheck)))
+    # the links were followed with real ids, not only random ones
+    answered = Workflow.answers
+    assert answered[("POST /api/v1/deliveries", 201)] and answered[("GET /api/v1/deliveries/{delivery_id}", 200)]
+    assert answered[("POST /api/v1/deliveries/{delivery_id}/cancel", 200)], dict(answered)
 
 
 # -- the edge cases named by the issue ----------------------------------------------------------
