@@ -57,12 +57,21 @@ class Weights:
     ``delay_per_s`` values delivering sooner: each second a dropoff starts after its ideal
     time (ready + pickup service + the direct ride, ``routing.plans.ideal_dropoff_s``) costs
     that much, for every delivery, late or not. Without it, waiting costs nothing until the
-    window end, so piling orders onto one courier while others idle looks "cheap".
+    window end, so piling orders onto one courier while others idle looks "cheap". It equals a
+    cost per second from placement (or ready) to dropoff up to a constant per delivery, so it is
+    the click-to-door KPI in linear form.
+
+    ``churn_per_move`` is what moving a delivery to another courier must save: 600 is ten
+    minutes of riding, or five minutes of ``delay_per_s``. The dispatch loop re-inserts every
+    order not yet picked up each round (``dispatch.planning.policy_solver``), so this price is
+    what keeps jobs on a rider's phone. On the simulated lunch day (500 orders, 30 couriers):
+    120 moved an order up to 18 times (p90 10 status changes) for the same p90 click-to-door;
+    1500 kept stale assignments and lost 5 minutes of p90 click-to-door.
     """
 
     lateness_per_s: int = 20
     travel_per_s: int = 1
-    churn_per_move: int = 120
+    churn_per_move: int = 600
     unassigned_penalty: int = 1_000_000
     fairness_per_s: int = 0  # off by default; spreads work (max route time) when > 0
     delay_per_s: int = 2  # per second of each dropoff after its ideal time (click-to-door)

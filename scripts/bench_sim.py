@@ -9,6 +9,7 @@ and the RESULT lines; exits 1 when a check fails. Run: ``.venv/bin/python script
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -40,7 +41,9 @@ def main() -> int:
     scenario = generate_on_map(net, spec_for("lunch", orders=args.orders, couriers=args.couriers, seed=args.seed))
     print(f"map and scenario ready in {time.perf_counter() - started:.1f} s: {scenario.name}")
     config = SimConfig(seed=args.seed, solver_time_limit_s=args.solver_time_limit, replan_every_s=args.replan_every)
+    print(f"load average before: {_load()}")
     runs = run_policies(scenario, StreetTravel(net), ["nearest", "solver"], config)
+    print(f"load average after: {_load()} (the 2 min budget assumes the machine to ourselves)")
     failures = []
     for policy, (result, _k) in runs.items():
         print(f"{policy:>8}: {result.wall_s:6.1f} s wall, {result.decisions} decisions, "
@@ -58,6 +61,11 @@ def main() -> int:
         print(f"FAIL {f}")
     print("OK" if not failures else f"{len(failures)} check(s) failed")
     return 1 if failures else 0
+
+
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages: other work on the machine stretches the wall times."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":
