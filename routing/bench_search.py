@@ -1,6 +1,13 @@
 """Benchmark-mode search: fewest vehicles first, then distance, on two cores.
 
-Each worker runs three phases on the OR-Tools model (``routing.ortools_model``):
+When the problem fits ``routing.pdptw`` (benchmark instances such as Li & Lim: no maximum ride
+time, nothing on board or pinned, one load unit), each worker runs it in plain Python:
+
+1. construction: cheapest insertion, opening a vehicle when nothing fits;
+2. route minimisation by ejection search (``minimise_share`` of the time);
+3. distance: ruin and recreate with record-to-record acceptance until the time limit.
+
+Otherwise each worker runs three phases on the OR-Tools model (``routing.ortools_model``):
 
 1. construction: a first solution with a large fixed cost per used vehicle, briefly improved;
 2. route elimination: take the shortest route away (its deliveries become unplanned, priced
@@ -9,14 +16,15 @@ Each worker runs three phases on the OR-Tools model (``routing.ortools_model``):
    candidate route is tried, until the phase's time is spent;
 3. distance: guided local search on the smallest fleet found, until the time limit.
 
-Workers differ by strategy (first-solution heuristic and metaheuristic settings, chosen by
-``seed``); the best result (vehicles, then distance) wins. Pure: workers are forked processes
-that return routes, no I/O.
+Workers differ by strategy (chosen by ``seed``: time shares, thresholds, OR-Tools settings)
+and by random seed; the best valid result (vehicles, then distance) wins. Pure: workers are
+forked processes that return routes, no I/O.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +32,7 @@ from dataclasses import dataclass
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
+from routing import pdptw
 from routing.ortools_model import (
     BENCH_PENALTY,
     build_model,
@@ -33,6 +42,8 @@ from routing.ortools_model import (
 from routing.problem import Courier, Delivery, Problem, StopKind
 from routing.schedule import Visit
 
+RETURN_S = 0.04  # kept back from the time limit for forking and returning the result
+RETURN_SHARE = 0.02  # and this share of it
 VEHICLE_COST = 10**8  # per used vehicle: more than any distance saving (scaled units)
 Encoded = list[tuple[str, list[tuple[str, str]]]]
 
@@ -50,12 +61,14 @@ class Strategy:
     ils: bool = False
     extra_operators: bool = False  # iterated local search with SISR ruin-and-recreate instead of GLS
     ejection: bool = False  # route removal by ejection pool (``routing.ejection``), not OR-Tools
+    minimise_share: float = 0.5  # fast route minimisation (``routing.pdptw``) when supported
+    threshold: float = 4.0  # its ruin and recreate's starting threshold (``improve_distance``)
 
 
 STRATEGIES = (
-    Strategy(),
+    Strategy(minimise_share=0.6, threshold=2.0),
     Strategy(first="LOCAL_CHEAPEST_INSERTION", gls_lambda=0.2, extra_operators=True,
-             ejection=True),
+             ejection=True, minimise_share=0.4, threshold=8.0),
 )
 
 
@@ -84,8 +97,10 @@ def solve_benchmark(
     -------
     dict : courier key -> visits of the best solution found.
     """
+    # Forking, returning the routes and checking them take a little of the budget.
+    budget = max(0.05, time_limit_s * (1 - RETURN_SHARE) - RETURN_S)
     jobs = [
-        (problem, list(keep), list(couriers), time_limit_s,
+        (problem, list(keep), list(couriers), budget,
          STRATEGIES[(seed + i) % len(STRATEGIES)], dict(first or {}), seed + i)
         for i in range(workers)
     ]
@@ -124,6 +139,11 @@ def _run(
 ) -> tuple[int, int, Encoded]:
     started = time.perf_counter()
     deadline = started + time_limit_s
+    if pdptw.supports(problem, keep, couriers):
+        fast = _fast(problem, keep, couriers, started + strategy.minimise_share * time_limit_s,
+                     deadline, first, seed, strategy.threshold)
+        if fast is not None:
+            return _score(problem, fast, len(keep)) + (_encode(fast),)
     first_s = max(0.2, strategy.construct_share * time_limit_s)
     routes, _ = _search(problem, keep, couriers, {}, first_s, strategy, complete_stop=False)
     if not routes and first:
@@ -142,6 +162,43 @@ def _run(
         halfway = (time.perf_counter() + eliminate_until) / 2
         routes = remove_routes(Evaluator(problem), couriers, routes, halfway, seed)
     routes = _eliminate(problem, keep, couriers, routes, eliminate_until, strategy)
+    return _distance(problem, keep, couriers, routes, deadline, strategy)
+
+
+def _fast(
+    problem: Problem,
+    keep: list[Delivery],
+    couriers: list[Courier],
+    minimise_until: float,
+    deadline: float,
+    first: dict[str, list[Visit]],
+    seed: int,
+    threshold: float,
+) -> dict[str, list[Visit]] | None:
+    """Fewest routes by ejection search, then ruin and recreate (``routing.pdptw``).
+
+    None when no starting plan is found (every vehicle full).
+    """
+    engine = pdptw.Engine(problem, keep, couriers)
+    start = engine.from_visits(first) if first else None
+    if start is None:
+        start = engine.construct(random.Random(seed))
+    if start is None:
+        return None
+    fewest = pdptw.minimise_routes(engine, start, minimise_until, seed)
+    return engine.to_visits(pdptw.improve_distance(engine, fewest, deadline, seed,
+                                                           threshold))
+
+
+def _distance(
+    problem: Problem,
+    keep: list[Delivery],
+    couriers: list[Courier],
+    routes: dict[str, list[Visit]],
+    deadline: float,
+    strategy: Strategy,
+) -> tuple[int, int, Encoded]:
+    """Guided local search on the vehicles ``routes`` use, until ``deadline``; then its score."""
     used = [c for c in couriers if routes.get(c.key)]
     left = deadline - time.perf_counter()
     if left > 0.05 and used:

@@ -10,12 +10,36 @@ numpy scalars. Pure.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from routing.plans import ideal_dropoff_s
-from routing.problem import Courier, Delivery, Mode, Problem, StopKind
+from routing.problem import Courier, Delivery, IntMatrix, Mode, Problem, StopKind
 from routing.schedule import Visit, on_board_load
+
+_LISTS: dict[int, tuple[weakref.ref[IntMatrix], list[list[int]]]] = {}
+_LISTS_KEPT = 4
+
+
+def as_lists(matrix: IntMatrix) -> list[list[int]]:
+    """``matrix.tolist()``, remembered for the last few matrices (a solve builds several
+    evaluators on the same problem; a 450-place matrix takes ~10 ms to convert).
+
+    Problems are frozen and their matrices are never written after construction; an entry is
+    dropped when its matrix is freed and checked against the very object (weak reference), so
+    a new matrix is never confused with a freed one whose id was reused.
+    """
+    entry = _LISTS.get(id(matrix))
+    if entry is not None and entry[0]() is matrix:
+        return entry[1]
+    lists: list[list[int]] = matrix.tolist()
+    if len(_LISTS) >= _LISTS_KEPT:
+        _LISTS.pop(next(iter(_LISTS)))
+    key = id(matrix)
+    _LISTS[key] = (weakref.ref(matrix, lambda _: _LISTS.pop(key, None)), lists)
+    return lists
+
 
 Insertion = tuple[int, str, int, int]  # (extra cost, courier key, pickup pos, dropoff pos)
 MAX_TRIALS = 150  # full schedules tried per insertion, cheapest lower bounds first
@@ -26,9 +50,10 @@ class Evaluator:
 
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
-        self.travel = problem.travel_s.tolist()
-        self.distance = problem.distance_m.tolist()
         self.benchmark = problem.mode is Mode.BENCHMARK
+        self.travel = as_lists(problem.travel_s)
+        # Live costs are riding times: the distance matrix is only read in benchmark mode.
+        self.distance = as_lists(problem.distance_m) if self.benchmark else self.travel
         self.loads = {c.key: on_board_load(problem, c) for c in problem.couriers}
         self.previous = problem.previous_courier()
         self.fixed_prefix = {

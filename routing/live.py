@@ -50,6 +50,13 @@ class LiveMatrix:
         self._packed = self._packed[np.ix_(keep, keep)]
         self._ends = ends_of(self._graph, self._weights, self.points)
 
+    def take(self, rows: Sequence[int] | IntArray) -> tuple[IntArray, IntArray]:
+        """(seconds, metres) among the points ``rows`` (in that order), unpacking only those."""
+        index = np.asarray(rows, dtype=np.int64)
+        if len(index) == len(self.points) and np.array_equal(index, np.arange(len(index))):
+            return unpack(self._packed)
+        return unpack(self._packed[np.ix_(index, index)])
+
     @property
     def seconds(self) -> IntArray:
         """Door-to-door seconds among the current points."""

@@ -13,7 +13,8 @@ How a solve goes
    time left (building the model included), starting from it as a hint; its result is kept
    only if it is no worse than the first plan. A delivery already on board that a route lost
    is put back on its courier (``keep_carried``): it is never reported unassigned.
-   Benchmark mode: ``routing.bench_search`` (fewest vehicles, then distance, on both cores).
+   Benchmark mode: ``routing.bench_search`` (fewest vehicles, then distance, on both cores;
+   ejection search and ruin and recreate in ``routing.pdptw`` when the instance fits it).
 4. The best plan is scheduled with ``routing.schedule``, and each assignment gets an explanation
    (``routing.explain``) until the time limit; new assignments are explained first.
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
 import pytest
 
 from routing.check import check
 from routing.nearest import solve_nearest
-from routing.problem import Courier, Delivery, Mode, Plan, Problem, StopKind, UnassignedReason
+from routing.problem import Mode, Plan, Problem, StopKind, UnassignedReason
 from routing.solver import solve
+from routing.synthetic import random_city
 
 LIMIT_S = 0.3
 
@@ -110,26 +110,10 @@ def test_the_previous_plan_is_kept_when_nothing_changed(
     assert again.objective.churn_moves == 0
 
 
-def _city(n_couriers: int, n_deliveries: int, seed: int) -> Problem:
-    rng = np.random.default_rng(seed)
-    xy = rng.uniform(0, 5000, size=(n_couriers + 2 * n_deliveries, 2))
-    metres = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
-    metres = metres.astype(np.int64)
-    couriers = tuple(Courier(f"c{i}", i, 0, 4 * 3600, 30_000, 150_000)
-                     for i in range(n_couriers))
-    deliveries = tuple(
-        Delivery(f"d{k}", n_couriers + 2 * k, n_couriers + 2 * k + 1,
-                 ready_s=int(rng.integers(0, 3600)), window_start_s=0,
-                 window_end_s=int(rng.integers(2400, 9000)), load_g=2_000, load_ml=10_000)
-        for k in range(n_deliveries)
-    )
-    return Problem(couriers, deliveries, metres // 4, metres)
-
-
 @pytest.fixture
 def fifty_couriers_two_hundred_orders() -> tuple[Problem, Plan]:
     """A 50-courier 200-delivery plan, and the problem with one delivery more."""
-    big = _city(50, 201, seed=7)
+    big = random_city(50, 201, seed=7)
     before = dataclasses.replace(big, deliveries=big.deliveries[:-1])
     return big, solve(before, 0.0)
 
