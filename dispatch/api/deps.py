@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from dispatch.domain.errors import Forbidden
-from dispatch.services.auth import Principal, Unauthorized, principal_from_bearer
+from dispatch.services.auth import Principal, Unauthorized, cached_principal, principal_from_bearer
 from dispatch.services.context import ServiceContext
 
 
-def get_ctx(request: Request) -> ServiceContext:
+# Dependencies are ``async``: a sync one costs a trip through the thread pool per request (three
+# of them per call used to queue behind busy endpoint threads). Only a cache miss, which reads
+# the database or runs argon2, goes to a thread.
+async def get_ctx(request: Request) -> ServiceContext:
     ctx: ServiceContext = request.app.state.ctx
     return ctx
 
@@ -28,15 +32,16 @@ def bearer(authorization: str | None) -> str:
     return credential.strip()
 
 
-def get_principal(ctx: Ctx, authorization: Annotated[str | None, Header()] = None) -> Principal:
-    return principal_from_bearer(ctx, bearer(authorization))
+async def get_principal(ctx: Ctx, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    credential = bearer(authorization)
+    return cached_principal(ctx, credential) or await run_in_threadpool(principal_from_bearer, ctx, credential)
 
 
 Caller = Annotated[Principal, Depends(get_principal)]
 
 
 def role_guard(*roles: str):  # type: ignore[no-untyped-def]
-    def check(who: Caller) -> Principal:
+    async def check(who: Caller) -> Principal:
         if who.role not in roles:
             raise Forbidden(f"this needs one of the roles: {', '.join(roles)}", field="Authorization")
         return who

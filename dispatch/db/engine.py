@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.orm.session import SessionTransactionOrigin
 
 # execution option a read-only session's connection carries: its BEGIN is a plain (deferred) one
 READ_ONLY = "coopdispatch_read_only"
+# a pooled PostgreSQL connection idle longer than this is pinged before use
+PING_AFTER_IDLE_S = 5.0
 
 
 def normalise_url(url: str) -> str:
@@ -34,7 +38,31 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> Engine
         connect_args["options"] = f"-csearch_path={schema}"
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, connect_args=connect_args, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Like ``pool_pre_ping``, but only for connections that sat idle in the pool: a busy server
+    checks a connection out several times per request and a ping is a round trip each time.
+    A connection that fails its ping is replaced (the pool retries the checkout); one that broke
+    while in steady use fails its statement, and SQLAlchemy then invalidates the whole pool."""
+
+    @event.listens_for(engine, "checkin")
+    def checked_in(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # noqa: BLE001 - any failure: drop this connection, take another
+            raise DisconnectionError("pooled connection failed its ping") from exc
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

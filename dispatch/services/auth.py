@@ -150,6 +150,24 @@ def _lookup_token(ctx: ServiceContext, digest: str) -> tuple[datetime, Principal
         return row.expires_at, _principal_for_user(s, user)
 
 
+def cached_principal(ctx: ServiceContext, credential: str) -> Principal | None:
+    """The caller from the per-process cache alone (no database, no hashing beyond SHA-256), or
+    None when the credential is not cached or its cache entry is stale. A cached token's own
+    expiry is still checked. Cheap enough to run on the event loop."""
+    if credential.startswith("cd_"):
+        digest = hashlib.sha256(credential.encode()).hexdigest()
+        with _key_lock:
+            hit = ctx.key_cache.get(digest)
+        return hit[1] if hit and hit[0] > time.monotonic() else None
+    with _key_lock:
+        hit = ctx.key_cache.get("token:" + _token_hash(credential))
+    if hit is None or hit[0] <= time.monotonic():
+        return None
+    if hit[1] <= ctx.clock():
+        raise Unauthorized("expired token: log in again", field="Authorization")
+    return hit[2]  # type: ignore[no-any-return]
+
+
 def principal_from_bearer(ctx: ServiceContext, credential: str) -> Principal:
     """API keys start with ``cd_``; anything else is a person's token."""
     if credential.startswith("cd_"):

@@ -142,24 +142,30 @@ def validate_recipient(new: NewDelivery) -> None:
 def create_delivery(
     ctx: ServiceContext, who: Principal, new: NewDelivery, key: str, req_hash: str
 ) -> idempotency.StoredResponse:
-    """Validate, write the delivery with its stops, outbox event and idempotency record, commit."""
+    """Validate, write the delivery with its stops, outbox event and idempotency record, commit.
+
+    One transaction from the idempotency lookup to the commit (one pooled connection, one
+    BEGIN/COMMIT). The outbox event is written last, after a flush of everything else: on
+    PostgreSQL it takes the coop's outbox lock (see ``db/outbox.py``), which is then held only
+    for the outbox INSERT and the COMMIT, not for the lookups, the route and the other INSERTs.
+    """
     scope = f"merchant:{who.merchant_id}"
-    with ctx.sessions() as s:
-        stored = idempotency.replay(s, scope, key, req_hash)
-        if stored is not None:
-            return stored
-        merchant, coop = merchant_and_coop(s, who)
-        pickup = new.pickup or Place(merchant.lat, merchant.lon, merchant.address)
-        validate_recipient(new)
-        validate_place(ctx, coop, pickup, "pickup")
-        validate_place(ctx, coop, new.dropoff, "dropoff")
-        validate_load(s, coop.id, new)
-    trip = street_trip(ctx, pickup, new.dropoff)
-    now = ctx.clock()
-    ready, start, end = validate_times(new, now, trip)
-    fee = _fee_hook(ctx, who, new, trip, now)
     try:
         with unit_of_work(ctx) as uow:
+            s = uow.session
+            stored = idempotency.replay(s, scope, key, req_hash)
+            if stored is not None:
+                return stored
+            merchant, coop = merchant_and_coop(s, who)
+            pickup = new.pickup or Place(merchant.lat, merchant.lon, merchant.address)
+            validate_recipient(new)
+            validate_place(ctx, coop, pickup, "pickup")
+            validate_place(ctx, coop, new.dropoff, "dropoff")
+            validate_load(s, coop.id, new)
+            trip = street_trip(ctx, pickup, new.dropoff)
+            now = ctx.clock()
+            ready, start, end = validate_times(new, now, trip)
+            fee = _fee_hook(ctx, who, new, trip, now, s)
             d = Delivery(
                 id=new_id(), coop_id=coop.id, merchant_id=merchant.id, status=Status.PENDING.value,
                 pickup_lat=pickup.lat, pickup_lon=pickup.lon, pickup_address=pickup.address,
@@ -170,26 +176,28 @@ def create_delivery(
                 distance_m=trip.distance_m, ride_s=trip.ride_s, tracking_token=secrets.token_urlsafe(16),
                 created_at=now, updated_at=now, **fee,
             )
-            uow.session.add(d)
+            s.add(d)
             stops = [Stop(delivery_id=d.id, kind="pickup"), Stop(delivery_id=d.id, kind="dropoff")]
-            uow.session.add_all(stops)
-            uow.session.flush()
-            uow.session.add(AuditEntry(coop_id=coop.id, delivery_id=d.id, action="create",
-                                       to_status=d.status, actor_kind="merchant",
-                                       actor_id=merchant.id, happened_at=now))
-            uow.emit(coop.id, "delivery.created", delivery_topics(d), frame_delivery(d))
+            s.add_all(stops)
+            s.flush()
+            s.add(AuditEntry(coop_id=coop.id, delivery_id=d.id, action="create",
+                             to_status=d.status, actor_kind="merchant",
+                             actor_id=merchant.id, happened_at=now))
             body = idempotency.dumps(delivery_view(d, who, stops))
-            idempotency.record(uow.session, scope, key, req_hash, 201, body)
+            idempotency.record(s, scope, key, req_hash, 201, body)
+            s.flush()  # a concurrent request with this key fails here, before the outbox lock
+            uow.emit(coop.id, "delivery.created", delivery_topics(d), frame_delivery(d))
     except IntegrityError:
         return idempotency.after_conflict(ctx.sessions, scope, key, req_hash)
     return idempotency.StoredResponse(201, body)
 
 
-def _fee_hook(ctx: ServiceContext, who: Principal, new: NewDelivery, trip: Trip, now: datetime) -> dict[str, Any]:
+def _fee_hook(ctx: ServiceContext, who: Principal, new: NewDelivery, trip: Trip, now: datetime,
+              session: Session | None = None) -> dict[str, Any]:
     """Columns the fair-price module adds to a new delivery: ``fee_cents`` and its ``quote``."""
     from dispatch.services.fees import fee_for_new_delivery
 
-    return fee_for_new_delivery(ctx, who, new, trip, now)
+    return fee_for_new_delivery(ctx, who, new, trip, now, session)
 
 
 def merchant_and_coop(s: Session, who: Principal) -> tuple[Merchant, Coop]:

@@ -160,24 +160,31 @@ def quote_view(q: Quote) -> dict[str, Any]:
 # --- the fee of a new delivery ---------------------------------------------------------------
 
 def fee_for_new_delivery(ctx: ServiceContext, who: Principal, new: Any, trip: Any,
-                         now: datetime) -> dict[str, Any]:
+                         now: datetime, session: Session | None = None) -> dict[str, Any]:
     """``fee_cents`` and ``quote`` columns of a new delivery: its accepted quote, or a new one.
 
-    A coop that has adopted no rule set yet charges nothing (no columns).
+    A coop that has adopted no rule set yet charges nothing (no columns). ``session``: read in
+    the caller's transaction instead of a session of its own.
     """
+    if session is not None:
+        return _fee_columns(session, who, new, trip, now)
+    with ctx.sessions() as s:
+        return _fee_columns(s, who, new, trip, now)
+
+
+def _fee_columns(s: Session, who: Principal, new: Any, trip: Any, now: datetime) -> dict[str, Any]:
     from dispatch.services.deliveries import Place, merchant_and_coop
 
-    with ctx.sessions() as s:
-        merchant, coop = merchant_and_coop(s, who)
-        if new.quote_id:
-            pickup = new.pickup or Place(merchant.lat, merchant.lon, merchant.address)
-            q = _accepted_quote(s, who, new, pickup, now)
-        else:
-            ready = new.ready_at or now
-            if rule_set_in_force(s, coop.id, local_day(coop, ready)) is None:
-                return {}
-            q = price(s, coop, trip_estimate(coop, merchant, trip.distance_m, trip.ride_s,
-                                             ready, new.load_g, new.load_ml), ready)
+    merchant, coop = merchant_and_coop(s, who)
+    if new.quote_id:
+        pickup = new.pickup or Place(merchant.lat, merchant.lon, merchant.address)
+        q = _accepted_quote(s, who, new, pickup, now)
+    else:
+        ready = new.ready_at or now
+        if rule_set_in_force(s, coop.id, local_day(coop, ready)) is None:
+            return {}
+        q = price(s, coop, trip_estimate(coop, merchant, trip.distance_m, trip.ride_s,
+                                         ready, new.load_g, new.load_ml), ready)
     return {"fee_cents": q.fee_cents,
             "quote": {"quote_id": new.quote_id, "quoted_at": iso(now), **stored_quote(q)}}
 
