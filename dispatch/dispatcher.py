@@ -2,17 +2,21 @@
 
 A coop's loop runs in exactly one process: it holds a lease on the bus (Redis ``SET NX PX``
 in production, in-process in embedded mode), renews it while alive, and another process
-takes over within a lease period if this one dies. Planning runs in a worker thread so the
-event loop keeps serving sockets. Triggers: new or cancelled deliveries, shift changes,
+takes over within a lease period if this one dies. Planning runs in a child process of its
+own (``ProcessPlanner``; a worker thread when the context was injected) so the event loop keeps
+serving sockets. Triggers: new or cancelled deliveries, shift changes,
 status reports (commit hooks and bus events) and a periodic tick.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import multiprocessing
 import os
 import socket
+import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -38,12 +42,21 @@ TRIGGERS = frozenset({"delivery.created", "delivery.cancelled", "delivery.picked
 
 
 def live_state(ctx: ServiceContext, coop_id: str, now: datetime) -> LiveState:
+    # plain rows, not ORM objects: with a thousand couriers on shift building the instances
+    # was a good part of a round
     with ctx.sessions() as s:
-        shifts = list(s.scalars(select(Shift).where(Shift.coop_id == coop_id, Shift.ended_at.is_(None))))
-        ds = list(s.scalars(select(Delivery).where(Delivery.coop_id == coop_id,
-                                                   Delivery.status.in_(("pending", "assigned", "picked_up")))))
-        stops = list(s.scalars(select(Stop).where(Stop.delivery_id.in_([d.id for d in ds]), Stop.done_at.is_(None),
-                                                  Stop.courier_id.is_not(None))))
+        shifts = s.execute(select(Shift.courier_id, Shift.last_lat, Shift.last_lon, Shift.planned_end_at,
+                                  Shift.capacity_g, Shift.capacity_ml, Shift.speed_pct)
+                           .where(Shift.coop_id == coop_id, Shift.ended_at.is_(None))).all()
+        ds = s.execute(select(Delivery.id, Delivery.status, Delivery.pickup_lat, Delivery.pickup_lon,
+                              Delivery.dropoff_lat, Delivery.dropoff_lon, Delivery.ready_at,
+                              Delivery.window_start_at, Delivery.window_end_at, Delivery.load_g,
+                              Delivery.load_ml, Delivery.version, Delivery.courier_id, Delivery.pinned)
+                       .where(Delivery.coop_id == coop_id,
+                              Delivery.status.in_(("pending", "assigned", "picked_up")))).all()
+        stops = s.execute(select(Stop.courier_id, Stop.position, Stop.delivery_id, Stop.kind)
+                          .where(Stop.delivery_id.in_([d.id for d in ds]), Stop.done_at.is_(None),
+                                 Stop.courier_id.is_not(None))).all()
     heading: dict[str, tuple[int, str, str]] = {}
     for st in stops:
         key = (st.position if st.position is not None else 10**6, st.delivery_id, st.kind)
@@ -109,8 +122,7 @@ class LiveMatrices:
             at = self._live.add([_snap(net, lat, lon) for lat, lon in new])
             self._index.update(zip(new, at, strict=True))
         rows = np.fromiter((self._index[p] for p in points), dtype=np.int64, count=len(points))
-        cut = np.ix_(rows, rows)
-        return self._live.seconds[cut], self._live.metres[cut]
+        return self._live.take(rows)
 
 
 class Planner:
@@ -136,12 +148,110 @@ class Planner:
         return counts
 
 
+class ProcessPlanner:
+    """A ``Planner`` in a child process of its own, behind the same ``plan_coop``.
+
+    Why: planning is CPU-bound Python. In a worker thread it holds the GIL most of the time,
+    and the event loop, which gives the GIL up at every socket send, waits a switch interval
+    (5 ms) each time it wants it back: with a thousand sockets every frame then leaves late.
+    A child process plans on the other core; the parent only waits on a pipe. The child has
+    its own engine and street network from the same settings (so this is only used when the
+    app built its context itself: an injected clock or test engine stays in a thread). Its
+    commits have no hooks there: the parent wakes the relay after each round. The child ends
+    with its parent (its pipe closes), and a child that died is started again on next use.
+    """
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+        self.previous: dict[str, Plan] = {}  # kept in the child; here for the metrics wrapper
+        self._lock = threading.Lock()
+        self._proc: Any = None
+        self._conn: Any = None
+
+    def start(self) -> None:
+        """Spawn the child now (it imports and loads the network while the app starts)."""
+        with self._lock:
+            self._ensure()
+
+    def _ensure(self) -> None:
+        if self._proc is not None and self._proc.is_alive():
+            return
+        self._close()
+        mp = multiprocessing.get_context("spawn")
+        parent, child = mp.Pipe()
+        proc = mp.Process(target=_planner_child, args=(self.ctx.settings, child), daemon=True,
+                          name="coopdispatch-planner")
+        proc.start()
+        child.close()  # ours is closed, so a dead child reads as EOF here
+        self._proc, self._conn = proc, parent
+        try:
+            parent.recv()  # "ready": imported, network loaded, first round's imports done
+        except (EOFError, OSError) as exc:
+            self._close()
+            raise RuntimeError("the planner process could not start") from exc
+
+    def plan_coop(self, coop_id: str) -> dict[str, int]:
+        """Blocking (call it from a thread): one round in the child."""
+        with self._lock:
+            self._ensure()
+            try:
+                self._conn.send(coop_id)
+                ok, result = self._conn.recv()
+            except (EOFError, OSError) as exc:
+                self._close()
+                raise RuntimeError("the planner process died during a round") from exc
+        if not ok:
+            raise RuntimeError(f"planning in the child failed: {result}")
+        return dict(result)
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        if self._proc is not None:
+            self._proc.join(2)
+            if self._proc.is_alive():
+                self._proc.kill()
+                self._proc.join(2)
+        self._proc = self._conn = None
+
+
+def _planner_child(settings: Any, conn: Any) -> None:
+    """The child's loop: a coop id in, the round's counts out, until the parent goes."""
+    from dispatch.app import build_context
+
+    ctx = build_context(settings)
+    _ = ctx.network
+    planner = Planner(ctx)
+    import routing.nearest  # noqa: F401 - the first round must not pay for imports
+    import routing.solver  # noqa: F401
+
+    conn.send("ready")
+    while True:
+        try:
+            coop_id = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        try:
+            reply: tuple[bool, Any] = (True, planner.plan_coop(coop_id))
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which logs it
+            log.exception("planning coop %s failed", coop_id)
+            reply = (False, f"{type(exc).__name__}: {exc}")
+        try:
+            conn.send(reply)
+        except (EOFError, OSError):
+            return
+
+
 class DispatchRunner:
     """The asyncio side: triggers, lease, periodic tick. One per process."""
 
-    def __init__(self, ctx: ServiceContext, bus: Bus) -> None:
+    def __init__(self, ctx: ServiceContext, bus: Bus, *, planner_process: bool = False) -> None:
         self.ctx, self.bus = ctx, bus
-        self.planner = Planner(ctx)
+        self.planner: Planner | ProcessPlanner = ProcessPlanner(ctx) if planner_process else Planner(ctx)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
         self.loop: asyncio.AbstractEventLoop | None = None
         self.wake = asyncio.Event()
@@ -173,25 +283,33 @@ class DispatchRunner:
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
+        if isinstance(self.planner, ProcessPlanner):
+            try:
+                await asyncio.to_thread(self.planner.start)
+            except RuntimeError:
+                log.exception("planning in a worker thread instead")
+                self.planner = Planner(self.ctx)
         self._task = asyncio.create_task(self._run(), name="dispatch-runner")
 
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        if isinstance(self.planner, ProcessPlanner):
+            await asyncio.to_thread(self.planner.close)
         for name in list(self.leases):
-            try:
+            with contextlib.suppress(Exception):  # best effort on shutdown
                 await self.bus.release_lease(name, self.holder)
-            except Exception:  # noqa: BLE001 - best effort on shutdown
-                pass
 
     async def _run(self) -> None:
         tick = self.ctx.settings.dispatch_tick_s
         renew_every = LEASE_CHECK_S
         last_tick = 0.0
         while True:
+            # not asyncio.wait_for: on 3.11 it swallows a cancel that lands as the wake is set
             try:
-                await asyncio.wait_for(self.wake.wait(), timeout=renew_every)
+                async with asyncio.timeout(renew_every):
+                    await self.wake.wait()
             except TimeoutError:
                 pass
             self.wake.clear()
@@ -214,6 +332,9 @@ class DispatchRunner:
             self.rounds += 1
         except Exception:
             log.exception("dispatch round failed for coop %s", coop_id)
+        if isinstance(self.planner, ProcessPlanner):
+            # the child's commit ran no hooks: wake the relay (plan.updated is no trigger)
+            self.ctx.committed(coop_id, frozenset({"plan.updated"}))
 
     async def _hold(self, coop_id: str) -> bool:
         name = f"coopdispatch:lease:dispatch:{coop_id}"

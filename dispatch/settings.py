@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 600
     pseudonymise_after_days: int = 30
     # production mode (issue 9): processes, abuse limits, webhooks, logs
+    dispatch_planner_process: bool = True  # plan in a child process, off the event loop's GIL
     run_dispatch_loop: bool = True  # False on API replicas when a dedicated process runs the loop
     background_jobs: bool = True  # webhook sender and personal-data clean-up in this process
     login_attempts_per_minute: int = 10  # per account and per client address

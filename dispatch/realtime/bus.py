@@ -16,6 +16,7 @@ Interface (all async)::
         async for msg in sub:                             # Message(channel, data, gap)
             ...
     await bus.set_latest(key, field, value, ttl_s); await bus.get_latest(key) -> dict
+    await bus.set_latest_many(key, {field: value, ...}, ttl_s)
     await bus.acquire_lease(name, holder, ttl_ms) -> bool
     await bus.renew_lease(name, holder, ttl_ms) -> bool
     await bus.release_lease(name, holder)
@@ -34,7 +35,7 @@ import asyncio
 import fnmatch
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Self
@@ -92,6 +93,11 @@ class Bus(ABC):
     @abstractmethod
     async def set_latest(self, key: str, field: str, value: str, ttl_s: float) -> None:
         """Set one field of ``key``; the whole key expires ``ttl_s`` after its last write."""
+
+    async def set_latest_many(self, key: str, fields: Mapping[str, str], ttl_s: float) -> None:
+        """Set several fields of ``key`` at once (one round trip on Redis)."""
+        for name, value in fields.items():
+            await self.set_latest(key, name, value, ttl_s)
 
     @abstractmethod
     async def get_latest(self, key: str) -> dict[str, str]:
@@ -177,9 +183,13 @@ class MemoryBus(Bus):
         return self._subscription(channels, tuple(patterns))
 
     async def set_latest(self, key: str, field: str, value: str, ttl_s: float) -> None:
-        fields = dict(await self.get_latest(key))
-        fields[field] = value
-        self._broker.latest[key] = (fields, time.monotonic() + ttl_s)
+        await self.set_latest_many(key, {field: value}, ttl_s)
+
+    async def set_latest_many(self, key: str, fields: Mapping[str, str], ttl_s: float) -> None:
+        kept, expires = self._broker.latest.get(key, ({}, 0.0))
+        if expires <= time.monotonic():
+            kept = {}
+        self._broker.latest[key] = ({**kept, **fields}, time.monotonic() + ttl_s)
 
     async def get_latest(self, key: str) -> dict[str, str]:
         fields, expires = self._broker.latest.get(key, ({}, 0.0))

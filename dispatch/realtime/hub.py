@@ -13,7 +13,8 @@ others. When a queue is full the connection is dropped: its queue is emptied, it
 
 If the bus is down, ``Hub.publish`` delivers to this process's connections only; when the
 subscription comes back after a drop the hub calls ``on_gap`` (default: ``resync`` to everyone,
-since other processes' frames were lost meanwhile; the service can replay from the outbox).
+since other processes' frames were lost meanwhile; the service passes ``replay_from_outbox``:
+each connection gets the frames of its topics it missed, from the outbox in the database).
 
 Close codes (WebSocket, application range 4000-4999, mirroring HTTP statuses):
 
@@ -34,7 +35,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -183,6 +184,9 @@ class Hub:
         self.heartbeat_s = heartbeat_s
         self.final_send_s = final_send_s
         self.on_gap = on_gap or _resync_everyone
+        # highest outbox seq that came through the bus: relays publish in seq order, so after
+        # a gap the frames to replay are those above it (``replay_from_outbox``)
+        self.bus_seq = 0
         self._by_topic: dict[str, set[Client]] = {}
         self._clients: set[Client] = set()
         self._tasks: list[asyncio.Task[None]] = []
@@ -297,6 +301,7 @@ class Hub:
                 except ValidationError:
                     log.error("dropping malformed envelope on %s", message.channel)
                     continue
+                self.bus_seq = max(self.bus_seq, envelope.frame.seq)
                 self.deliver_local(envelope.topics, envelope.frame)
                 # a burst read from the bus in one go must not overflow fast consumers:
                 # give the senders a turn between frames
@@ -316,3 +321,37 @@ def heartbeat_frame() -> Frame:
 
 async def _resync_everyone(hub: Hub) -> None:
     hub.broadcast(frame_from_payload(Resync(reason="bus reconnected; events may be missing")))
+
+
+def replay_from_outbox(ctx: Any, limit: int = 5_000) -> Callable[[Hub], Awaitable[None]]:
+    """An ``on_gap`` that replays, to every connection, the outbox frames of its topics above
+    the last seq the bus brought (each once: a connection skips seq it already got); ``resync``
+    to everyone only if the outbox no longer holds them or there are more than ``limit``."""
+    from dispatch.realtime import outbox_io
+
+    async def replay(hub: Hub) -> None:
+        after = hub.bus_seq
+        try:
+            rows = await asyncio.to_thread(outbox_io.rows_since, ctx, after, limit)
+        except outbox_io.Gap as exc:
+            log.warning("bus gap: %s; everyone resyncs", exc)
+            await _resync_everyone(hub)
+            return
+        clients = [c for c in hub.clients if not c.closing]
+        for client in clients:
+            client.begin_replay()
+        try:
+            for row in rows:
+                hub.bus_seq = max(hub.bus_seq, row.seq)
+                for client in clients:
+                    for _, frame in outbox_io.frames_for(row, client.topics):
+                        if frame.seq > client.last_seq:
+                            client.send_frame(frame)
+                await asyncio.sleep(0)  # let the senders drain between rows
+        finally:
+            for client in clients:
+                if not client.resuming:
+                    client.end_replay()
+        log.info("bus gap: replayed %d outbox rows after seq %d", len(rows), after)
+
+    return replay

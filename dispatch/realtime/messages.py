@@ -107,6 +107,15 @@ class CourierPosition(Payload):
     heading: Annotated[float, Field(ge=0, lt=360)] | None = None
 
 
+class CourierPositions(Payload):
+    """Ephemeral (seq 0), for dispatcher sockets: the latest position of each courier that
+    moved since the previous batch (one frame per coop and process every ~0.1 s, instead of
+    one frame per position and socket)."""
+
+    TYPE: ClassVar[str] = "courier.positions"
+    positions: list[CourierPosition]
+
+
 class Resync(Payload):
     """The client missed frames it cannot get back over the socket: refetch over HTTP."""
 
@@ -131,18 +140,18 @@ DELIVERY_EVENT_TYPES = ("delivery.created", "delivery.assigned", "delivery.unass
                         "delivery.cancelled", "courier.arrived")
 OUTBOX_TYPES = (*DELIVERY_EVENT_TYPES, "route.updated", "plan.updated", "shift.started",
                 "shift.ended")
-EPHEMERAL_TYPES = ("courier.position", "resync", "heartbeat", "error")
+EPHEMERAL_TYPES = ("courier.position", "courier.positions", "resync", "heartbeat", "error")
 PAYLOAD_MODELS: dict[str, type[Payload]] = {
     **{t: DeliveryEvent if t == DeliveryEvent.TYPE else _delivery_event(t)
        for t in DELIVERY_EVENT_TYPES},
     **{m.TYPE: m for m in (RouteUpdated, PlanUpdated, ShiftEvent, ShiftEnded, CourierPosition,
-                           Resync, Heartbeat, Error)},
+                           CourierPositions, Resync, Heartbeat, Error)},
 }
 FrameType = Literal[
     "delivery.created", "delivery.assigned", "delivery.unassigned", "delivery.picked_up",
     "delivery.delivered", "delivery.failed", "delivery.cancelled", "courier.arrived",
     "route.updated", "plan.updated", "shift.started", "shift.ended",
-    "courier.position", "resync", "heartbeat", "error",
+    "courier.position", "courier.positions", "resync", "heartbeat", "error",
 ]
 
 

@@ -104,6 +104,20 @@ def rows_after(ctx: ServiceContext, coop_id: str, after: int, limit: int) -> lis
         return [_row(e) for e in events]
 
 
+def rows_since(ctx: ServiceContext, after: int, limit: int) -> list[Row]:
+    """Committed rows of every coop with seq > ``after`` in order (a hub's replay after a bus
+    gap); raises ``Gap`` if some were pruned or more than ``limit`` are missing."""
+    with ctx.sessions() as s:
+        lowest = s.scalar(select(func.min(OutboxEvent.seq)))
+        if after > 0 and lowest is not None and after < lowest - 1:
+            raise Gap(f"replay after {after} is older than the kept outbox (from {lowest})")
+        events = list(s.scalars(select(OutboxEvent).where(OutboxEvent.seq > after)
+                                .order_by(OutboxEvent.seq).limit(limit + 1)))
+        if len(events) > limit:
+            raise Gap(f"more than {limit} frames missed")
+        return [_row(e) for e in events]
+
+
 def latest_seq(ctx: ServiceContext) -> int:
     with ctx.sessions() as s:
         return int(s.scalar(select(func.max(OutboxEvent.seq))) or 0)

@@ -17,7 +17,7 @@ import asyncio
 import collections
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -139,11 +139,17 @@ class RedisBus(Bus):
             await sub.close()
 
     async def set_latest(self, key: str, field: str, value: str, ttl_s: float) -> None:
+        await self.set_latest_many(key, {field: value}, ttl_s)
+
+    async def set_latest_many(self, key: str, fields: Mapping[str, str], ttl_s: float) -> None:
+        if not fields:
+            return
         full = _PREFIX + "latest:" + key
         # a Lua script keeps HSET and PEXPIRE atomic in one round trip
-        script = "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) " \
-                 "return redis.call('PEXPIRE', KEYS[1], ARGV[3])"
-        await self._call("EVAL", script, 1, full, field, value, max(1, int(ttl_s * 1000)))
+        script = "redis.call('HSET', KEYS[1], unpack(ARGV, 2)) " \
+                 "return redis.call('PEXPIRE', KEYS[1], ARGV[1])"
+        pairs = [part for item in fields.items() for part in item]
+        await self._call("EVAL", script, 1, full, max(1, int(ttl_s * 1000)), *pairs)
 
     async def get_latest(self, key: str) -> dict[str, str]:
         result: dict[str, str] = await self._call("HGETALL", _PREFIX + "latest:" + key)

@@ -102,8 +102,10 @@ class OutboxRelay:
         last_prune = time.monotonic()
         while True:
             woken = False
+            # not asyncio.wait_for: on 3.11 it swallows a cancel that lands as the wake is set
             with contextlib.suppress(TimeoutError):
-                woken = await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
+                async with asyncio.timeout(self.interval_s):
+                    woken = await self._wake.wait()
             self._wake.clear()
             try:
                 # A commit in this process publishes at once. The timer only catches up rows

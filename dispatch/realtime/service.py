@@ -7,10 +7,12 @@ process A runs for that coop).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from dispatch.realtime import outbox_io
 from dispatch.realtime.bus import Bus
-from dispatch.realtime.hub import Hub
+from dispatch.realtime.hub import Hub, replay_from_outbox
 from dispatch.realtime.positions import PositionService
 from dispatch.realtime.relay import OutboxRelay
 from dispatch.services.context import ServiceContext
@@ -18,7 +20,9 @@ from dispatch.services.context import ServiceContext
 
 async def start_realtime(app: Any, ctx: ServiceContext, bus: Bus, runner: Any = None) -> None:
     """Sets ``app.state.hub``, ``app.state.relay`` and ``app.state.positions``."""
-    hub = Hub(bus)
+    hub = Hub(bus, on_gap=replay_from_outbox(ctx))
+    # a gap before the first frame replays from what was committed at start, not from seq 0
+    hub.bus_seq = await asyncio.to_thread(outbox_io.latest_seq, ctx)
     if runner is not None and hasattr(runner, "observe"):
         hub.observers.append(runner.observe)
     await hub.start()

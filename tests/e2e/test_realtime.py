@@ -97,8 +97,10 @@ async def test_positions_reach_the_dispatcher_map_and_are_refused_off_shift(
         at = datetime.now(UTC).isoformat()
         await phone.conn.send(json.dumps({"type": "position", "lat": 60.1701, "lon": 24.9402, "at": at}))
         await off.conn.send(json.dumps({"type": "position", "lat": 60.1702, "lon": 24.9403, "at": at}))
-        seen = await board.until(lambda f: f["type"] == "courier.position")
-        assert (seen["seq"], seen["data"]["lat"], seen["data"]["lon"]) == (0, 60.1701, 24.9402)
+        batch = await board.until(lambda f: f["type"] == "courier.positions")
+        assert batch["seq"] == 0 and all(p["lat"] != 60.1702 for p in batch["data"]["positions"])
+        seen = {"data": batch["data"]["positions"][0]}
+        assert (seen["data"]["lat"], seen["data"]["lon"]) == (60.1701, 24.9402)
         refused = await off.until(lambda f: f["type"] == "error")
         assert refused["data"]["code"] == "off_shift"
         await off.conn.send("not json")

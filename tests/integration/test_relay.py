@@ -96,3 +96,42 @@ def test_pruning_never_passes_an_unpublished_row(ctx: Any) -> None:
         for e in s.scalars(select(OutboxEvent).where(OutboxEvent.seq > 1)):
             e.published_at = ctx.clock()
     assert outbox_io.prune(ctx, keep_rows=1) == 0
+
+
+class Sent:
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    async def send_text(self, data: str) -> None:
+        self.texts.append(data)
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        pass
+
+
+async def test_after_a_bus_gap_each_connection_gets_what_it_missed_from_the_outbox_once(ctx: Any) -> None:
+    """The hub replays the rows above the last seq the bus brought, per connection's topics,
+    skipping what a connection already got; no resync."""
+    from dispatch.realtime.hub import replay_from_outbox
+    from dispatch.realtime.messages import Frame
+
+    emit(ctx, 1, "c1")
+    before = outbox_io.latest_seq(ctx)
+    emit(ctx, 3, "c1")
+    emit(ctx, 2, "c2")
+    hub = Hub()
+    hub.bus_seq = before
+    one, two, ahead = Sent(), Sent(), Sent()
+    hub.attach(one, ["coop:c1"])
+    hub.attach(two, ["coop:c2"])
+    got_some = hub.attach(ahead, ["coop:c1"])
+    got_some.last_seq = before + 1  # it had the first missed frame already
+    await replay_from_outbox(ctx)(hub)
+    await asyncio.sleep(0.05)
+    seqs = {name: [Frame.model_validate_json(t).seq for t in conn.texts]
+            for name, conn in (("one", one), ("two", two), ("ahead", ahead))}
+    assert seqs["one"] == [before + 1, before + 2, before + 3]
+    assert seqs["two"] == [before + 4, before + 5]
+    assert seqs["ahead"] == [before + 2, before + 3]
+    assert hub.bus_seq == before + 5
+    await hub.stop()

@@ -70,9 +70,11 @@ function onFrame(f) {
   if (f.type === "resync") { scheduleReload(0); return; }
   if (f.type.startsWith("delivery.") && d.id) { mergeDelivery(d); scheduleReload(); }
   else if (f.type === "route.updated") applyRoute(d);
-  else if (f.type === "courier.position") {
-    const c = state.couriers.get(d.courier_id);
-    if (c) c.position = { lat: d.lat, lon: d.lon, at: d.at };
+  else if (f.type === "courier.positions" || f.type === "courier.position") {
+    for (const p of d.positions || [d]) {
+      const c = state.couriers.get(p.courier_id);
+      if (c) c.position = { lat: p.lat, lon: p.lon, at: p.at };
+    }
   } else if (f.type === "plan.updated") state.plan = { ...d, created_at: new Date().toISOString() };
   else if (f.type.startsWith("shift.")) scheduleReload(0);
   renderAll();
