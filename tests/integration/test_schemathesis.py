@@ -190,7 +190,12 @@ def test_no_sequence_of_linked_calls_gets_a_5xx_and_every_error_is_problem_json(
     # the links were followed with real ids, not only random ones
     answered = Workflow.answers
     assert answered[("POST /api/v1/deliveries", 201)] and answered[("GET /api/v1/deliveries/{delivery_id}", 200)]
-    assert answered[("POST /api/v1/deliveries/{delivery_id}/cancel", 200)], dict(answered)
+    # and a state-changing call reached a linked delivery (which of them is up to the generator:
+    # the same seed walks other links when other test modules were collected in the process)
+    changed = [answered[(f"POST /api/v1/{op}", 200)] for op in (
+        "deliveries/{delivery_id}/cancel", "dispatch/deliveries/{delivery_id}/assign",
+        "dispatch/deliveries/{delivery_id}/unassign")]
+    assert sum(changed) > 0, str(sorted(answered.items()))
 
 
 # -- the edge cases named by the issue ----------------------------------------------------------
