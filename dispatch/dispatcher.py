@@ -23,9 +23,9 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from dispatch.db.models import Coop, Delivery, Shift, Stop
+from dispatch.db.models import Coop, Delivery, OutboxEvent, Shift, Stop
 from dispatch.planning import POLICIES, LatLon, LiveCourier, LiveDelivery, LiveState, plan_to_write, problem_from_state
 from dispatch.realtime.bus import Bus
 from dispatch.services.context import ServiceContext
@@ -39,6 +39,15 @@ LEASE_TTL_MS = 5_000
 LEASE_CHECK_S = 1.0
 TRIGGERS = frozenset({"delivery.created", "delivery.cancelled", "delivery.picked_up", "delivery.delivered",
                       "delivery.failed", "delivery.unassigned", "shift.started", "shift.ended"})
+
+
+def outbox_watermark(ctx: ServiceContext, coop_id: str) -> int:
+    """The coop's highest committed outbox seq. Read before ``live_state``: every change with
+    a seq up to it was committed before the state is read, so a round starting with this
+    watermark has seen it (per coop, seq order is commit order on both databases; see
+    db/outbox.py)."""
+    with ctx.sessions() as s:
+        return int(s.scalar(select(func.max(OutboxEvent.seq)).where(OutboxEvent.coop_id == coop_id)) or 0)
 
 
 def live_state(ctx: ServiceContext, coop_id: str, now: datetime) -> LiveState:
@@ -134,9 +143,12 @@ class Planner:
         self.matrices: dict[str, LiveMatrices] = {}
 
     def plan_coop(self, coop_id: str) -> dict[str, int]:
+        """One round; the counts of what changed, and ``seen_seq``: the outbox watermark the
+        round started from (changes up to it need no other round)."""
+        seen = outbox_watermark(self.ctx, coop_id)
         state = live_state(self.ctx, coop_id, self.ctx.clock())
         if not state.deliveries:
-            return {}
+            return {"seen_seq": seen}
         policy = self.ctx.settings.dispatch_policy
         problem = problem_from_state(state, self.matrices.setdefault(coop_id, LiveMatrices(self.ctx)))
         started = time.perf_counter()
@@ -145,7 +157,7 @@ class Planner:
         counts = write_plan(self.ctx, plan_to_write(state, plan, policy))
         log.info("planned coop %s with %s in %.0f ms: %s", coop_id, policy,
                  (time.perf_counter() - started) * 1000, counts)
-        return counts
+        return {**counts, "seen_seq": seen}
 
 
 class ProcessPlanner:
@@ -256,6 +268,10 @@ class DispatchRunner:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.wake = asyncio.Event()
         self.dirty: set[str] = set()
+        # per coop: the outbox watermark the last round started from, and the highest seq of a
+        # trigger frame heard on the bus; a frame at or below the watermark needs no round
+        self.seen_seq: dict[str, int] = {}
+        self.heard_seq: dict[str, int] = {}
         self.leases: set[str] = set()
         self.rounds = 0
         self._task: asyncio.Task[None] | None = None
@@ -266,11 +282,19 @@ class DispatchRunner:
             self.kick(coop_id)
 
     def observe(self, topics: list[str], frame: Any) -> None:
-        """Hub observer: a change committed by any process (frames come through the bus)."""
-        if frame.seq > 0 and frame.type in TRIGGERS:
+        """Hub observer: a change committed by any process (frames come through the bus).
+
+        Our own commits come back this way too, usually while the round they kicked is
+        running; a frame that round's watermark covers does not start another one."""
+        if frame.seq > 0 and frame.type in TRIGGERS and self.loop is not None:
             for topic in topics:
                 if topic.startswith("coop:"):
-                    self.kick(topic[5:])
+                    self.loop.call_soon_threadsafe(self._heard, topic[5:], frame.seq)
+
+    def _heard(self, coop_id: str, seq: int) -> None:
+        if seq > self.seen_seq.get(coop_id, 0):
+            self.heard_seq[coop_id] = max(self.heard_seq.get(coop_id, 0), seq)
+            self.wake.set()
 
     def kick(self, coop_id: str) -> None:
         if self.loop is None:
@@ -323,15 +347,22 @@ class DispatchRunner:
     async def _round(self, coop_id: str) -> None:
         if not await self._hold(coop_id):
             self.dirty.discard(coop_id)
+            self.heard_seq.pop(coop_id, None)
             return
+        if self.heard_seq.get(coop_id, 0) > self.seen_seq.get(coop_id, 0):
+            self.dirty.add(coop_id)
         if coop_id not in self.dirty:
             return
         self.dirty.discard(coop_id)
         try:
-            await asyncio.to_thread(self.planner.plan_coop, coop_id)
+            counts = await asyncio.to_thread(self.planner.plan_coop, coop_id)
             self.rounds += 1
+            seen = counts.get("seen_seq", 0) if isinstance(counts, dict) else 0
+            self.seen_seq[coop_id] = max(self.seen_seq.get(coop_id, 0), seen)
         except Exception:
             log.exception("dispatch round failed for coop %s", coop_id)
+            # as before the watermark: what was heard is spent, the next trigger or tick retries
+            self.seen_seq[coop_id] = max(self.seen_seq.get(coop_id, 0), self.heard_seq.get(coop_id, 0))
         if isinstance(self.planner, ProcessPlanner):
             # the child's commit ran no hooks: wake the relay (plan.updated is no trigger)
             self.ctx.committed(coop_id, frozenset({"plan.updated"}))

@@ -93,7 +93,7 @@ def instrument_planner(app: FastAPI) -> None:
     def plan_coop(coop_id: str) -> Any:
         started = time.perf_counter()
         counts = inner(coop_id)
-        if counts:
+        if set(counts) - {"seen_seq"}:  # a round that planned something
             plan = planner.previous.get(coop_id)
             observe_plan(planner.ctx.settings.dispatch_policy, coop_id, time.perf_counter() - started,
                          _objective_dict(plan))
