@@ -4,6 +4,7 @@ dispatch loop), static web views."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
@@ -57,6 +58,16 @@ def build_context(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     )
 
 
+def freeze_startup_heap() -> None:
+    """Move everything alive after startup (the street graph, modules, the app) out of the
+    garbage collector's sight: those objects live as long as the process, and each full
+    collection used to walk all of them again, a pause of about 80 ms that landed in
+    whatever request or round was running. Only for a process that owns its app (not in
+    tests, which build many apps in one process)."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None = None,
                run_dispatch: bool = True) -> FastAPI:
     """The whole service. ``ctx`` lets tests inject a clock or an engine on a test schema."""
@@ -80,6 +91,8 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
             await hook(app)
         if run_dispatch and settings.run_dispatch_loop:
             await runner.start()
+        if own_ctx:
+            freeze_startup_heap()
         try:
             yield
         finally:

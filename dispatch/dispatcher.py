@@ -85,51 +85,45 @@ def live_state(ctx: ServiceContext, coop_id: str, now: datetime) -> LiveState:
     return LiveState(coop_id=coop_id, now=now, couriers=couriers, deliveries=deliveries)
 
 
-def _snap(net, lat: float, lon: float):  # type: ignore[no-untyped-def]
-    """Snap to the street graph; a point off the map snaps with a wider radius."""
-    from routing.network import SnapError
-
-    try:
-        return net.snap(lat, lon)
-    except SnapError:
-        return net.snap(lat, lon, max_distance_m=50_000)
-
-
-def network_matrix(ctx: ServiceContext):  # type: ignore[no-untyped-def]
-    """Travel times on the street graph, computed from scratch for the given points."""
-    net = ctx.network
-
-    def matrix(points: Sequence[LatLon]) -> tuple[np.ndarray, np.ndarray]:
-        return net.matrix([_snap(net, lat, lon) for lat, lon in points])
-
-    return matrix
+def _snap_all(net, points: Sequence[LatLon]) -> list[Any]:  # type: ignore[no-untyped-def]
+    """Snap to the street graph in one index query; a point off the map snaps with a wider
+    radius (and an invalid one raises ``SnapError``)."""
+    snapped = net.snap_many([p[0] for p in points], [p[1] for p in points])
+    return [s if s is not None else net.snap(*p, max_distance_m=50_000)
+            for s, p in zip(snapped, points, strict=True)]
 
 
 class LiveMatrices:
     """One coop's travel matrix kept between rounds (``routing.LiveMatrix``): a round searches
     only from and to the points that are new since the last one (couriers who moved, new
     deliveries) and drops those that are gone, instead of the whole square at every round
-    (with a thousand couriers on shift that was most of a round's time)."""
+    (with a thousand couriers on shift that was most of a round's time). Couriers' positions
+    are origins: a moved courier costs one search out towards the stops, none into it."""
 
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
         self._live = None  # created on first use: the network may load lazily
         self._index: dict[LatLon, int] = {}
 
-    def __call__(self, points: Sequence[LatLon]) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, points: Sequence[LatLon], origins: int = 0) -> tuple[np.ndarray, np.ndarray]:
         net = self.ctx.network
         if self._live is None:
             self._live = net.live_matrix()
+        stops = dict.fromkeys(points[origins:])
         wanted = dict.fromkeys(points)
-        gone = [i for key, i in self._index.items() if key not in wanted]
+        # a place kept as an origin that is now also a stop needs its column: add it again
+        gone = [i for key, i in self._index.items()
+                if key not in wanted or (key in stops and self._live.is_origin(i))]
         if gone:
             self._live.remove(gone)
-            kept = sorted((i, key) for key, i in self._index.items() if key in wanted)
+            dropped = set(gone)
+            kept = sorted((i, key) for key, i in self._index.items() if i not in dropped)
             self._index = {key: rank for rank, (_, key) in enumerate(kept)}  # as remove() renumbers
-        new = [key for key in wanted if key not in self._index]
-        if new:
-            at = self._live.add([_snap(net, lat, lon) for lat, lon in new])
-            self._index.update(zip(new, at, strict=True))
+        for as_origin in (False, True):
+            new = [key for key in wanted if key not in self._index and (key not in stops) == as_origin]
+            if new:
+                at = self._live.add(_snap_all(net, new), origin=as_origin)
+                self._index.update(zip(new, at, strict=True))
         rows = np.fromiter((self._index[p] for p in points), dtype=np.int64, count=len(points))
         return self._live.take(rows)
 
@@ -240,7 +234,9 @@ def _planner_child(settings: Any, conn: Any) -> None:
     planner = Planner(ctx)
     import routing.nearest  # noqa: F401 - the first round must not pay for imports
     import routing.solver  # noqa: F401
+    from dispatch.app import freeze_startup_heap
 
+    freeze_startup_heap()
     conn.send("ready")
     while True:
         try:

@@ -19,7 +19,9 @@ from dispatch.services.dispatching import PlannedStop, PlanToWrite
 from routing.problem import Courier, Delivery, Plan, Problem, StopKind
 
 LatLon = tuple[float, float]
-MatrixFn = Callable[[Sequence[LatLon]], tuple[np.ndarray, np.ndarray]]
+# (points, origins) -> (seconds, metres). The first ``origins`` points are couriers' positions,
+# only ever left: a matrix function may leave travel into them undefined (a large value).
+MatrixFn = Callable[[Sequence[LatLon], int], tuple[np.ndarray, np.ndarray]]
 PolicyFn = Callable[[Problem, Plan | None, float], Plan]
 
 MAX_RIDE_S = 60 * 60  # food stays warm: at most an hour from pickup to dropoff
@@ -73,8 +75,8 @@ def problem_from_state(state: LiveState, matrix: MatrixFn) -> Problem:
     deliveries = [d for d in state.deliveries if d.status != "picked_up" or d.courier_id in on_shift]
     points: list[LatLon] = [c.position for c in state.couriers]
     points += [d.pickup for d in deliveries] + [d.dropoff for d in deliveries]
-    seconds, metres = matrix(points)
     nc, nd = len(state.couriers), len(deliveries)
+    seconds, metres = matrix(points, nc)
     couriers = tuple(_courier(state, c, i) for i, c in enumerate(state.couriers))
     routed = tuple(_delivery(state.now, d, nc + i, nc + nd + i, on_shift) for i, d in enumerate(deliveries))
     previous = tuple((d.id, d.courier_id) for d in deliveries

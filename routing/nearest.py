@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+import numpy.typing as npt
+
 from routing.plans import plan_from_visits
 from routing.problem import (
     Courier,
@@ -22,7 +25,7 @@ from routing.problem import (
     UnassignedReason,
 )
 from routing.reasons import candidates, split_assignable, windows_ok
-from routing.schedule import Timeline, Visit, timeline
+from routing.schedule import Timeline, Visit, ride_s, timeline
 
 
 def solve_nearest(problem: Problem) -> Plan:
@@ -39,15 +42,17 @@ def solve_nearest(problem: Problem) -> Plan:
     keep, unassigned = split_assignable(problem)
     routes = forced_prefixes(problem, keep)
     placed = {v.delivery.key for visits in routes.values() for v in visits}
+    ends = _RouteEnds(problem, routes)
     for d in sorted(keep, key=lambda d: (d.ready_s, d.key)):
         if d.key in placed:
             continue
-        best = _nearest_courier(problem, d, routes)
+        best = _nearest_courier(problem, d, routes, ends)
         if best is None:
             detail = "no courier's route has room"
             unassigned.append(Unassigned(d.key, UnassignedReason.SOLVER, detail))
         else:
-            routes[best].extend([Visit(d, StopKind.PICKUP), Visit(d, StopKind.DROPOFF)])
+            routes[best[0]].extend([Visit(d, StopKind.PICKUP), Visit(d, StopKind.DROPOFF)])
+            ends.update(best[0], best[1])
     return plan_from_visits(problem, routes, unassigned, (("solver", "nearest"),))
 
 
@@ -73,20 +78,49 @@ def forced_prefixes(problem: Problem, keep: Sequence[Delivery]) -> dict[str, lis
     return routes
 
 
+class _RouteEnds:
+    """Where and when each courier's current route ends (place, last departure), as arrays
+    over ``problem.couriers``: the time a courier reaches a new pickup is then one vectorised
+    expression, exactly the arrival its timeline would give."""
+
+    def __init__(self, problem: Problem, routes: dict[str, list[Visit]]) -> None:
+        couriers = problem.couriers
+        self.index = {c.key: i for i, c in enumerate(couriers)}
+        self.pct = np.array([c.speed_pct for c in couriers], dtype=np.int64)
+        self.place = np.array([c.start for c in couriers], dtype=np.int64)
+        self.depart = np.array([c.available_s for c in couriers], dtype=np.int64)
+        for c in couriers:
+            if routes[c.key]:
+                self.update(c.key, timeline(problem, c, routes[c.key]))
+
+    def update(self, key: str, line: Timeline) -> None:
+        i, last = self.index[key], line.stops[-1]
+        self.place[i], self.depart[i] = last.place, last.departure_s
+
+    def reach(self, problem: Problem, which: npt.NDArray[np.int64], pickup: int) -> npt.NDArray[np.int64]:
+        return np.asarray(self.depart[which] + ride_s(problem.travel_s[self.place[which], pickup],
+                                                      self.pct[which]))
+
+
 def _nearest_courier(
-    problem: Problem, delivery: Delivery, routes: dict[str, list[Visit]]
-) -> str | None:
-    best: tuple[int, str] | None = None
+    problem: Problem, delivery: Delivery, routes: dict[str, list[Visit]], ends: _RouteEnds
+) -> tuple[str, Timeline] | None:
+    """The allowed courier who reaches the pickup first among those it fits (ties: listed
+    first), with its new timeline. Couriers are tried in order of arrival at the pickup, so
+    usually one timeline is computed, not one per courier on shift."""
     added = [Visit(delivery, StopKind.PICKUP), Visit(delivery, StopKind.DROPOFF)]
-    for c in candidates(problem, delivery):
+    allowed = candidates(problem, delivery)
+    which = np.array([ends.index[c.key] for c in allowed], dtype=np.int64)
+    if which.size == 0:
+        return None
+    reach = ends.reach(problem, which, delivery.pickup)
+    for k in np.lexsort((which, reach)):
+        c = allowed[int(k)]
         visits = routes[c.key] + added
         line = timeline(problem, c, visits)
-        if not _fits(problem, c, visits, line):
-            continue
-        reach_s = line.stops[-2].arrival_s
-        if best is None or reach_s < best[0]:
-            best = (reach_s, c.key)
-    return None if best is None else best[1]
+        if _fits(problem, c, visits, line):
+            return c.key, line
+    return None
 
 
 def _fits(problem: Problem, courier: Courier, visits: list[Visit], line: Timeline) -> bool:

@@ -119,6 +119,11 @@ class StreetNetwork:
         """Snap a point to the nearest usable street; :class:`SnapError` if too far."""
         return self.snapper.snap(lat, lon, max_distance_m)
 
+    def snap_many(self, lat: Sequence[float], lon: Sequence[float],
+                  max_distance_m: float = 300.0) -> list[SnappedPoint | None]:
+        """Snap many points at once; None where :meth:`snap` would raise."""
+        return self.snapper.snap_many(lat, lon, max_distance_m)
+
     def matrix(self, points: Sequence[SnappedPoint]) -> tuple[np.ndarray, np.ndarray]:
         """Door-to-door (seconds, metres) int64 matrices, row = from, diagonal 0."""
         packed = square(self.engine, ends_of(self.graph, self.weights, list(points)))

@@ -22,7 +22,7 @@ from routing.problem import (
     Unassigned,
     UnassignedReason,
 )
-from routing.schedule import Timeline, Visit
+from routing.schedule import Timeline, Visit, ride_s
 
 
 def candidates(problem: Problem, delivery: Delivery) -> list[Courier]:
@@ -60,29 +60,49 @@ def windows_ok(problem: Problem, line: Timeline, visits: Sequence[Visit]) -> boo
     return True
 
 
-def unassignable(problem: Problem, delivery: Delivery) -> Unassigned | None:
+class Fleet:
+    """The couriers' fields as arrays, built once per problem for the checks below."""
+
+    def __init__(self, couriers: Sequence[Courier]) -> None:
+        self.couriers = list(couriers)
+        self.keys = [c.key for c in couriers]
+        self.start = np.array([c.start for c in couriers], dtype=np.int64)
+        self.pct = np.array([c.speed_pct for c in couriers], dtype=np.int64)
+        self.available = np.array([c.available_s for c in couriers], dtype=np.int64)
+        self.shift_end = np.array([c.shift_end_s for c in couriers], dtype=np.int64)
+        self.capacity_g = np.array([c.capacity_g for c in couriers], dtype=np.int64)
+        self.capacity_ml = np.array([c.capacity_ml for c in couriers], dtype=np.int64)
+        self.end = np.array([-1 if c.end is None else c.end for c in couriers], dtype=np.int64)
+
+    def subset(self, mask: npt.NDArray[np.bool_]) -> Fleet:
+        return Fleet([c for c, keep in zip(self.couriers, mask, strict=True) if keep])
+
+
+def unassignable(problem: Problem, delivery: Delivery, fleet: Fleet | None = None) -> Unassigned | None:
     """The reason no courier could serve ``delivery`` even alone, or None if one could.
 
     Parameters
     ----------
     problem : the couriers, matrices and mode.
     delivery : the delivery to test.
+    fleet : ``Fleet(problem.couriers)``, when the caller checks many deliveries.
 
     Returns
     -------
     Unassigned | None : the first reason that applies (see the module docstring).
     """
-    allowed = candidates(problem, delivery)
-    if not allowed:
+    fleet = fleet if fleet is not None else Fleet(problem.couriers)
+    who = delivery.on_board_of or delivery.pinned_to
+    if who is not None:
+        fleet = fleet.subset(np.array([k == who for k in fleet.keys], dtype=bool))
+    if not fleet.keys:
         return Unassigned(delivery.key, UnassignedReason.NO_COURIER, "no allowed courier")
-    strong = [
-        c for c in allowed
-        if c.capacity_g >= delivery.load_g and c.capacity_ml >= delivery.load_ml
-    ]
-    if not strong:
+    strong = (fleet.capacity_g >= delivery.load_g) & (fleet.capacity_ml >= delivery.load_ml)
+    if not strong.any():
         detail = f"{delivery.load_g} g, {delivery.load_ml} ml"
         return Unassigned(delivery.key, UnassignedReason.TOO_HEAVY, detail)
-    in_shift, in_window = _alone(problem, delivery, strong)
+    in_shift, in_window = _alone(problem, delivery, fleet)
+    in_shift &= strong
     if not in_shift.any():
         return Unassigned(delivery.key, UnassignedReason.SHIFT_ENDS, "every shift ends first")
     if not (in_shift & in_window).any():
@@ -90,33 +110,29 @@ def unassignable(problem: Problem, delivery: Delivery) -> Unassigned | None:
     return None
 
 
-def _alone(
-    problem: Problem, d: Delivery, couriers: Sequence[Courier]
-) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+def _alone(problem: Problem, d: Delivery, fleet: Fleet) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Per courier: does serving ``d`` alone end within the shift, and keep the hard limits?
 
     The same timing rules as ``routing.schedule``, vectorised over couriers (this runs for
     every delivery before each solve, so it must stay fast).
     """
-    starts = np.array([c.start for c in couriers])
-    pct = np.array([c.speed_pct for c in couriers])
-    clock = np.array([c.available_s for c in couriers])
+    pct, clock = fleet.pct, fleet.available
 
     def ride(a: npt.NDArray[np.int64] | int, b: npt.NDArray[np.int64] | int) -> npt.NDArray[np.int64]:
-        return np.asarray(-(-problem.travel_s[a, b] * pct // 100))
+        return np.asarray(ride_s(problem.travel_s[a, b], pct))
 
-    here: npt.NDArray[np.int64] | int = starts
+    here: npt.NDArray[np.int64] | int = fleet.start
     picked = None
     if d.on_board_of is None:
-        picked = np.maximum(clock + ride(starts, d.pickup), d.ready_s)
+        picked = np.maximum(clock + ride(fleet.start, d.pickup), d.ready_s)
         clock, here = picked + d.pickup_service_s, d.pickup
     dropped = np.maximum(clock + ride(here, d.dropoff), d.window_start_s)
     end = dropped + d.dropoff_service_s
-    for k, c in enumerate(couriers):
-        if c.end is not None:
-            end[k] += int(ride(d.dropoff, c.end)[k])
-    in_shift = end <= np.array([c.shift_end_s for c in couriers])
-    ok = np.ones(len(couriers), dtype=bool)
+    returns = fleet.end >= 0
+    if returns.any():
+        end = end + np.where(returns, ride(d.dropoff, np.maximum(fleet.end, 0)), 0)
+    in_shift = end <= fleet.shift_end
+    ok = np.ones(len(fleet.keys), dtype=bool)
     if picked is not None and d.pickup_window_end_s is not None:
         ok &= picked <= d.pickup_window_end_s
     if problem.mode is Mode.BENCHMARK:
@@ -130,8 +146,9 @@ def split_assignable(problem: Problem) -> tuple[list[Delivery], list[Unassigned]
     """Split the problem's deliveries into those worth planning and those that cannot be."""
     keep: list[Delivery] = []
     out: list[Unassigned] = []
+    fleet = Fleet(problem.couriers)
     for d in problem.deliveries:
-        why = unassignable(problem, d)
+        why = unassignable(problem, d, fleet)
         if why is None:
             keep.append(d)
         else:

@@ -13,6 +13,7 @@ Error tree
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,24 +93,45 @@ class Snapper:
         """
         if not (math.isfinite(lat) and math.isfinite(lon)):
             raise SnapError(f"point ({lat}, {lon}) is not a valid coordinate")
-        x, y = self.to_xy(np.array([lat]), np.array([lon]))
-        point = shapely.points(x[0], y[0])
-        hits = self.tree.query_nearest(point, all_matches=True)
-        seg = int(np.min(hits))  # ties: lowest segment id, deterministic
-        frac, px, py, dist = self._project(seg, float(x[0]), float(y[0]))
-        if dist > max_distance_m:
+        seg, frac, s_lat, s_lon, dist = self._nearest(np.array([lat]), np.array([lon]))
+        if dist[0] > max_distance_m:
             raise SnapError(
-                f"point ({lat:.6f}, {lon:.6f}) is {dist:.0f} m from the nearest usable street "
+                f"point ({lat:.6f}, {lon:.6f}) is {dist[0]:.0f} m from the nearest usable street "
                 f"(at most {max_distance_m:.0f} m allowed)"
             )
-        s_lat, s_lon = self.to_latlon(np.array([px]), np.array([py]))
-        return SnappedPoint(lat, lon, float(s_lat[0]), float(s_lon[0]), dist, seg, frac)
+        return SnappedPoint(lat, lon, float(s_lat[0]), float(s_lon[0]), float(dist[0]), int(seg[0]), float(frac[0]))
 
-    def _project(self, seg: int, x: float, y: float) -> tuple[float, float, float, float]:
-        u, v = int(self.graph.seg_u[seg]), int(self.graph.seg_v[seg])
+    def snap_many(self, lat: Sequence[float], lon: Sequence[float],
+                  max_distance_m: float = 300.0) -> list[SnappedPoint | None]:
+        """Snap many points in one index query; None for a point farther than
+        ``max_distance_m`` from any street or not a valid coordinate (``snap`` says why).
+        Same result as :meth:`snap` point by point."""
+        lat_a, lon_a = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
+        out: list[SnappedPoint | None] = [None] * lat_a.size
+        valid = np.flatnonzero(np.isfinite(lat_a) & np.isfinite(lon_a))
+        if valid.size == 0:
+            return out
+        seg, frac, s_lat, s_lon, dist = self._nearest(lat_a[valid], lon_a[valid])
+        for k, i in enumerate(valid):
+            if dist[k] <= max_distance_m:
+                out[i] = SnappedPoint(float(lat_a[i]), float(lon_a[i]), float(s_lat[k]), float(s_lon[k]),
+                                      float(dist[k]), int(seg[k]), float(frac[k]))
+        return out
+
+    def _nearest(self, lat: FloatArray, lon: FloatArray) -> tuple[npt.NDArray[np.int64], FloatArray,
+                                                                  FloatArray, FloatArray, FloatArray]:
+        """For each (finite) point: nearest segment (ties: lowest id), fraction along it,
+        the projected point (lat, lon) and the distance in metres."""
+        x, y = self.to_xy(lat, lon)
+        which, seg_hit = self.tree.query_nearest(shapely.points(x, y), all_matches=True)
+        seg = np.full(x.size, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(seg, which, seg_hit)
+        u, v = self.graph.seg_u[seg], self.graph.seg_v[seg]
         ax, ay, bx, by = self._x[u], self._y[u], self._x[v], self._y[v]
         dx, dy = bx - ax, by - ay
         norm = dx * dx + dy * dy
-        t = 0.0 if norm == 0 else min(1.0, max(0.0, ((x - ax) * dx + (y - ay) * dy) / norm))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.where(norm == 0, 0.0, np.clip(((x - ax) * dx + (y - ay) * dy) / norm, 0.0, 1.0))
         px, py = ax + t * dx, ay + t * dy
-        return float(t), float(px), float(py), float(math.hypot(x - px, y - py))
+        s_lat, s_lon = self.to_latlon(px, py)
+        return seg, t, s_lat, s_lon, np.hypot(x - px, y - py)

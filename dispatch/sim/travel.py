@@ -20,7 +20,9 @@ KMH_TO_MPS = 1000 / 3600
 
 
 class Travel(Protocol):
-    def matrix(self, points: Sequence[Point]) -> tuple[np.ndarray, np.ndarray]: ...
+    def matrix(self, points: Sequence[Point], origins: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """The full square (``origins``, the couriers' positions, are not treated apart)."""
+        ...
 
     def leg(self, a: Point, b: Point) -> tuple[int, int]: ...
 
@@ -35,7 +37,7 @@ class PlanarTravel:
             raise ValueError(f"planar speed must be > 0 km/h, got {speed_kmh}")
         self.speed_mps = speed_kmh * KMH_TO_MPS
 
-    def matrix(self, points: Sequence[Point]) -> tuple[np.ndarray, np.ndarray]:
+    def matrix(self, points: Sequence[Point], origins: int = 0) -> tuple[np.ndarray, np.ndarray]:
         xy = np.asarray(points, dtype=float).reshape(-1, 2)
         metres = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2))
         seconds = np.ceil(metres / self.speed_mps)
@@ -76,7 +78,7 @@ class StreetTravel:
             self._snapped[p] = hit
         return hit
 
-    def matrix(self, points: Sequence[Point]) -> tuple[np.ndarray, np.ndarray]:
+    def matrix(self, points: Sequence[Point], origins: int = 0) -> tuple[np.ndarray, np.ndarray]:
         seconds, metres = self.net.matrix([self.snap(p) for p in points])
         self._index = {p: i for i, p in enumerate(points)}
         self._last = (seconds, metres)

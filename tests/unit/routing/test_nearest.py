@@ -71,3 +71,44 @@ def test_the_stop_a_courier_rides_to_stays_first(two_couriers_three_orders: Prob
 def test_the_same_problem_gives_the_same_plan(two_couriers_three_orders: Problem) -> None:
     """Nearest is deterministic."""
     assert solve_nearest(two_couriers_three_orders) == solve_nearest(two_couriers_three_orders)
+
+
+def _brute_force_routes(problem: Problem) -> dict[str, list[tuple[str, str]]]:
+    """The rule as the module states it, trying every allowed courier for every delivery."""
+    from routing.nearest import _fits, forced_prefixes
+    from routing.reasons import candidates, split_assignable
+    from routing.schedule import Visit, timeline
+
+    keep, _ = split_assignable(problem)
+    routes = forced_prefixes(problem, keep)
+    placed = {v.delivery.key for visits in routes.values() for v in visits}
+    for d in sorted(keep, key=lambda d: (d.ready_s, d.key)):
+        if d.key in placed:
+            continue
+        added = [Visit(d, StopKind.PICKUP), Visit(d, StopKind.DROPOFF)]
+        best: tuple[int, str] | None = None
+        for c in candidates(problem, d):
+            line = timeline(problem, c, routes[c.key] + added)
+            if _fits(problem, c, routes[c.key] + added, line) and (best is None or line.stops[-2].arrival_s < best[0]):
+                best = (line.stops[-2].arrival_s, c.key)
+        if best is not None:
+            routes[best[1]].extend(added)
+    return {k: [(v.delivery.key, v.kind.value) for v in vs] for k, vs in routes.items() if vs}
+
+
+def test_ordering_couriers_by_arrival_picks_what_trying_every_courier_picks() -> None:
+    """The fast path (couriers tried in order of arrival at the pickup) gives the plan of the
+    plain rule on random cities with short shifts, mixed speeds and tied distances."""
+    from routing.synthetic import random_city
+
+    for seed in range(12):
+        city = random_city(8, 60, seed)
+        couriers = tuple(dataclasses.replace(c, capacity_g=4_000 + 2_000 * (i % 3), speed_pct=(100, 115, 90)[i % 3],
+                                             shift_end_s=(6000, 2400)[i % 2])
+                         for i, c in enumerate(city.couriers))
+        travel = (city.travel_s // 60) * 60 if seed % 2 else city.travel_s  # coarse: many ties
+        problem = dataclasses.replace(city, couriers=couriers, travel_s=travel)
+        plan = solve_nearest(problem)
+        got = {r.courier: [(s.delivery, s.kind.value) for s in r.stops] for r in plan.routes if r.stops}
+        assert got == _brute_force_routes(problem), seed
+        assert plan.unassigned, "short shifts leave some deliveries out: the misfit path is exercised"

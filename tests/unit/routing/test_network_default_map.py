@@ -123,3 +123,51 @@ def test_a_point_in_the_sea_is_a_snap_error(helsinki) -> None:
     """A point kilometres out in the Gulf of Finland cannot be snapped."""
     with pytest.raises(SnapError, match=r"point \(60\.100000, 24\.950000\)"):
         helsinki.snap(60.1, 24.95)
+
+
+def test_snap_many_agrees_with_snap_point_by_point(helsinki) -> None:
+    """One index query for many points gives what ``snap`` gives for each; a point in the sea
+    and a NaN come back as None instead of raising."""
+    rng = np.random.default_rng(11)
+    lat0, lon0, lat1, lon1 = helsinki.bbox
+    lats = list(rng.uniform(lat0, lat1, 60)) + [60.1, float("nan")]
+    lons = list(rng.uniform(lon0, lon1, 60)) + [24.95, 24.95]
+    many = helsinki.snap_many(lats, lons)
+    assert many[-2:] == [None, None]
+    for lat, lon, got in zip(lats[:-2], lons[:-2], many[:-2], strict=True):
+        try:
+            one = helsinki.snap(lat, lon)
+        except SnapError:
+            assert got is None
+            continue
+        assert got is not None and got.segment == one.segment
+        assert got.fraction == pytest.approx(one.fraction, abs=1e-12)
+        assert (got.snapped_lat, got.snapped_lon) == pytest.approx((one.snapped_lat, one.snapped_lon), abs=1e-9)
+
+
+def test_live_matrix_origins_have_rows_but_no_columns(helsinki, places) -> None:
+    """Origins (couriers' positions) get exact rows towards every stop, travel into them
+    reads as the UNUSED constants, and removing points keeps both kinds straight."""
+    from routing.live import UNUSED_M, UNUSED_S
+
+    live = helsinki.live_matrix()
+    live.add(places[:10])  # stops
+    live.add(places[10:25], origin=True)
+    live.add(places[25:30])  # stops added after the origins need columns from them too
+    live.remove([3, 12, 27])
+    kept = [i for i in range(30) if i not in (3, 12, 27)]
+    seconds, metres = helsinki.matrix([places[i] for i in kept])
+    origin = np.array([10 <= i < 25 for i in kept])
+    got_s, got_m = live.seconds, live.metres
+    assert np.array_equal(got_s[:, ~origin], seconds[:, ~origin])
+    assert np.array_equal(got_m[:, ~origin], metres[:, ~origin])
+    into = got_s[:, origin]
+    off_diagonal = ~np.eye(len(kept), dtype=bool)[:, origin]
+    assert (into[off_diagonal] == UNUSED_S).all() and (got_m[:, origin][off_diagonal] == UNUSED_M).all()
+    assert (np.diag(got_s) == 0).all()
+    assert [live.is_origin(i) for i in range(len(kept))] == list(origin)
+    # a subset in another order, as the dispatcher takes it
+    rows = [20, 0, 5, 11]
+    sub_s, _ = live.take(rows)
+    want = got_s[np.ix_(rows, rows)]
+    assert np.array_equal(sub_s, want)
