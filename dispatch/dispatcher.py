@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -136,9 +137,10 @@ class Planner:
         self.previous: dict[str, Plan] = {}
         self.matrices: dict[str, LiveMatrices] = {}
 
-    def plan_coop(self, coop_id: str) -> dict[str, int]:
-        """One round; the counts of what changed, and ``seen_seq``: the outbox watermark the
-        round started from (changes up to it need no other round)."""
+    def plan_coop(self, coop_id: str) -> dict[str, Any]:
+        """One round; the counts of what changed, ``seen_seq``: the outbox watermark the round
+        started from (changes up to it need no other round), and, when it planned, the plan's
+        ``objective`` terms (for the metrics; the plan itself stays in this process)."""
         seen = outbox_watermark(self.ctx, coop_id)
         state = live_state(self.ctx, coop_id, self.ctx.clock())
         if not state.deliveries:
@@ -151,7 +153,7 @@ class Planner:
         counts = write_plan(self.ctx, plan_to_write(state, plan, policy))
         log.info("planned coop %s with %s in %.0f ms: %s", coop_id, policy,
                  (time.perf_counter() - started) * 1000, counts)
-        return {**counts, "seen_seq": seen}
+        return {**counts, "seen_seq": seen, "objective": dataclasses.asdict(plan.objective)}
 
 
 class ProcessPlanner:
@@ -169,7 +171,6 @@ class ProcessPlanner:
 
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
-        self.previous: dict[str, Plan] = {}  # kept in the child; here for the metrics wrapper
         self._lock = threading.Lock()
         self._proc: Any = None
         self._conn: Any = None
@@ -196,7 +197,7 @@ class ProcessPlanner:
             self._close()
             raise RuntimeError("the planner process could not start") from exc
 
-    def plan_coop(self, coop_id: str) -> dict[str, int]:
+    def plan_coop(self, coop_id: str) -> dict[str, Any]:
         """Blocking (call it from a thread): one round in the child."""
         with self._lock:
             self._ensure()

@@ -93,24 +93,13 @@ def instrument_planner(app: FastAPI) -> None:
     def plan_coop(coop_id: str) -> Any:
         started = time.perf_counter()
         counts = inner(coop_id)
-        if set(counts) - {"seen_seq"}:  # a round that planned something
-            plan = planner.previous.get(coop_id)
+        if "objective" in counts:  # a round that planned something
             observe_plan(planner.ctx.settings.dispatch_policy, coop_id, time.perf_counter() - started,
-                         _objective_dict(plan))
+                         counts["objective"])
         return counts
 
     planner.plan_coop = plan_coop
     planner._instrumented = True
-
-
-def _objective_dict(plan: Any) -> dict[str, Any]:
-    objective = getattr(plan, "objective", None)
-    if objective is None:
-        return {}
-    fields = getattr(objective, "__dataclass_fields__", None)
-    if fields:
-        return {name: getattr(objective, name) for name in fields}
-    return dict(objective) if isinstance(objective, dict) else {}
 
 
 def refresh_gauges(app: FastAPI) -> None:

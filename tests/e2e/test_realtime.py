@@ -113,3 +113,19 @@ async def test_positions_reach_the_dispatcher_map_and_are_refused_off_shift(
                 break
             await asyncio.sleep(0.1)
         assert stored and (stored[0]["lat"], stored[0]["lon"]) == (60.1701, 24.9402)
+
+
+async def test_rounds_planned_in_the_child_process_feed_the_objective_metrics(server: Server) -> None:
+    """The served app plans in a child process; /metrics still shows each round's objective."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        await start_shift(http, await login(http, "lumi@demo.coop"))  # the module's other tests use Aino and Eero
+        await create_delivery(http)
+        deadline, terms = time.monotonic() + 10, set()
+        while time.monotonic() < deadline and "total" not in terms:
+            text = (await http.get("/metrics")).text
+            terms = {s.labels["term"] for fam in text_string_to_metric_families(text) for s in fam.samples
+                     if s.name == "coopdispatch_solver_objective"}
+            await asyncio.sleep(0.1)
+        assert {"total", "travel_s", "lateness_s"} <= terms
