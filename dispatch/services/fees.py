@@ -47,7 +47,7 @@ from dispatch.domain.fee_dicts import (
     split_from_dict,
     trip_from_dict,
 )
-from dispatch.domain.fees import FeeError, Quote, TripEstimate, quote
+from dispatch.domain.fees import FeeError, Quote, RuleSet, TripEstimate, quote
 from dispatch.domain.receipts import receipt_from_quote, receipt_to_dict, split_weights_bp
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext
@@ -96,6 +96,10 @@ def price(s: Session, coop: Coop, estimate: TripEstimate, pickup_at: datetime) -
     if rules is None:
         raise InvalidInput(f"{coop.name} has no fee rule set in effect on that day",
                            field="rule_set")
+    return _quote_under(rules, estimate)
+
+
+def _quote_under(rules: RuleSet, estimate: TripEstimate) -> Quote:
     try:
         return quote(rules, estimate)
     except FeeError as exc:
@@ -181,10 +185,11 @@ def _fee_columns(s: Session, who: Principal, new: Any, trip: Any, now: datetime)
         q = _accepted_quote(s, who, new, pickup, now)
     else:
         ready = new.ready_at or now
-        if rule_set_in_force(s, coop.id, local_day(coop, ready)) is None:
+        rules = rule_set_in_force(s, coop.id, local_day(coop, ready))
+        if rules is None:
             return {}
-        q = price(s, coop, trip_estimate(coop, merchant, trip.distance_m, trip.ride_s,
-                                         ready, new.load_g, new.load_ml), ready)
+        q = _quote_under(rules, trip_estimate(coop, merchant, trip.distance_m, trip.ride_s,
+                                              ready, new.load_g, new.load_ml))
     return {"fee_cents": q.fee_cents,
             "quote": {"quote_id": new.quote_id, "quoted_at": iso(now), **stored_quote(q)}}
 

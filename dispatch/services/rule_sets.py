@@ -40,11 +40,24 @@ def local_day(coop: Coop, at: datetime) -> date:
     return at.astimezone(ZoneInfo(coop.timezone)).date()
 
 
+# a stored rule set never changes (a change is a new version, a new row): parsed bodies are
+# kept by row id, so a quote reads two short columns instead of decoding every version again
+_PARSED: dict[str, RuleSet] = {}
+_PARSED_MAX = 4096
+
+
 def rule_set_history(s: Session, coop_id: str) -> list[RuleSet]:
     """Every version the coop adopted, oldest first, read back exactly as stored."""
-    rows = s.scalars(select(RuleSetRow).where(RuleSetRow.coop_id == coop_id)
-                     .order_by(RuleSetRow.version))
-    return [rule_set_from_dict(r.body) for r in rows]
+    rows = s.execute(select(RuleSetRow.id, RuleSetRow.version).where(RuleSetRow.coop_id == coop_id)
+                     .order_by(RuleSetRow.version)).all()
+    found = {r.id: _PARSED.get(r.id) for r in rows}  # a local copy: other threads may clear
+    missing = [row_id for row_id, parsed in found.items() if parsed is None]
+    if missing:
+        if len(_PARSED) > _PARSED_MAX:
+            _PARSED.clear()
+        for row_id, body in s.execute(select(RuleSetRow.id, RuleSetRow.body).where(RuleSetRow.id.in_(missing))):
+            found[row_id] = _PARSED[row_id] = rule_set_from_dict(body)
+    return [found[r.id] for r in rows]  # type: ignore[misc]
 
 
 def rule_set_in_force(s: Session, coop_id: str, day: date) -> RuleSet | None:
