@@ -212,7 +212,7 @@ async def _resume(ws: WebSocket, ctx: ServiceContext, client: Client, scope: Sco
     client.last_seq = max(client.last_seq, message.after)
     try:
         rows = await asyncio.to_thread(outbox_io.rows_after, ctx, scope.coop_id, message.after,
-                                       REPLAY_LIMIT)
+                                       REPLAY_LIMIT, scope.topic)
         frames = [f for row in rows for _, f in outbox_io.frames_for(row, [scope.topic])]
         if client.first_seq and any(message.after < f.seq < client.first_seq for f in frames):
             # live frames went out before this resume: the missed ones cannot come before them

@@ -88,19 +88,28 @@ def publish_pending(ctx: ServiceContext, publish: Callable[[list[Row]], None],
         return len(rows)
 
 
-def rows_after(ctx: ServiceContext, coop_id: str, after: int, limit: int) -> list[Row]:
+def rows_after(ctx: ServiceContext, coop_id: str, after: int, limit: int,
+               topic: str | None = None) -> list[Row]:
     """Committed rows of ``coop_id`` with seq > ``after`` in order; raises ``Gap`` if some were
-    pruned, the cursor is ahead of the table, or more than ``limit`` rows are missing."""
+    pruned, the cursor is ahead of the table, or more than ``limit`` rows are missing.
+
+    With ``topic``, only the rows addressed to it are returned (the limit still counts every
+    row of the coop): the others' payloads (a plan with every delivery's explanation) are
+    never read, which made each socket's resume cost as much as the coop's whole backlog."""
     with ctx.sessions() as s:
         lowest, highest = s.execute(select(func.min(OutboxEvent.seq),
                                            func.max(OutboxEvent.seq))).one()
         if after > 0 and (lowest is None or after < lowest - 1 or after > highest):
             raise Gap(f"resume after {after} is outside the kept outbox {lowest}..{highest}")
-        events = list(s.scalars(select(OutboxEvent).where(
+        heads = s.execute(select(OutboxEvent.seq, OutboxEvent.topics).where(
             OutboxEvent.coop_id == coop_id, OutboxEvent.seq > after)
-            .order_by(OutboxEvent.seq).limit(limit + 1)))
-        if len(events) > limit:
+            .order_by(OutboxEvent.seq).limit(limit + 1)).all()
+        if len(heads) > limit:
             raise Gap(f"more than {limit} frames missed")
+        wanted = [h.seq for h in heads if topic is None or topic in h.topics]
+        if not wanted:
+            return []
+        events = s.scalars(select(OutboxEvent).where(OutboxEvent.seq.in_(wanted)).order_by(OutboxEvent.seq))
         return [_row(e) for e in events]
 
 

@@ -89,6 +89,17 @@ def test_replay_returns_a_coops_rows_after_the_cursor_and_refuses_pruned_gaps(ct
         outbox_io.rows_after(ctx, "c1", 99, limit=100)
 
 
+def test_replay_for_one_topic_reads_only_its_rows_and_still_counts_every_row(ctx: Any) -> None:
+    """A socket's resume gets the rows addressed to its topic; the limit counts the coop's rows."""
+    emit(ctx, 3, "c1", track=True)  # coop:c1 + track:t0..t2
+    emit(ctx, 2, "c1")
+    assert [r.seq for r in outbox_io.rows_after(ctx, "c1", 0, limit=100, topic="track:t1")] == [2]
+    assert [r.seq for r in outbox_io.rows_after(ctx, "c1", 0, limit=100, topic="coop:c1")] == [1, 2, 3, 4, 5]
+    assert outbox_io.rows_after(ctx, "c1", 0, limit=100, topic="courier:nobody") == []
+    with pytest.raises(outbox_io.Gap):
+        outbox_io.rows_after(ctx, "c1", 0, limit=4, topic="courier:nobody")
+
+
 def test_pruning_never_passes_an_unpublished_row(ctx: Any) -> None:
     """With row 1 unpublished nothing is pruned, whatever the retention."""
     emit(ctx, 4)
