@@ -257,6 +257,8 @@ def main() -> int:
                                                             "postgresql://postgres@127.0.0.1:5432/postgres"))
     p.add_argument("--bus-url", default=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
     args = p.parse_args()
+    if args.profile_dir and not Path(sys.executable).with_name("py-spy").exists():
+        p.error("--profile-dir needs py-spy beside this Python (the bench extra installs it)")
     schema, url = prepare(args.database_url)
     tokens = add_couriers(args.database_url, schema, args.couriers)
     env = {"DATABASE_URL": url, "BUS_URL": args.bus_url, "COOPDISPATCH_ENV": "test", "RUN_DISPATCH_LOOP": "false",
