@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import math
 import multiprocessing
 import os
 import socket
@@ -270,13 +271,15 @@ class DispatchRunner:
         self.seen_seq: dict[str, int] = {}
         self.heard_seq: dict[str, int] = {}
         self.leases: set[str] = set()
+        self.round_started: dict[str, float] = {}  # per coop, monotonic start of the last round
         self.rounds = 0
+        self.idle = False  # waiting for a trigger, no round running (tests wait for this)
         self._task: asyncio.Task[None] | None = None
 
     def on_commit(self, coop_id: str, event_types: frozenset[str]) -> None:
         """Commit hook (any thread): plan again when something relevant changed."""
         if event_types & TRIGGERS:
-            self.kick(coop_id)
+            self.kick(coop_id, committed_at=self.ctx.commit_time())
 
     def observe(self, topics: list[str], frame: Any) -> None:
         """Hub observer: a change committed by any process (frames come through the bus).
@@ -293,12 +296,18 @@ class DispatchRunner:
             self.heard_seq[coop_id] = max(self.heard_seq.get(coop_id, 0), seq)
             self.wake.set()
 
-    def kick(self, coop_id: str) -> None:
+    def kick(self, coop_id: str, committed_at: float | None = None) -> None:
+        """Plan ``coop_id`` again; ``committed_at`` (``time.monotonic()`` after the change
+        committed) lets a round that started later count as having seen it."""
         if self.loop is None:
             return
-        self.loop.call_soon_threadsafe(self._mark, coop_id)
+        self.loop.call_soon_threadsafe(self._mark, coop_id, committed_at)
 
-    def _mark(self, coop_id: str) -> None:
+    def _mark(self, coop_id: str, committed_at: float | None = None) -> None:
+        # the hook's call can arrive after the change's own bus frame started a round: that
+        # round read the state after the commit, a second one would find nothing new
+        if committed_at is not None and committed_at < self.round_started.get(coop_id, -math.inf):
+            return
         self.dirty.add(coop_id)
         self.wake.set()
 
@@ -328,11 +337,13 @@ class DispatchRunner:
         last_tick = 0.0
         while True:
             # not asyncio.wait_for: on 3.11 it swallows a cancel that lands as the wake is set
+            self.idle = not self.wake.is_set()
             try:
                 async with asyncio.timeout(renew_every):
                     await self.wake.wait()
             except TimeoutError:
                 pass
+            self.idle = False
             self.wake.clear()
             coops = await asyncio.to_thread(self._coop_ids)
             if time.monotonic() - last_tick >= tick:
@@ -351,6 +362,7 @@ class DispatchRunner:
         if coop_id not in self.dirty:
             return
         self.dirty.discard(coop_id)
+        self.round_started[coop_id] = time.monotonic()
         try:
             counts = await asyncio.to_thread(self.planner.plan_coop, coop_id)
             self.rounds += 1

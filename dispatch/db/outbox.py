@@ -29,11 +29,6 @@ from dispatch.db.models import OutboxEvent
 COOP_LOCK_BASE = 0x0D15_0000_0000
 
 
-def lock_coop_outbox(session: Session, coop_id: str) -> None:
-    """Nothing to do any more: on PostgreSQL the outbox trigger locks at commit (kept so that
-    callers need not know which database they write to)."""
-
-
 def add_event(
     session: Session, coop_id: str, type_: str, topics: list[str], data: dict[str, Any]
 ) -> OutboxEvent:

@@ -3,6 +3,8 @@ the hooks that run after a commit (relay kick, dispatch trigger). Built once by 
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch.db.outbox import add_event, lock_coop_outbox
+from dispatch.db.outbox import add_event
 from dispatch.settings import Settings
 
 if TYPE_CHECKING:
@@ -35,15 +37,24 @@ class ServiceContext:
     # verified API keys (sha256 of key -> expiry, principal); per context so that two apps on
     # two databases in one process never share an answer
     key_cache: dict[str, Any] = field(default_factory=dict)
+    _hook_call: threading.local = field(default_factory=threading.local, repr=False)
 
     @cached_property
     def network(self) -> StreetNetwork:
         return self.network_loader()
 
-    def committed(self, coop_id: str, event_types: frozenset[str]) -> None:
-        """Tell the relay and the dispatch loop that ``coop_id`` has new outbox rows."""
+    def committed(self, coop_id: str, event_types: frozenset[str], at: float | None = None) -> None:
+        """Tell the relay and the dispatch loop that ``coop_id`` has new outbox rows;
+        ``at``: ``time.monotonic()`` just after the commit (now if not given)."""
+        self._hook_call.at = time.monotonic() if at is None else at
         for hook in self.commit_hooks:
             hook(coop_id, event_types)
+
+    def commit_time(self) -> float:
+        """Inside a commit hook: when the change committed (``time.monotonic()``). Taken
+        before any hook ran, as the first hook's work can reach other threads before the
+        next hook is called."""
+        return getattr(self._hook_call, "at", time.monotonic())
 
 
 class UnitOfWork:
@@ -54,11 +65,8 @@ class UnitOfWork:
         self.event_types: dict[str, set[str]] = {}
 
     def emit(self, coop_id: str, type_: str, topics: list[str], data: dict[str, Any]) -> None:
-        if coop_id not in self.event_types:
-            lock_coop_outbox(self.session, coop_id)
-            self.event_types[coop_id] = set()
         add_event(self.session, coop_id, type_, topics, data)
-        self.event_types[coop_id].add(type_)
+        self.event_types.setdefault(coop_id, set()).add(type_)
 
 
 @contextmanager
@@ -68,5 +76,6 @@ def unit_of_work(ctx: ServiceContext) -> Iterator[UnitOfWork]:
         uow = UnitOfWork(session)
         with session.begin():
             yield uow
+        at = time.monotonic()
     for coop_id, types in uow.event_types.items():
-        ctx.committed(coop_id, frozenset(types))
+        ctx.committed(coop_id, frozenset(types), at)

@@ -145,9 +145,9 @@ def create_delivery(
     """Validate, write the delivery with its stops, outbox event and idempotency record, commit.
 
     One transaction from the idempotency lookup to the commit (one pooled connection, one
-    BEGIN/COMMIT). The outbox event is written last, after a flush of everything else: on
-    PostgreSQL it takes the coop's outbox lock (see ``db/outbox.py``), which is then held only
-    for the outbox INSERT and the COMMIT, not for the lookups, the route and the other INSERTs.
+    BEGIN/COMMIT). The outbox event is written last, after a flush of everything else (so a
+    concurrent duplicate fails before it); the coop's outbox lock is taken only at COMMIT (see
+    ``db/outbox.py``).
     """
     scope = f"merchant:{who.merchant_id}"
     try:
