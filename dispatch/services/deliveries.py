@@ -12,12 +12,12 @@ from typing import Any
 
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import bindparam, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch.db.models import AuditEntry, Coop, Courier, Delivery, Merchant, Stop, new_id
-from dispatch.domain.errors import InvalidInput, NotFound
+from dispatch.domain.errors import DomainError, InvalidInput, NotFound
 from dispatch.domain.lifecycle import Action, Command, Status
 from dispatch.domain.vehicles import LARGEST
 from dispatch.services import idempotency
@@ -118,10 +118,8 @@ def validate_times(new: NewDelivery, now: datetime, trip: Trip) -> tuple[datetim
     return ready, start, end
 
 
-def validate_load(session: Session, coop_id: str, new: NewDelivery) -> None:
-    max_g, max_ml = session.execute(
-        select(func.max(Courier.capacity_g), func.max(Courier.capacity_ml)).where(Courier.coop_id == coop_id)
-    ).one()
+def validate_load(new: NewDelivery, max_g: int | None, max_ml: int | None) -> None:
+    """Against the largest vehicle of the coop's couriers (of any vehicle if it has none)."""
     max_g, max_ml = max_g or LARGEST.capacity_g, max_ml or LARGEST.capacity_ml
     if new.load_g > max_g:
         raise InvalidInput(f"load.kg {new.load_g / 1000} exceeds the largest vehicle ({max_g / 1000} kg)",
@@ -144,24 +142,23 @@ def create_delivery(
 ) -> idempotency.StoredResponse:
     """Validate, write the delivery with its stops, outbox event and idempotency record, commit.
 
-    One transaction from the idempotency lookup to the commit (one pooled connection, one
-    BEGIN/COMMIT). The outbox event is written last, after a flush of everything else (so a
-    concurrent duplicate fails before it); the coop's outbox lock is taken only at COMMIT (see
-    ``db/outbox.py``).
+    One transaction (one pooled connection, one BEGIN/COMMIT) of seven statements: merchant, coop
+    and largest vehicle in one SELECT, the rule set, then the INSERTs. The idempotency key is
+    not looked up first: its unique row makes a retry fail at the flush, and only then, or when
+    validation fails, is the stored answer read. The outbox event is written last, after a
+    flush of everything else (so a concurrent duplicate fails before it); the coop's outbox
+    lock is taken only at COMMIT (see ``db/outbox.py``).
     """
     scope = f"merchant:{who.merchant_id}"
     try:
         with unit_of_work(ctx) as uow:
             s = uow.session
-            stored = idempotency.replay(s, scope, key, req_hash)
-            if stored is not None:
-                return stored
-            merchant, coop = merchant_and_coop(s, who)
+            merchant, coop, largest = merchant_coop_and_largest(s, who)
             pickup = new.pickup or Place(merchant.lat, merchant.lon, merchant.address)
             validate_recipient(new)
             validate_place(ctx, coop, pickup, "pickup")
             validate_place(ctx, coop, new.dropoff, "dropoff")
-            validate_load(s, coop.id, new)
+            validate_load(new, *largest)
             trip = street_trip(ctx, pickup, new.dropoff)
             now = ctx.clock()
             ready, start, end = validate_times(new, now, trip)
@@ -188,7 +185,16 @@ def create_delivery(
             s.flush()  # a concurrent request with this key fails here, before the outbox lock
             uow.emit(coop.id, "delivery.created", delivery_topics(d), frame_delivery(d))
     except IntegrityError:
+        # the key's row exists: a retry, or a concurrent twin that committed first
         return idempotency.after_conflict(ctx.sessions, scope, key, req_hash)
+    except DomainError:
+        # a retry of a request that succeeded answers as it did, even if it would fail now (its
+        # ready time has passed, its quote is spent); looked up only here, not on every create
+        with ctx.sessions() as s:
+            stored = idempotency.replay(s, scope, key, req_hash)
+        if stored is None:
+            raise
+        return stored
     return idempotency.StoredResponse(201, body)
 
 
@@ -201,12 +207,32 @@ def _fee_hook(ctx: ServiceContext, who: Principal, new: NewDelivery, trip: Trip,
 
 
 def merchant_and_coop(s: Session, who: Principal) -> tuple[Merchant, Coop]:
+    """The caller's merchant and its coop (from the session when already loaded in it)."""
     merchant = s.get(Merchant, who.merchant_id) if who.merchant_id else None
     if merchant is None:
         raise NotFound("this account has no merchant", field="Authorization")
     coop = s.get(Coop, merchant.coop_id)
     assert coop is not None
     return merchant, coop
+
+
+def _merchant_row_statement() -> Any:
+    of_coop = Courier.coop_id == Merchant.coop_id
+    return (select(Merchant, Coop, select(func.max(Courier.capacity_g)).where(of_coop).scalar_subquery(),
+                   select(func.max(Courier.capacity_ml)).where(of_coop).scalar_subquery())
+            .join(Coop, Coop.id == Merchant.coop_id).where(Merchant.id == bindparam("merchant_id")))
+
+
+_MERCHANT_ROW = _merchant_row_statement()  # built once: building it cost as much as running it
+
+
+def merchant_coop_and_largest(s: Session, who: Principal) -> tuple[Merchant, Coop, tuple[int | None, int | None]]:
+    """The caller's merchant, its coop and the largest courier capacity of the coop (grams,
+    millilitres; None without couriers), in one round trip instead of three."""
+    row = s.execute(_MERCHANT_ROW, {"merchant_id": who.merchant_id}).first() if who.merchant_id else None
+    if row is None:
+        raise NotFound("this account has no merchant", field="Authorization")
+    return row[0], row[1], (row[2], row[3])
 
 
 def get_delivery(ctx: ServiceContext, who: Principal, delivery_id: str) -> dict[str, Any]:

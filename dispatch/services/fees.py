@@ -111,11 +111,11 @@ def create_quote(ctx: ServiceContext, who: Principal, req: QuoteRequest) -> dict
     from dispatch.services import deliveries as dsvc
 
     with ctx.sessions() as s:
-        merchant, coop = dsvc.merchant_and_coop(s, who)
+        merchant, coop, largest = dsvc.merchant_coop_and_largest(s, who)
         pickup = req.pickup or dsvc.Place(merchant.lat, merchant.lon, merchant.address)
         dsvc.validate_place(ctx, coop, pickup, "pickup")
         dsvc.validate_place(ctx, coop, req.dropoff, "dropoff")
-        dsvc.validate_load(s, coop.id, req)  # type: ignore[arg-type]  # needs only the load
+        dsvc.validate_load(req, *largest)  # type: ignore[arg-type]  # needs only the load
     trip = dsvc.street_trip(ctx, pickup, req.dropoff)
     now = ctx.clock()
     ready = req.ready_at or now

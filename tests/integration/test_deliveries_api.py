@@ -42,6 +42,24 @@ def test_a_retried_idempotency_key_returns_the_first_answer_byte_for_byte(client
     assert count(ctx, Delivery) == 1
 
 
+def test_a_retry_answers_as_the_first_time_even_when_the_request_would_now_fail(client, world, ctx):
+    """The key is looked up only when something fails: a retry whose quote has expired since
+    still gets the first answer, not a 422 on quote_id, and makes no second delivery."""
+    from dispatch.db.models import Quote
+    from tests.integration.test_fees_api import quote_body
+
+    q = client.post("/api/v1/quotes", json=quote_body(), headers=bearer(world.merchant_key)).json()
+    first = create_delivery(client, world.merchant_key, delivery_body(quote_id=q["id"]), idempotency_key="q-1")
+    assert first.status_code == 201, first.text
+    with ctx.sessions() as s, s.begin():
+        s.get(Quote, q["id"]).expires_at = datetime.now(UTC) - timedelta(minutes=1)
+    fresh = create_delivery(client, world.merchant_key, delivery_body(quote_id=q["id"]), idempotency_key="q-2")
+    assert (fresh.status_code, fresh.json()["field"]) == (422, "quote_id")
+    again = create_delivery(client, world.merchant_key, delivery_body(quote_id=q["id"]), idempotency_key="q-1")
+    assert (again.status_code, again.content) == (201, first.content)
+    assert count(ctx, Delivery) == 1
+
+
 def test_the_same_key_with_another_body_is_refused_with_422(client, world, ctx):
     """Reusing a key for a different order is a client bug, reported on the header."""
     create_delivery(client, world.merchant_key, idempotency_key="k1")
