@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -152,14 +152,19 @@ def _my_stop(s: Session, who: Principal, stop_id: str) -> tuple[Stop, Delivery]:
 
 def record_position(ctx: ServiceContext, who: Principal, lat: float, lon: float, at: datetime) -> dict[str, Any]:
     """Keep the latest position of a courier on shift; refused off shift (no tracking then)."""
+    newer = Shift.last_position_at < at  # an older position (sent late) changes nothing
     with ctx.sessions() as s, s.begin():
-        shift = open_shift(s, who.courier_id or "")
-        if shift is None:
+        # one UPDATE ... RETURNING instead of loading the shift and writing it back
+        coop_id = s.scalar(
+            update(Shift).where(Shift.courier_id == (who.courier_id or ""), Shift.ended_at.is_(None))
+            .values(last_lat=case((newer, lat), else_=Shift.last_lat),
+                    last_lon=case((newer, lon), else_=Shift.last_lon),
+                    last_position_at=case((newer, at), else_=Shift.last_position_at))
+            .returning(Shift.coop_id).execution_options(synchronize_session=False))
+        if coop_id is None:
             raise Conflict("positions are only taken during a shift", field="shift")
-        if at > shift.last_position_at:
-            shift.last_lat, shift.last_lon, shift.last_position_at = lat, lon, at
-        return {"courier_id": who.courier_id, "lat": lat, "lon": lon,
-                "at": at.isoformat().replace("+00:00", "Z"), "coop_id": shift.coop_id}
+    return {"courier_id": who.courier_id, "lat": lat, "lon": lon,
+            "at": at.isoformat().replace("+00:00", "Z"), "coop_id": coop_id}
 
 
 def record_positions(ctx: ServiceContext, positions: dict[str, tuple[float, float, datetime]]) -> set[str]:

@@ -98,6 +98,32 @@ def test_positions_are_refused_off_shift(client, world):
     assert r.status_code == 409
 
 
+def test_a_position_is_kept_and_one_sent_late_does_not_overwrite_a_newer_one(client, world, ctx):
+    from dispatch.db.models import Shift
+
+    courier = login(client, world.courier_emails[2], world.password)
+    shift = start_shift(client, courier)
+    now = datetime.now(UTC)
+
+    def send(lat: float, at: datetime) -> None:
+        r = client.post("/api/v1/courier/position", json={"lat": lat, "lon": 24.94, "at": at.isoformat()},
+                        headers=courier)
+        assert r.status_code == 200, r.text
+        assert r.json()["coop_id"] == world.coop_id
+
+    def kept() -> tuple[float, float]:
+        with ctx.sessions() as s:
+            row = s.get(Shift, shift["id"])
+            return row.last_lat, row.last_lon
+
+    send(60.171, now + timedelta(seconds=1))
+    assert kept() == (60.171, 24.94)
+    send(60.170, now)  # older: arrived late
+    assert kept() == (60.171, 24.94)
+    send(60.172, now + timedelta(seconds=2))
+    assert kept() == (60.172, 24.94)
+
+
 def test_a_dispatcher_assigns_by_hand_with_a_reason_and_the_pin_holds(client, world, ctx):
     """A manual assignment is recorded with actor and reason, and survives the next plan."""
     _, _, d, _ = assigned_delivery(client, world, 0)
