@@ -23,8 +23,10 @@ def test_statements_add_up_the_receipts_flag_hours_below_the_floor_and_export_cs
         s.execute(update(Shift).values(started_at=datetime.now(UTC) - timedelta(minutes=90)))
     receipt = client.get(f"/api/v1/deliveries/{delivery_id}/receipt", headers=courier).json()
     me = client.get("/api/v1/courier/route", headers=courier).json()["courier_id"]
-    today = datetime.now(ZoneInfo("Europe/Helsinki")).date().isoformat()
-    r = client.get(f"/api/v1/couriers/{me}/statement", params={"from": today, "to": today},
+    # from the shift's first day: shortly after midnight in Helsinki the shift began yesterday
+    local_now = datetime.now(ZoneInfo("Europe/Helsinki"))
+    began, today = (local_now - timedelta(minutes=90)).date().isoformat(), local_now.date().isoformat()
+    r = client.get(f"/api/v1/couriers/{me}/statement", params={"from": began, "to": today},
                    headers=courier)
     assert r.status_code == 200, r.text
     st = r.json()
