@@ -276,10 +276,10 @@ class DispatchRunner:
         self.idle = False  # waiting for a trigger, no round running (tests wait for this)
         self._task: asyncio.Task[None] | None = None
 
-    def on_commit(self, coop_id: str, event_types: frozenset[str]) -> None:
+    def on_commit(self, coop_id: str, event_types: frozenset[str], committed_at: float) -> None:
         """Commit hook (any thread): plan again when something relevant changed."""
         if event_types & TRIGGERS:
-            self.kick(coop_id, committed_at=self.ctx.commit_time())
+            self.kick(coop_id, committed_at)
 
     def observe(self, topics: list[str], frame: Any) -> None:
         """Hub observer: a change committed by any process (frames come through the bus).

@@ -48,7 +48,7 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._crash_on = _crash_setting(ctx)
 
-    def on_commit(self, coop_id: str, event_types: frozenset[str]) -> None:
+    def on_commit(self, coop_id: str, event_types: frozenset[str], committed_at: float) -> None:
         """Commit hook (any thread): publish now."""
         if self._crash_on and (self._crash_on == "1" or self._crash_on in event_types):
             os._exit(137)  # the test hook: die between commit and publish, like kill -9

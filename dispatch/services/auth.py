@@ -150,9 +150,7 @@ def _lookup_token(ctx: ServiceContext, digest: str) -> tuple[datetime, Principal
                         .where(AuthToken.token_hash == digest)).first()
         if row is None:
             raise Unauthorized("unknown token", field="Authorization")
-        return row.expires_at, Principal(
-            role=row.role, coop_id=row.coop_id, user_id=row.id, merchant_id=row.merchant_id,
-            courier_id=row.courier_id if row.role == "courier" else None)
+        return row.expires_at, _principal(row.role, row.coop_id, row.id, row.merchant_id, row.courier_id)
 
 
 def cached_principal(ctx: ServiceContext, credential: str) -> Principal | None:
@@ -181,13 +179,15 @@ def principal_from_bearer(ctx: ServiceContext, credential: str) -> Principal:
 
 
 def _principal_for_user(s: Session, user: User) -> Principal:
-    courier_id = None
-    if user.role == "courier":
-        courier_id = s.scalar(select(Courier.id).where(Courier.user_id == user.id))
-    return Principal(
-        role=user.role, coop_id=user.coop_id, user_id=user.id,
-        merchant_id=user.merchant_id, courier_id=courier_id,
-    )
+    courier_id = s.scalar(select(Courier.id).where(Courier.user_id == user.id)) if user.role == "courier" else None
+    return _principal(user.role, user.coop_id, user.id, user.merchant_id, courier_id)
+
+
+def _principal(role: str, coop_id: str, user_id: str, merchant_id: str | None,
+               courier_id: str | None) -> Principal:
+    """The one place that decides a principal's ids: a courier id only for the courier role."""
+    return Principal(role=role, coop_id=coop_id, user_id=user_id, merchant_id=merchant_id,
+                     courier_id=courier_id if role == "courier" else None)
 
 
 def _token_hash(token: str) -> str:

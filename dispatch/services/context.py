@@ -3,7 +3,6 @@ the hooks that run after a commit (relay kick, dispatch trigger). Built once by 
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +19,8 @@ from dispatch.settings import Settings
 if TYPE_CHECKING:
     from routing.network import StreetNetwork
 
-CommitHook = Callable[[str, frozenset[str]], None]
+# (coop_id, event types, committed_at: time.monotonic() just after the commit)
+CommitHook = Callable[[str, frozenset[str], float], None]
 
 
 def utcnow() -> datetime:
@@ -37,24 +37,19 @@ class ServiceContext:
     # verified API keys (sha256 of key -> expiry, principal); per context so that two apps on
     # two databases in one process never share an answer
     key_cache: dict[str, Any] = field(default_factory=dict)
-    _hook_call: threading.local = field(default_factory=threading.local, repr=False)
 
     @cached_property
     def network(self) -> StreetNetwork:
         return self.network_loader()
 
     def committed(self, coop_id: str, event_types: frozenset[str], at: float | None = None) -> None:
-        """Tell the relay and the dispatch loop that ``coop_id`` has new outbox rows;
-        ``at``: ``time.monotonic()`` just after the commit (now if not given)."""
-        self._hook_call.at = time.monotonic() if at is None else at
-        for hook in self.commit_hooks:
-            hook(coop_id, event_types)
+        """Tell the relay and the dispatch loop that ``coop_id`` has new outbox rows.
 
-    def commit_time(self) -> float:
-        """Inside a commit hook: when the change committed (``time.monotonic()``). Taken
-        before any hook ran, as the first hook's work can reach other threads before the
-        next hook is called."""
-        return getattr(self._hook_call, "at", time.monotonic())
+        ``at``: ``time.monotonic()`` just after the commit (now if not given), the same for
+        every hook: the first hook's work can reach other threads before the next is called."""
+        at = time.monotonic() if at is None else at
+        for hook in self.commit_hooks:
+            hook(coop_id, event_types, at)
 
 
 class UnitOfWork:

@@ -216,14 +216,11 @@ def merchant_and_coop(s: Session, who: Principal) -> tuple[Merchant, Coop]:
     return merchant, coop
 
 
-def _merchant_row_statement() -> Any:
-    of_coop = Courier.coop_id == Merchant.coop_id
-    return (select(Merchant, Coop, select(func.max(Courier.capacity_g)).where(of_coop).scalar_subquery(),
-                   select(func.max(Courier.capacity_ml)).where(of_coop).scalar_subquery())
-            .join(Coop, Coop.id == Merchant.coop_id).where(Merchant.id == bindparam("merchant_id")))
-
-
-_MERCHANT_ROW = _merchant_row_statement()  # built once: building it cost as much as running it
+_OF_COOP = Courier.coop_id == Merchant.coop_id
+# built once: building it cost as much as running it
+_MERCHANT_ROW = (select(Merchant, Coop, select(func.max(Courier.capacity_g)).where(_OF_COOP).scalar_subquery(),
+                        select(func.max(Courier.capacity_ml)).where(_OF_COOP).scalar_subquery())
+                 .join(Coop, Coop.id == Merchant.coop_id).where(Merchant.id == bindparam("merchant_id")))
 
 
 def merchant_coop_and_largest(s: Session, who: Principal) -> tuple[Merchant, Coop, tuple[int | None, int | None]]:
