@@ -1,11 +1,14 @@
-"""Fast benchmark-mode PDPTW moves in plain Python: insertion checks and route minimisation.
+"""Fast benchmark-mode PDPTW moves: insertion checks, route minimisation, distance search.
 
 Each route keeps, per position, its service start time, the load after the stop and the
 *latest* start that keeps the rest of the route feasible (forward time slack, computed
 backwards once per route change). Inserting a pickup after position ``i`` and its dropoff
 after ``j`` is then checked by walking the shifted start times from ``i`` to ``j`` only, and
-the rest of the route in constant time: every position pair of a route costs O(1) amortised,
-so a full cheapest insertion over a 100-task instance takes well under a millisecond.
+the rest of the route in constant time: every position pair of a route costs O(1) amortised.
+These two loops (a route's tables and the insertion scan) are compiled
+(``routing.pdptw_kernels``); the search around them is Python. A route never changes once
+built, so it remembers the insertions it was asked about: a search step leaves most routes
+alone and asks them about the same requests again.
 
 On top of it, ``minimise_routes`` removes routes with an ejection pool, after Nagata & Bräysy
 (2009): the requests of a removed route go into a pool and are put back one at a time; one
@@ -23,14 +26,14 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from routing.pdptw_kernels import BIG, route_tables, scan
 from routing.problem import Courier, Delivery, Mode, Problem, StopKind
 from routing.schedule import Visit
 
-BIG = 1 << 60
 PAIR_TRIALS = 300  # two-request ejections tried per stuck request (cheapest penalties first)
 PERTURB_MOVES = 8  # random feasible relocations after each ejection
 
@@ -52,10 +55,14 @@ class Route:
 
     courier: int
     nodes: list[int]
-    st: list[int]  # service start (arrival at the end node)
-    lt: list[int]  # latest service start keeping the rest feasible
-    ld: list[int]  # load after the stop
+    arr: np.ndarray  # the nodes again, as int64 for the compiled scan
+    st: np.ndarray  # service start (arrival at the end node)
+    lt: np.ndarray  # latest service start keeping the rest feasible
+    ld: np.ndarray  # load after the stop
     cost: int
+    # request -> (best insertion or None, the bound it was sought under): a route never
+    # changes, and one left alone by a search step is asked about the same requests again
+    memo: dict[int, tuple[tuple[int, int, int] | None, int]] = field(default_factory=dict)
 
 
 class Engine:
@@ -97,6 +104,10 @@ class Engine:
         self.t: list[list[int]] = travel.tolist()
         self.dist: list[list[int]] = dist.tolist()
         self.e, self.l, self.s, self.q = e, lat, s, q
+        # the same tables as int64 arrays, for the compiled kernels
+        self.tables = (np.ascontiguousarray(travel, dtype=np.int64),
+                       np.ascontiguousarray(dist, dtype=np.int64),
+                       *(np.array(v, dtype=np.int64) for v in (e, lat, s, q)))
         self.m = m
         self.start = [depot[c.start] for c in couriers]
         self.end = [depot[c.end] for c in couriers]
@@ -108,41 +119,11 @@ class Engine:
 
     def make(self, courier: int, inner: Sequence[int]) -> Route | None:
         """The route of ``courier`` through ``inner`` nodes, or None when infeasible."""
-        t, dist, e, lat, s, q = self.t, self.dist, self.e, self.l, self.s, self.q
         nodes = [self.start[courier], *inner, self.end[courier]]
-        n = len(nodes)
-        st = [0] * n
-        ld = [0] * n
-        clock = self.avail[courier]
-        st[0] = clock
-        load = cost = 0
-        cap = self.cap[courier]
-        prev = nodes[0]
-        for i in range(1, n):
-            x = nodes[i]
-            a = clock + s[prev] + t[prev][x]
-            clock = a if a > e[x] else e[x]
-            if clock > lat[x]:
-                return None
-            load += q[x]
-            if load > cap:
-                return None
-            st[i] = clock
-            ld[i] = load
-            cost += dist[prev][x]
-            prev = x
-        if clock > self.shift_end[courier]:
-            return None
-        lt = [0] * n
-        late = self.shift_end[courier]
-        lt[n - 1] = late
-        for i in range(n - 2, -1, -1):
-            x = nodes[i]
-            late = late - s[x] - t[x][nodes[i + 1]]
-            if lat[x] < late:
-                late = lat[x]
-            lt[i] = late
-        return Route(courier, nodes, st, lt, ld, cost)
+        arr = np.array(nodes, dtype=np.int64)
+        ok, cost, st, lt, ld = route_tables(arr, self.avail[courier], self.shift_end[courier],
+                                            self.cap[courier], *self.tables)
+        return Route(courier, nodes, arr, st, lt, ld, cost) if ok else None
 
     def best_insertion(self, r: Route, k: int, bound: int = BIG) -> tuple[int, int, int] | None:
         """Cheapest feasible (added distance, i, j) for request ``k`` in ``r``, below ``bound``.
@@ -150,80 +131,22 @@ class Engine:
         The pickup goes after position ``i`` and the dropoff after position ``j`` of the
         route's nodes (``j == i``: right after the pickup).
         """
-        t, dist, e, s = self.t, self.dist, self.e, self.s
-        nodes, st, lt, ld = r.nodes, r.st, r.lt, r.ld
-        p, d = 2 * k, 2 * k + 1
-        ep, lp, sp, qp = e[p], self.l[p], s[p], self.q[p]
-        ed, ldd, sd = e[d], self.l[d], s[d]
-        tp, td, dp, dd = t[p], t[d], dist[p], dist[d]
-        cap = self.cap[r.courier] - qp
-        n = len(nodes)
-        best: tuple[int, int, int] | None = None
-        # tail[j]: the least distance the dropoff can add after any position >= j (a lower
-        # bound that skips pickup positions which cannot beat the best insertion found).
-        # Without a bound (the route is the first tried) it would rarely pay: all zero then.
-        tail = [0] * n
-        if bound < BIG:
-            low = BIG
-            for j in range(n - 2, -1, -1):
-                x, y = nodes[j], nodes[j + 1]
-                dx = dist[x]
-                extra = dx[d] + dd[y] - dx[y]
-                if extra < low:
-                    low = extra
-                tail[j] = low
-        for i in range(n - 1):
-            if ld[i] > cap:
-                continue
-            a = nodes[i]
-            b = nodes[i + 1]
-            da = dist[a]
-            pick = da[p] + dp[b] - da[b]
-            together = da[p] + dp[d] + dd[b] - da[b]
-            walk = pick + tail[i + 1] < bound
-            if together >= bound and not walk:
-                continue
-            arr = st[i] + s[a] + t[a][p]
-            sp_ = arr if arr > ep else ep
-            if sp_ > lp:
-                continue
-            out_p = sp_ + sp
-            if together < bound:  # dropoff right after the pickup
-                ad = out_p + tp[d]
-                sd_ = ad if ad > ed else ed
-                if sd_ <= ldd:
-                    an = sd_ + sd + td[b]
-                    if (an if an > e[b] else e[b]) <= lt[i + 1]:
-                        bound, best = together, (together, i, i)
-            if i + 1 == n - 1 or pick + tail[i + 1] >= bound:
-                continue
-            an = out_p + tp[b]
-            cur = an if an > e[b] else e[b]
-            if cur > lt[i + 1]:
-                continue
-            j, prev = i + 1, b
-            while j < n - 1:
-                if ld[j] > cap or pick + tail[j] >= bound:
-                    break
-                c = nodes[j + 1]
-                ad = cur + s[prev] + t[prev][d]
-                if ad > ldd:
-                    break
-                sd_ = ad if ad > ed else ed
-                an = sd_ + sd + td[c]
-                if (an if an > e[c] else e[c]) <= lt[j + 1]:
-                    dprev = dist[prev]
-                    delta = pick + dprev[d] + dd[c] - dprev[c]
-                    if delta < bound:
-                        bound, best = delta, (delta, i, j)
-                if j + 1 == n - 1:
-                    break
-                an = cur + s[prev] + t[prev][c]
-                cur = an if an > e[c] else e[c]
-                if cur > lt[j + 1]:
-                    break
-                j, prev = j + 1, c
-        return best
+        known = r.memo.get(k)
+        if known is not None:
+            found, under = known
+            if found is not None:  # the cheapest there is: anything cheaper was below the bound
+                return found if found[0] < bound else None
+            if under >= bound:  # nothing below a bound at least as high
+                return None
+        found = self._scan(r, k, bound)
+        r.memo[k] = (found, bound)
+        return found
+
+    def _scan(self, r: Route, k: int, bound: int) -> tuple[int, int, int] | None:
+        t, dist, e, lat, s, q = self.tables
+        found = scan(r.arr, r.st, r.lt, r.ld, 2 * k, 2 * k + 1, self.cap[r.courier] - self.q[2 * k],
+                     bound, t, dist, e, lat, s)
+        return None if found[0] < 0 else found
 
     def inserted(self, r: Route, k: int, i: int, j: int) -> Route:
         """``r`` with request ``k`` inserted at an insertion's positions (feasible)."""

@@ -72,6 +72,30 @@ def test_cheapest_insertion_matches_trying_every_position(seed: int) -> None:
     assert compared > 20
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_remembered_insertion_answers_as_a_fresh_scan_under_any_bound(seed: int) -> None:
+    """A route remembers what it was asked under one bound; asked again under another (higher,
+    lower, equal to the cost), it answers as a route that never saw the request would."""
+    p = _grid_problem(seed)
+    engine = Engine(p, p.deliveries, p.couriers)
+    routes = engine.construct(random.Random(seed))
+    assert routes is not None
+    rng = random.Random(seed)
+    asked = hit = 0
+    for r in routes:
+        for k in range(engine.m):
+            exact = engine.best_insertion(engine.make(r.courier, r.nodes[1:-1]), k)
+            costs = [0, 1] if exact is None else [exact[0] - 1, exact[0], exact[0] + 1, 1]
+            bounds = [*costs, 1 << 60]
+            for bound in rng.sample(bounds, len(bounds)):
+                fresh = engine.make(r.courier, r.nodes[1:-1])
+                expected = engine.best_insertion(fresh, k, bound)
+                hit += k in r.memo
+                assert engine.best_insertion(r, k, bound) == expected, (k, bound)
+                asked += 1
+    assert asked > 100 and hit > asked // 2
+
+
 def test_route_minimisation_and_distance_search_keep_the_plan_feasible() -> None:
     """From one route per request: fewer routes, then no longer, every request on a valid route."""
     p = _grid_problem(3, n=12, vehicles=12)
