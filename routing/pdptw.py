@@ -362,15 +362,17 @@ def improve_distance(
     """Shorten ``routes`` (never more of them) by ruin and recreate until ``until``.
 
     Each step removes a few related requests (near a random one, or strings of stops around
-    them) and puts them back, with the requests left over from earlier steps, by cheapest
-    insertion (random or tightest-window order). A request that fits nowhere waits in a bank
-    at a price per request (so a tight plan can pass through states with a request missing);
-    a state is accepted when its cost is below the current one plus a threshold that falls
-    linearly to zero (record-to-record travel), and kept when it is complete and the shortest.
+    them) and puts them back by cheapest insertion (random or tightest-window order), after
+    the requests left over from earlier steps. A request that fits nowhere waits in a bank at
+    a price per request, so a tight plan can pass through states with a request missing. The
+    price rises while the bank stays full and falls while the plan is complete; after
+    ``BANK_PATIENCE`` steps with a bank the search goes back to the best plan. A state is
+    accepted when its cost is below the current one plus a threshold that falls linearly to
+    zero (record-to-record travel), and kept when it is complete and the shortest.
 
-    Returns
-    -------
-    ``threshold``: the starting threshold, in mean distances per request.
+    Parameters
+    ----------
+    threshold : the starting threshold, in mean distances per request.
 
     Returns
     -------
@@ -378,30 +380,41 @@ def improve_distance(
     """
     rng = random.Random(seed)
     best = current = list(routes)
-    best_cost = plan_cost(current)
-    price = BANK_PRICE * best_cost // max(1, engine.m)
+    best_cost = current_distance = plan_cost(current)
+    mean = best_cost / max(1, engine.m)
+    price = BANK_PRICE * mean
     bank: list[int] = []
-    current_cost = best_cost
     started = time.perf_counter()
     span = max(until - started, 1e-3)
     near = engine.neighbours()
+    banked_for = 0
     while True:
         now = time.perf_counter()
         if now >= until:
             break
-        above = threshold * (1 - (now - started) / span) * best_cost / max(1, engine.m)
+        banked_for = banked_for + 1 if bank else 0
+        if banked_for > BANK_PATIENCE:  # lost in plans that cannot take everyone back
+            current, current_distance, bank, banked_for = best, best_cost, [], 0
+        above = threshold * (1 - (now - started) / span) * mean
         trial = list(current)
-        removed = _ruin(engine, trial, rng, near) + bank
-        left = _recreate(engine, trial, removed, rng)
-        cost = plan_cost(trial) + price * len(left)
-        if cost < current_cost + above:
-            current, current_cost, bank = trial, cost, left
-            if not left and (cost < best_cost or len(trial) < len(best)):
-                best, best_cost = trial, cost
+        removed = _ruin(engine, trial, rng, near)
+        left = _recreate(engine, trial, removed, rng, bank)
+        distance = plan_cost(trial)
+        if distance + price * len(left) < current_distance + price * len(bank) + above:
+            current, current_distance, bank = trial, distance, left
+            if not left and (distance < best_cost or len(trial) < len(best)):
+                best, best_cost = trial, distance
+        # A bank that stays means its price is too low to be worth the room it takes;
+        # a plan that stays complete may take a little more risk (strategic oscillation).
+        price = min(price * BANK_STEP, BANK_PRICE_MAX * mean) if bank else \
+            max(price / BANK_STEP, BANK_PRICE_MIN * mean)
     return best
 
 
 BANK_PRICE = 3  # a request left out costs this many times the mean distance per request
+BANK_PRICE_MIN, BANK_PRICE_MAX = 1, 30  # the range its price moves in
+BANK_PATIENCE = 100  # steps with a request left out before going back to the best plan
+BANK_STEP = 1.03  # the price's factor per step with (without) a request left out
 RUIN_MAX = 12  # requests removed per step, at most
 
 
@@ -438,12 +451,16 @@ def _ruin(engine: Engine, plan: list[Route], rng: random.Random,
 
 
 def _recreate(engine: Engine, plan: list[Route], removed: list[int],
-              rng: random.Random) -> list[int]:
-    """Insert ``removed`` where each costs least; return those that fit nowhere."""
+              rng: random.Random, bank: Sequence[int] = ()) -> list[int]:
+    """Insert ``bank``, then ``removed``, where each costs least; return what fits nowhere.
+
+    The bank goes first: its requests already failed once, and every request inserted
+    before them takes away room they may need.
+    """
     rng.shuffle(removed)
     if rng.random() < 0.5:  # tightest dropoff window first
         lat = engine.l
         removed.sort(key=lambda k: lat[2 * k + 1] - engine.e[2 * k + 1])
-    left = [k for k in removed if not _insert_best(engine, plan, k)]
+    left = [k for k in [*bank, *removed] if not _insert_best(engine, plan, k)]
     plan[:] = [r for r in plan if len(r.nodes) > 2]
     return left
