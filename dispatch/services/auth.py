@@ -55,6 +55,7 @@ class Principal:
 
 
 _key_lock = threading.Lock()
+_verifying: dict[str, threading.Lock] = {}  # API key digest -> held while one thread verifies it
 
 
 def hash_password(password: str) -> str:
@@ -70,14 +71,27 @@ def create_api_key(session: Session, merchant_id: str, label: str = "") -> str:
 
 def principal_from_api_key(ctx: ServiceContext, key: str) -> Principal:
     digest = hashlib.sha256(key.encode()).hexdigest()
-    now = time.monotonic()
     with _key_lock:
         hit = ctx.key_cache.get(digest)
-    if hit and hit[0] > now:
+    if hit and hit[0] > time.monotonic():
         return hit[1]
-    principal = _verify_api_key(ctx, key)
+    # One verification per key at a time: when a key's entry is missing or stale, every
+    # request with it would otherwise run argon2 at once (40 of them per worker on a busy
+    # merchant's key), and the others wait for its answer instead.
     with _key_lock:
-        ctx.key_cache[digest] = (now + KEY_CACHE_S, principal)
+        gate = _verifying.setdefault(digest, threading.Lock())
+    with gate:
+        with _key_lock:
+            hit = ctx.key_cache.get(digest)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        try:
+            principal = _verify_api_key(ctx, key)
+            with _key_lock:
+                ctx.key_cache[digest] = (time.monotonic() + KEY_CACHE_S, principal)
+        finally:
+            with _key_lock:
+                _verifying.pop(digest, None)
     return principal
 
 

@@ -85,3 +85,22 @@ def test_two_identical_posts_with_one_idempotency_key_in_parallel_make_one_row(q
         assert s.scalar(select(func.count()).select_from(Delivery)) == 20
     listed = c.get("/api/v1/deliveries?limit=200", headers=bearer(world.merchant_key)).json()["items"]
     assert len(listed) == 20
+
+
+def test_requests_arriving_together_with_an_uncached_api_key_verify_it_once(world, ctx, monkeypatch):
+    """A merchant's key is hashed with argon2: 16 requests arriving with it while it is not
+    cached (first use, or its entry went stale) run one verification and share its answer."""
+    from dispatch.services import auth
+
+    verified: list[str] = []
+    real = auth._verify_api_key
+
+    def counted(c: Any, key: str) -> Any:
+        verified.append(key)
+        return real(c, key)
+
+    monkeypatch.setattr(auth, "_verify_api_key", counted)
+    ctx.key_cache.clear()
+    principals = at_once(*[lambda: auth.principal_from_api_key(ctx, world.merchant_key)] * 16)
+    assert verified == [world.merchant_key]
+    assert {(p.role, p.merchant_id) for p in principals} == {("merchant", world.merchant_id)}
