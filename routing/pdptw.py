@@ -101,8 +101,7 @@ class Engine:
         if None in depot:  # an open route ends anywhere for free
             travel[:, depot[None]] = 0
             dist[:, depot[None]] = 0
-        self.t: list[list[int]] = travel.tolist()
-        self.dist: list[list[int]] = dist.tolist()
+        self.dist: list[list[int]] = dist.tolist()  # for the Python side (neighbours)
         self.e, self.l, self.s, self.q = e, lat, s, q
         # the same tables as int64 arrays, for the compiled kernels
         self.tables = (np.ascontiguousarray(travel, dtype=np.int64),
