@@ -3,8 +3,10 @@
 Both are plain loops over small integer arrays, the part of the benchmark search that runs
 millions of times; numba compiles them to machine code (about 8x faster than the same loops
 in Python). They are compiled for int64 arrays when this module is first imported, and the
-machine code is cached beside it (``__pycache__``), so a process pays for compiling once and
-later processes load it in well under a second. A forked worker inherits the compiled code.
+machine code is cached beside it (``__pycache__``, or numba's user cache folder when that is
+read-only), so a process pays for compiling once and later processes load it in well under a
+second; with no writable folder at all they are compiled in memory in every process. A forked
+worker inherits the compiled code.
 """
 
 from __future__ import annotations
@@ -20,7 +22,17 @@ _SCAN = "UniTuple(int64, 3)(int64[:], int64[:], int64[:], int64[:], int64, int64
     " int64[:, :], int64[:, :], int64[:], int64[:], int64[:])"
 
 
-@njit(_TABLES, cache=True, nogil=True)
+def _compiled(signature: str):  # type: ignore[no-untyped-def]
+    """``njit`` for ``signature``, cached on disk when numba finds a writable folder."""
+    def compile_(fn):  # type: ignore[no-untyped-def]
+        try:
+            return njit(signature, cache=True, nogil=True)(fn)
+        except RuntimeError:  # "cannot cache function ...: no locator available"
+            return njit(signature, nogil=True)(fn)
+    return compile_
+
+
+@_compiled(_TABLES)
 def route_tables(nodes, avail, shift_end, cap, t, dist, e, lat, s, q):  # type: ignore[no-untyped-def]
     """(feasible, distance, service starts, latest starts, loads after) of ``nodes``.
 
@@ -64,7 +76,7 @@ def route_tables(nodes, avail, shift_end, cap, t, dist, e, lat, s, q):  # type: 
     return True, cost, st, lt, ld
 
 
-@njit(_SCAN, cache=True, nogil=True)
+@_compiled(_SCAN)
 def scan(nodes, st, lt, ld, p, d, cap, bound, t, dist, e, lat, s):  # type: ignore[no-untyped-def]
     """Cheapest feasible insertion of pickup ``p`` and dropoff ``d`` below ``bound``.
 

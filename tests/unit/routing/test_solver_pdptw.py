@@ -119,3 +119,30 @@ def test_problems_outside_the_fast_subset_are_refused() -> None:
     assert not supports(dataclasses.replace(p, mode=Mode.LIVE), p.deliveries, p.couriers)
     timed = (dataclasses.replace(p.deliveries[0], max_ride_s=60),) + p.deliveries[1:]
     assert not supports(p, timed, p.couriers)
+
+
+def test_the_kernels_compile_in_memory_when_no_cache_folder_is_writable() -> None:
+    """numba finds no folder to cache in (its locators all refuse): the kernels still compile,
+    uncached, and give the same insertion as with a cache."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = (
+        "import numba.core.caching as c\n"
+        "c.CacheImpl._locator_classes = []\n"  # what numba sees when no folder is writable
+        "import numpy as np\n"
+        "from routing.pdptw_kernels import BIG, scan\n"
+        "t = np.array([[0, 5, 5], [5, 0, 1], [5, 1, 0]], dtype=np.int64)\n"
+        "z = np.zeros(3, dtype=np.int64)\n"
+        "late = np.full(3, 100, dtype=np.int64)\n"
+        "nodes = np.array([0, 0], dtype=np.int64)\n"
+        "times = np.array([0, 0], dtype=np.int64)\n"
+        "lt = np.array([100, 100], dtype=np.int64)\n"
+        "print(type(scan._cache).__name__, scan(nodes, times, lt, times, 1, 2, 10, BIG,"
+        " t, t, z, late, z))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[3], check=True).stdout.split()
+    # depot -> pickup (5) -> dropoff (1) -> depot (5), against depot -> depot (0)
+    assert out[0] == "NullCache" and out[1:] == ["(11,", "0,", "0)"]
