@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -70,29 +71,40 @@ def create_api_key(session: Session, merchant_id: str, label: str = "") -> str:
 
 
 def principal_from_api_key(ctx: ServiceContext, key: str) -> Principal:
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    with _key_lock:
-        hit = ctx.key_cache.get(digest)
-    if hit and hit[0] > time.monotonic():
-        return hit[1]
+    digest = _token_hash(key)
+    hit = _fresh(ctx, digest)
+    if hit is not None:
+        return hit[1]  # type: ignore[no-any-return]
     # One verification per key at a time: when a key's entry is missing or stale, every
     # request with it would otherwise run argon2 at once (40 of them per worker on a busy
     # merchant's key), and the others wait for its answer instead.
     with _key_lock:
         gate = _verifying.setdefault(digest, threading.Lock())
     with gate:
-        with _key_lock:
-            hit = ctx.key_cache.get(digest)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
+        hit = _fresh(ctx, digest)
+        if hit is not None:
+            return hit[1]  # type: ignore[no-any-return]
         try:
             principal = _verify_api_key(ctx, key)
-            with _key_lock:
-                ctx.key_cache[digest] = (time.monotonic() + KEY_CACHE_S, principal)
+            _remember(ctx, digest, (time.monotonic() + KEY_CACHE_S, principal))
         finally:
             with _key_lock:
                 _verifying.pop(digest, None)
     return principal
+
+
+def _fresh(ctx: ServiceContext, name: str) -> tuple[Any, ...] | None:
+    """The cache entry ``name`` (its first field is when it goes stale), None if absent or stale."""
+    with _key_lock:
+        hit = ctx.key_cache.get(name)
+    return hit if hit is not None and hit[0] > time.monotonic() else None
+
+
+def _remember(ctx: ServiceContext, name: str, entry: tuple[Any, ...]) -> None:
+    with _key_lock:
+        if len(ctx.key_cache) >= MAX_CACHED:
+            ctx.key_cache.clear()
+        ctx.key_cache[name] = entry
 
 
 def _verify_api_key(ctx: ServiceContext, key: str) -> Principal:
@@ -140,18 +152,14 @@ def principal_from_token(ctx: ServiceContext, token: str) -> Principal:
     """The person behind a bearer token; a known token is remembered for ``TOKEN_CACHE_S`` with
     its expiry time, which is checked on every use (a cached token still expires on time)."""
     digest = _token_hash(token)
-    with _key_lock:
-        hit = ctx.key_cache.get("token:" + digest)
-    if hit is None or hit[0] <= time.monotonic():
+    hit = _fresh(ctx, "token:" + digest)
+    if hit is None:
         hit = (time.monotonic() + TOKEN_CACHE_S, *_lookup_token(ctx, digest))
-        with _key_lock:
-            if len(ctx.key_cache) >= MAX_CACHED:
-                ctx.key_cache.clear()
-            ctx.key_cache["token:" + digest] = hit
+        _remember(ctx, "token:" + digest, hit)
     _, expires_at, principal = hit
     if expires_at <= ctx.clock():
         raise Unauthorized("expired token: log in again", field="Authorization")
-    return principal
+    return principal  # type: ignore[no-any-return]
 
 
 def _lookup_token(ctx: ServiceContext, digest: str) -> tuple[datetime, Principal]:
@@ -172,13 +180,10 @@ def cached_principal(ctx: ServiceContext, credential: str) -> Principal | None:
     None when the credential is not cached or its cache entry is stale. A cached token's own
     expiry is still checked. Cheap enough to run on the event loop."""
     if credential.startswith("cd_"):
-        digest = hashlib.sha256(credential.encode()).hexdigest()
-        with _key_lock:
-            hit = ctx.key_cache.get(digest)
-        return hit[1] if hit and hit[0] > time.monotonic() else None
-    with _key_lock:
-        hit = ctx.key_cache.get("token:" + _token_hash(credential))
-    if hit is None or hit[0] <= time.monotonic():
+        hit = _fresh(ctx, _token_hash(credential))
+        return None if hit is None else hit[1]
+    hit = _fresh(ctx, "token:" + _token_hash(credential))
+    if hit is None:
         return None
     if hit[1] <= ctx.clock():
         raise Unauthorized("expired token: log in again", field="Authorization")
@@ -205,4 +210,5 @@ def _principal(role: str, coop_id: str, user_id: str, merchant_id: str | None,
 
 
 def _token_hash(token: str) -> str:
+    """SHA-256 of a token or API key: the stored token hash and the cache's key."""
     return hashlib.sha256(token.encode()).hexdigest()
