@@ -24,7 +24,7 @@ from routing.problem import (
     Unassigned,
     UnassignedReason,
 )
-from routing.reasons import candidates, split_assignable, windows_ok
+from routing.reasons import Fleet, candidates, split_assignable, windows_ok
 from routing.schedule import Timeline, Visit, ride_s, timeline
 
 
@@ -39,10 +39,11 @@ def solve_nearest(problem: Problem) -> Plan:
     -------
     Plan : routes with ETAs; deliveries that fit nowhere are unassigned with a reason.
     """
-    keep, unassigned = split_assignable(problem)
+    fleet = Fleet(problem.couriers)
+    keep, unassigned = split_assignable(problem, fleet)
     routes = forced_prefixes(problem, keep)
     placed = {v.delivery.key for visits in routes.values() for v in visits}
-    ends = _RouteEnds(problem, routes)
+    ends = _RouteEnds(problem, fleet, routes)
     for d in sorted(keep, key=lambda d: (d.ready_s, d.key)):
         if d.key in placed:
             continue
@@ -80,16 +81,16 @@ def forced_prefixes(problem: Problem, keep: Sequence[Delivery]) -> dict[str, lis
 
 class _RouteEnds:
     """Where and when each courier's current route ends (place, last departure), as arrays
-    over ``problem.couriers``: the time a courier reaches a new pickup is then one vectorised
-    expression, exactly the arrival its timeline would give."""
+    over ``problem.couriers``, starting from the ``Fleet``'s start and availability: the time a
+    courier reaches a new pickup is then one vectorised expression, exactly the arrival its
+    timeline would give."""
 
-    def __init__(self, problem: Problem, routes: dict[str, list[Visit]]) -> None:
-        couriers = problem.couriers
-        self.index = {c.key: i for i, c in enumerate(couriers)}
-        self.pct = np.array([c.speed_pct for c in couriers], dtype=np.int64)
-        self.place = np.array([c.start for c in couriers], dtype=np.int64)
-        self.depart = np.array([c.available_s for c in couriers], dtype=np.int64)
-        for c in couriers:
+    def __init__(self, problem: Problem, fleet: Fleet, routes: dict[str, list[Visit]]) -> None:
+        self.index = {key: i for i, key in enumerate(fleet.keys)}
+        self.pct = fleet.pct
+        self.place = fleet.start.copy()  # both move to each route's end
+        self.depart = fleet.available.copy()
+        for c in fleet.couriers:
             if routes[c.key]:
                 self.update(c.key, timeline(problem, c, routes[c.key]))
 

@@ -102,7 +102,7 @@ class Engine:
             travel[:, depot[None]] = 0
             dist[:, depot[None]] = 0
         self.dist: list[list[int]] = dist.tolist()  # for the Python side (neighbours)
-        self.e, self.l, self.s, self.q = e, lat, s, q
+        self.e, self.l, self.q = e, lat, q  # windows for sorting, loads for the capacity check
         # the same tables as int64 arrays, for the compiled kernels
         self.tables = (np.ascontiguousarray(travel, dtype=np.int64),
                        np.ascontiguousarray(dist, dtype=np.int64),

@@ -142,11 +142,12 @@ def _alone(problem: Problem, d: Delivery, fleet: Fleet) -> tuple[npt.NDArray[np.
     return in_shift, ok
 
 
-def split_assignable(problem: Problem) -> tuple[list[Delivery], list[Unassigned]]:
-    """Split the problem's deliveries into those worth planning and those that cannot be."""
+def split_assignable(problem: Problem, fleet: Fleet | None = None) -> tuple[list[Delivery], list[Unassigned]]:
+    """Split the problem's deliveries into those worth planning and those that cannot be
+    (``fleet``: ``Fleet(problem.couriers)`` when the caller has it already)."""
     keep: list[Delivery] = []
     out: list[Unassigned] = []
-    fleet = Fleet(problem.couriers)
+    fleet = fleet if fleet is not None else Fleet(problem.couriers)
     for d in problem.deliveries:
         why = unassignable(problem, d, fleet)
         if why is None:
