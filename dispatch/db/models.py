@@ -53,6 +53,21 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, date: Date}
 
 
+class MapRow(Base):
+    """An imported OSM extract: the street graph, places index and tiles are keyed by ``id``."""
+
+    __tablename__ = "maps"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # map_id
+    name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(1000))  # the OSM file's path on the server
+    sha256: Mapped[str] = mapped_column(String(64))
+    cut_bbox: Mapped[list[float] | None] = mapped_column(JSON, default=None)  # [s, w, n, e] kept
+    bbox: Mapped[list[float]] = mapped_column(JSON)  # [s, w, n, e] of the street graph
+    outline: Mapped[dict[str, Any]] = mapped_column(JSON)  # GeoJSON Polygon around the streets
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # nodes, edges, km
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Coop(Base):
     __tablename__ = "coops"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -63,6 +78,7 @@ class Coop(Base):
     locale: Mapped[str] = mapped_column(String(16), default="fr")
     service_area: Mapped[dict[str, Any]] = mapped_column(JSON)  # GeoJSON Polygon
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    map_id: Mapped[str | None] = mapped_column(ForeignKey("maps.id"), default=None)  # None: server map
 
 
 class RuleSetRow(Base):
@@ -86,6 +102,21 @@ class Merchant(Base):
     lon: Mapped[float] = mapped_column(Float)
     is_member: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    contact_email: Mapped[str] = mapped_column(String(200), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+
+
+class MerchantSite(Base):
+    """One of a merchant's pickup addresses (the merchant's own address is the default one)."""
+
+    __tablename__ = "merchant_sites"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id"), index=True)
+    label: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(300))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ApiKey(Base):
@@ -99,6 +130,7 @@ class ApiKey(Base):
     label: Mapped[str] = mapped_column(String(100), default="")
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)  # end of a rotation's overlap
 
 
 class User(Base):
@@ -110,6 +142,22 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
     merchant_id: Mapped[str | None] = mapped_column(ForeignKey("merchants.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # False: deactivated, no login
+
+
+class Invitation(Base):
+    """A one-time link to set a password: an invitation (``invite``) or a reset (``reset``)."""
+
+    __tablename__ = "invitations"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    coop_id: Mapped[str] = mapped_column(ForeignKey("coops.id"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(8))  # invite | reset
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_by: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -237,6 +285,7 @@ class OutboxEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # what changed
 
 
 class IdempotencyRecord(Base):
