@@ -58,6 +58,11 @@ class LoginIn(Strict):
 
 class ShiftIn(Strict):
     lat: Lat
+class PasswordChangeIn(Strict):
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=10, max_length=200)
+
+
     lon: Lon
     vehicle_kind: Literal["bike", "cargo_bike", "e_cargo"] | None = None
     planned_end_at: AwareDatetime | None = None

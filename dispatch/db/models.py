@@ -167,6 +167,20 @@ class AuthToken(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     expires_at: Mapped[datetime] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # logout, a password change or deactivation (issue 16): the token stops working at once
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_reason: Mapped[str | None] = mapped_column(String(40), default=None)
+
+
+class LoginThrottle(Base):
+    """Failed logins per account or per client address (``key``: ``account:<sha256>`` or
+    ``address:<ip>``): each failure past a few free ones pushes ``wait_until`` further (issue 16)."""
+
+    __tablename__ = "login_throttles"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column()
+    wait_until: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Courier(Base):

@@ -24,6 +24,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from dispatch.api.fields import Instant
+
 Id = int | str
 Lat = Annotated[float, Field(ge=-90, le=90)]
 Lon = Annotated[float, Field(ge=-180, le=180)]
@@ -96,6 +98,16 @@ class ShiftEnded(ShiftEvent):
     TYPE: ClassVar[str] = "shift.ended"
 
 
+class AuthRevoked(OutboxPayload):
+    """Tokens of a person were revoked (logout, password change, deactivation): every process
+    forgets them and closes the sockets they opened. Topic ``user:<id>``, which no socket joins."""
+
+    TYPE: ClassVar[str] = "auth.revoked"
+    user_id: Id
+    tokens: list[str]  # SHA-256 of each revoked token, never the token
+    reason: str
+
+
 class CourierPosition(Payload):
     """Ephemeral (seq 0). ``courier_id`` is left out on the public tracking socket."""
 
@@ -139,18 +151,18 @@ DELIVERY_EVENT_TYPES = ("delivery.created", "delivery.assigned", "delivery.unass
                         "delivery.picked_up", "delivery.delivered", "delivery.failed",
                         "delivery.cancelled", "courier.arrived")
 OUTBOX_TYPES = (*DELIVERY_EVENT_TYPES, "route.updated", "plan.updated", "shift.started",
-                "shift.ended")
+                "shift.ended", "auth.revoked")
 EPHEMERAL_TYPES = ("courier.position", "courier.positions", "resync", "heartbeat", "error")
 PAYLOAD_MODELS: dict[str, type[Payload]] = {
     **{t: DeliveryEvent if t == DeliveryEvent.TYPE else _delivery_event(t)
        for t in DELIVERY_EVENT_TYPES},
-    **{m.TYPE: m for m in (RouteUpdated, PlanUpdated, ShiftEvent, ShiftEnded, CourierPosition,
+    **{m.TYPE: m for m in (RouteUpdated, PlanUpdated, ShiftEvent, ShiftEnded, AuthRevoked, CourierPosition,
                            CourierPositions, Resync, Heartbeat, Error)},
 }
 FrameType = Literal[
     "delivery.created", "delivery.assigned", "delivery.unassigned", "delivery.picked_up",
     "delivery.delivered", "delivery.failed", "delivery.cancelled", "courier.arrived",
-    "route.updated", "plan.updated", "shift.started", "shift.ended",
+    "route.updated", "plan.updated", "shift.started", "shift.ended", "auth.revoked",
     "courier.position", "courier.positions", "resync", "heartbeat", "error",
 ]
 
@@ -217,7 +229,7 @@ class Position(_ClientMessage):
     type: Literal["position"]
     lat: Lat
     lon: Lon
-    at: datetime
+    at: Instant  # aware and in range: a naive time is an error frame, not a dropped socket
     heading: Annotated[float, Field(ge=0, lt=360)] | None = None
 
 

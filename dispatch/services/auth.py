@@ -20,12 +20,12 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dispatch.db.models import ApiKey, AuthToken, Courier, Merchant, User
 from dispatch.domain.errors import DomainError
-from dispatch.services.context import ServiceContext
+from dispatch.services.context import ServiceContext, UnitOfWork, unit_of_work, utcnow
 
 PASSWORDS = PasswordHasher()
 # Keys carry 192 random bits: a light argon2 setting is plenty and keeps first use cheap.
@@ -141,6 +141,23 @@ def login(ctx: ServiceContext, email: str, password: str) -> tuple[str, Principa
         return token, _principal_for_user(s, user)
 
 
+def change_password(ctx: ServiceContext, who: Principal, current: str, new: str) -> str:
+    """Set a new password, revoke every token of the person (a thief's included, and the sockets
+    they opened) and return a fresh token for the device that asked."""
+    if who.user_id is None:
+        raise Unauthorized("API keys have no password", field="Authorization")
+    with unit_of_work(ctx) as uow:
+        user = uow.session.get(User, who.user_id)
+        if user is None or not _matches(PASSWORDS, user.password_hash, current):
+            raise Unauthorized("the current password is wrong", field="current_password")
+        user.password_hash = hash_password(new)
+        now = ctx.clock()
+        revoked = revoke_all_tokens(uow, user.id, "password changed", now)
+        token = issue_token(uow.session, user.id, ctx.settings.token_ttl_s, now)
+    forget_tokens(ctx, revoked)
+    return token
+
+
 def issue_token(session: Session, user_id: str, ttl_s: int, now: datetime) -> str:
     """Issue a token without a password (demo seeding and tests)."""
     token = secrets.token_urlsafe(32)
@@ -151,6 +168,11 @@ def issue_token(session: Session, user_id: str, ttl_s: int, now: datetime) -> st
 def principal_from_token(ctx: ServiceContext, token: str) -> Principal:
     """The person behind a bearer token; a known token is remembered for ``TOKEN_CACHE_S`` with
     its expiry time, which is checked on every use (a cached token still expires on time)."""
+    return token_session(ctx, token)[0]
+
+
+def token_session(ctx: ServiceContext, token: str) -> tuple[Principal, datetime]:
+    """The person behind a bearer token and when the token expires (a socket closes then)."""
     digest = _token_hash(token)
     hit = _fresh(ctx, "token:" + digest)
     if hit is None:
@@ -159,7 +181,7 @@ def principal_from_token(ctx: ServiceContext, token: str) -> Principal:
     _, expires_at, principal = hit
     if expires_at <= ctx.clock():
         raise Unauthorized("expired token: log in again", field="Authorization")
-    return principal  # type: ignore[no-any-return]
+    return principal, expires_at
 
 
 def _lookup_token(ctx: ServiceContext, digest: str) -> tuple[datetime, Principal]:
@@ -169,9 +191,9 @@ def _lookup_token(ctx: ServiceContext, digest: str) -> tuple[datetime, Principal
                                Courier.id.label("courier_id"))
                         .join(User, User.id == AuthToken.user_id)
                         .outerjoin(Courier, Courier.user_id == User.id)
-                        .where(AuthToken.token_hash == digest)).first()
+                        .where(AuthToken.token_hash == digest, AuthToken.revoked_at.is_(None))).first()
         if row is None:
-            raise Unauthorized("unknown token", field="Authorization")
+            raise Unauthorized("unknown or revoked token: log in again", field="Authorization")
         return row.expires_at, _principal(row.role, row.coop_id, row.id, row.merchant_id, row.courier_id)
 
 
@@ -207,6 +229,56 @@ def _principal(role: str, coop_id: str, user_id: str, merchant_id: str | None,
     """The one place that decides a principal's ids: a courier id only for the courier role."""
     return Principal(role=role, coop_id=coop_id, user_id=user_id, merchant_id=merchant_id,
                      courier_id=courier_id if role == "courier" else None)
+
+
+def logout(ctx: ServiceContext, token: str) -> None:
+    """Revoke the token the caller sent: it stops working here at once, and in every other
+    process (and on every socket it opened) as soon as the ``auth.revoked`` event reaches it."""
+    digest = _token_hash(token)
+    with unit_of_work(ctx) as uow:
+        row = uow.session.get(AuthToken, digest)
+        if row is None or row.revoked_at is not None:
+            return
+        row.revoked_at, row.revoked_reason = ctx.clock(), "logout"
+        user = uow.session.get(User, row.user_id)
+        assert user is not None
+        uow.emit(user.coop_id, "auth.revoked", [f"user:{user.id}"],
+                 {"user_id": user.id, "tokens": [digest], "reason": "logout"})
+    forget_tokens(ctx, [digest])
+
+
+def revoke_all_tokens(uow: UnitOfWork | Session, user_id: str, reason: str,
+                      now: datetime | None = None) -> list[str]:
+    """Revoke every live token of ``user_id`` in the caller's transaction (password change,
+    deactivation); returns their SHA-256 digests. Pass the ``UnitOfWork`` so that the
+    ``auth.revoked`` event goes out right after the commit: every process then forgets the
+    tokens and closes the sockets they opened. (A bare ``Session`` works too; the relay then
+    publishes the event on its next poll.)"""
+    work = uow if isinstance(uow, UnitOfWork) else UnitOfWork(uow)
+    now = now or utcnow()
+    digests = list(work.session.scalars(select(AuthToken.token_hash).where(
+        AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None), AuthToken.expires_at > now)))
+    if digests:
+        work.session.execute(update(AuthToken).where(AuthToken.token_hash.in_(digests))
+                             .values(revoked_at=now, revoked_reason=reason[:40]))
+        user = work.session.get(User, user_id)
+        assert user is not None, f"no user {user_id}"
+        work.emit(user.coop_id, "auth.revoked", [f"user:{user_id}"],
+                  {"user_id": user_id, "tokens": digests, "reason": reason[:40]})
+    return digests
+
+
+def forget_tokens(ctx: ServiceContext, digests: list[str]) -> None:
+    """Drop revoked tokens from this process's cache (the hub observer calls it for every
+    ``auth.revoked`` event, whichever process committed it)."""
+    with _key_lock:
+        for digest in digests:
+            ctx.key_cache.pop("token:" + digest, None)
+
+
+def token_digest(token: str) -> str:
+    """What a revocation event names a token by."""
+    return _token_hash(token)
 
 
 def _token_hash(token: str) -> str:
