@@ -16,12 +16,15 @@ import time
 import uuid
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dispatch.api.deps import bearer
 from dispatch.api.problems import MEDIA_TYPE, TITLES
 from dispatch.observability import REQUEST_SECONDS, request_id_var
 from dispatch.ratelimit import Limiter, LocalLimiter
+from dispatch.services.auth import Unauthorized, cached_principal, principal_from_bearer
 
 log = logging.getLogger("coopdispatch.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -169,8 +172,9 @@ class EdgeMiddleware:
         """Seconds to wait when a limit is hit, else 0."""
         call = (scope["method"], scope["path"].rstrip("/"))
         if call == INTAKE:
-            auth = header(scope, b"authorization") or ""
-            key = "intake:" + hashlib.sha256(auth.encode()).hexdigest()[:32]
+            key = await self._intake_key(scope)
+            if key is None:
+                return 0  # no valid credential: the endpoint answers 401
             verdict = await self.limiter.hit(key, settings.rate_limit_per_minute)
             return 0 if verdict.allowed else verdict.retry_after_s
         if call == LOGIN:
@@ -181,6 +185,18 @@ class EdgeMiddleware:
                 if not verdict.allowed:
                     return verdict.retry_after_s
         return 0
+
+    async def _intake_key(self, scope: Scope) -> str | None:
+        """The intake bucket of the authenticated caller (its merchant), so that every spelling
+        of the header (``bearer``, ``BEARER``, two spaces) and every key of a merchant share one;
+        None when the credential is not valid. The answer is cached for the endpoint's own check."""
+        ctx = self.fastapi_app.state.ctx
+        try:
+            credential = bearer(header(scope, b"authorization"))
+            who = cached_principal(ctx, credential) or await run_in_threadpool(principal_from_bearer, ctx, credential)
+        except Unauthorized:
+            return None
+        return f"intake:{who.role}:{who.merchant_id or who.user_id}"
 
     def _record(self, scope: Scope, rid: str, status: int, seconds: float) -> None:
         route = route_template(self.fastapi_app.router, scope)

@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     webhook_give_up_after_s: float = 26 * 3600.0
     webhook_poll_s: float = 2.0
     log_format: Literal["text", "json"] = "text"
+    # authentication and secrets (issue 16)
+    forwarded_allow_ips: str = Field(default="", description=(
+        "comma-separated proxy addresses or networks whose X-Forwarded-For/-Proto are believed; "
+        "empty: none (the peer address is the client)"))
+    login_free_failures: int = 3  # per account (per address: 5x); past them each failure doubles the wait
+    login_max_delay_s: int = 300  # the longest wait a failed login can cause, never a lock-out
+    metrics_token: str = Field(default="", description="Bearer token that /metrics requires; empty: /metrics is off")
+    webhook_allow_ports: list[int] = Field(default_factory=lambda: [80, 443])
 
     @model_validator(mode="after")
     def _refuse_dev_secret(self) -> Settings:

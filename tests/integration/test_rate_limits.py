@@ -16,7 +16,7 @@ from dispatch.db.models import ApiKey, AuthToken, User
 from dispatch.ratelimit import LocalLimiter, RedisLimiter
 from dispatch.settings import Settings
 from tests.conftest import REDIS_URL, service_missing
-from tests.integration.api_client import bearer, create_delivery
+from tests.integration.api_client import bearer, create_delivery, delivery_body
 
 
 @pytest.fixture
@@ -37,6 +37,16 @@ def test_intake_past_the_per_key_limit_is_a_429_problem_with_retry_after(strict_
     assert refused.headers["content-type"] == "application/problem+json"
     assert int(refused.headers["retry-after"]) >= 1
     assert create_delivery(strict_client, world.second_merchant_key).status_code == 201
+
+
+def test_every_spelling_of_the_authorization_header_draws_from_the_merchants_one_bucket(strict_client, world):
+    """Bearer, bearer, BEARER and a double space name the same caller: the fourth is a 429."""
+    codes = []
+    for spelling in ("Bearer {}", "bearer {}", "BEARER {}", "Bearer  {}"):
+        r = strict_client.post("/api/v1/deliveries", json=delivery_body(), headers={
+            "Authorization": spelling.format(world.merchant_key), "Idempotency-Key": str(uuid.uuid4())})
+        codes.append(r.status_code)
+    assert codes == [201, 201, 201, 429]
 
 
 def test_login_attempts_are_throttled_per_account_even_with_the_right_password(strict_client, world):
