@@ -28,11 +28,12 @@ import numpy as np
 from sqlalchemy import func, select
 
 from dispatch.db.models import Coop, Delivery, OutboxEvent, Shift, Stop
-from dispatch.planning import POLICIES, LatLon, LiveCourier, LiveDelivery, LiveState, plan_to_write, problem_from_state
+from dispatch.planning import POLICIES, LatLon, LiveCourier, LiveDelivery, LiveState, OffMap, plan_to_write, prepare
 from dispatch.realtime.bus import Bus
 from dispatch.services.context import ServiceContext
 from dispatch.services.dispatching import write_plan
 from routing.problem import Plan
+from routing.snap import SnapError
 
 log = logging.getLogger(__name__)
 LEASE_TTL_MS = 5_000
@@ -57,7 +58,7 @@ def live_state(ctx: ServiceContext, coop_id: str, now: datetime) -> LiveState:
     # was a good part of a round
     with ctx.sessions() as s:
         shifts = s.execute(select(Shift.courier_id, Shift.last_lat, Shift.last_lon, Shift.planned_end_at,
-                                  Shift.capacity_g, Shift.capacity_ml, Shift.speed_pct)
+                                  Shift.capacity_g, Shift.capacity_ml, Shift.speed_pct, Shift.last_position_at)
                            .where(Shift.coop_id == coop_id, Shift.ended_at.is_(None))).all()
         ds = s.execute(select(Delivery.id, Delivery.status, Delivery.pickup_lat, Delivery.pickup_lon,
                               Delivery.dropoff_lat, Delivery.dropoff_lon, Delivery.ready_at,
@@ -76,7 +77,8 @@ def live_state(ctx: ServiceContext, coop_id: str, now: datetime) -> LiveState:
     couriers = tuple(
         LiveCourier(id=sh.courier_id, position=(sh.last_lat, sh.last_lon), shift_end_at=sh.planned_end_at,
                     capacity_g=sh.capacity_g, capacity_ml=sh.capacity_ml, speed_pct=sh.speed_pct,
-                    heading=heading[sh.courier_id][1:] if sh.courier_id in heading else None)
+                    heading=heading[sh.courier_id][1:] if sh.courier_id in heading else None,
+                    position_at=sh.last_position_at)
         for sh in shifts)
     deliveries = tuple(
         LiveDelivery(id=d.id, status=d.status, pickup=(d.pickup_lat, d.pickup_lon),
@@ -88,11 +90,21 @@ def live_state(ctx: ServiceContext, coop_id: str, now: datetime) -> LiveState:
 
 
 def _snap_all(net, points: Sequence[LatLon]) -> list[Any]:  # type: ignore[no-untyped-def]
-    """Snap to the street graph in one index query; a point off the map snaps with a wider
-    radius (and an invalid one raises ``SnapError``)."""
+    """Snap to the street graph in one index query; a point between streets snaps with a wider
+    radius, and ``OffMap`` names every point that does not snap even so (off the map, or not
+    a coordinate), so the round leaves their couriers or deliveries out and plans the rest."""
     snapped = net.snap_many([p[0] for p in points], [p[1] for p in points])
-    return [s if s is not None else net.snap(*p, max_distance_m=50_000)
-            for s, p in zip(snapped, points, strict=True)]
+    out, off = [], {}
+    for s, p in zip(snapped, points, strict=True):
+        if s is None:
+            try:
+                s = net.snap(*p, max_distance_m=50_000)
+            except SnapError as exc:
+                off[p] = str(exc)
+        out.append(s)
+    if off:
+        raise OffMap(off)
+    return out
 
 
 class LiveMatrices:
@@ -121,11 +133,12 @@ class LiveMatrices:
             dropped = set(gone)
             kept = sorted((i, key) for key, i in self._index.items() if i not in dropped)
             self._index = {key: rank for rank, (_, key) in enumerate(kept)}  # as remove() renumbers
-        for as_origin in (False, True):
-            new = [key for key in wanted if key not in self._index and (key not in stops) == as_origin]
-            if new:
-                at = self._live.add(_snap_all(net, new), origin=as_origin)
-                self._index.update(zip(new, at, strict=True))
+        new = {as_origin: [key for key in wanted if key not in self._index and (key not in stops) == as_origin]
+               for as_origin in (False, True)}
+        snapped = {k: _snap_all(net, v) for k, v in new.items() if v}  # OffMap before any change
+        for as_origin, points_ in snapped.items():
+            at = self._live.add(points_, origin=as_origin)
+            self._index.update(zip(new[as_origin], at, strict=True))
         rows = np.fromiter((self._index[p] for p in points), dtype=np.int64, count=len(points))
         return self._live.take(rows)
 
@@ -147,11 +160,14 @@ class Planner:
         if not state.deliveries:
             return {"seen_seq": seen}
         policy = self.ctx.settings.dispatch_policy
-        problem = problem_from_state(state, self.matrices.setdefault(coop_id, LiveMatrices(self.ctx)))
+        state, problem, left = prepare(state, self.matrices.setdefault(coop_id, LiveMatrices(self.ctx)))
+        if left.couriers or left.deliveries:
+            log.warning("coop %s: round leaves out couriers %s and deliveries %s", coop_id, left.couriers,
+                        left.deliveries)
         started = time.perf_counter()
         plan = POLICIES[policy](problem, self.previous.get(coop_id), self.ctx.settings.solver_time_limit_s)
         self.previous[coop_id] = plan
-        counts = write_plan(self.ctx, plan_to_write(state, plan, policy))
+        counts = write_plan(self.ctx, plan_to_write(state, plan, policy, left))
         log.info("planned coop %s with %s in %.0f ms: %s", coop_id, policy,
                  (time.perf_counter() - started) * 1000, counts)
         return {**counts, "seen_seq": seen, "objective": dataclasses.asdict(plan.objective)}

@@ -9,14 +9,15 @@ simulation).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 
+from dispatch.domain.presence import is_quiet
 from dispatch.services.dispatching import PlannedStop, PlanToWrite
-from routing.problem import Courier, Delivery, Plan, Problem, StopKind
+from routing.problem import Courier, Delivery, Plan, Problem, StopKind, courier_fault, delivery_fault
 
 LatLon = tuple[float, float]
 # (points, origins) -> (seconds, metres). The first ``origins`` points are couriers' positions,
@@ -37,6 +38,7 @@ class LiveCourier:
     capacity_ml: int
     speed_pct: int
     heading: tuple[str, str] | None = None  # (delivery id, "pickup" | "dropoff")
+    position_at: datetime | None = None  # when the position was sent (None: always fresh)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,31 @@ class LiveState:
     deliveries: tuple[LiveDelivery, ...]
 
 
+class OffMap(ValueError):
+    """A matrix function's answer for points it cannot place on the map (a phone without a
+    fix sends 0, 0): ``reasons`` maps each such point to why. Raised before the function
+    changes anything, so the caller can leave those points out and ask again."""
+
+    def __init__(self, reasons: dict[LatLon, str]) -> None:
+        super().__init__(f"{len(reasons)} point(s) off the map")
+        self.reasons = reasons
+
+
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """What a round did not plan, and why, for the dispatcher: one courier or delivery that
+    cannot be planned never stops the round for the others.
+
+    ``couriers``: courier id -> reason; the courier and the work they carry or were given stay
+    as they are. ``deliveries``: delivery id -> reason. ``quiet``: couriers whose phone went
+    quiet (``dispatch.domain.presence``), planned but given nothing new.
+    """
+
+    couriers: dict[str, str] = field(default_factory=dict)
+    deliveries: dict[str, str] = field(default_factory=dict)
+    quiet: tuple[str, ...] = ()
+
+
 def seconds_after(now: datetime, t: datetime) -> int:
     return max(0, int((t - now).total_seconds()))
 
@@ -88,10 +115,63 @@ def problem_from_state(state: LiveState, matrix: MatrixFn) -> Problem:
                    heading_to=heading)
 
 
+def prepare(state: LiveState, matrix: MatrixFn) -> tuple[LiveState, Problem, LeftOut]:
+    """The round's problem, leaving out each courier or delivery that cannot be planned.
+
+    A courier whose position is off the map, or whose fields are malformed, is left out with
+    the deliveries they carry or were given (those stay as they are); a delivery with a stop
+    off the map or malformed fields is left out alone. Returns the state actually planned
+    (``plan_to_write`` of it touches nothing left out), the problem and what was left out.
+    """
+    left = LeftOut(quiet=tuple(c.id for c in state.couriers if is_quiet(c.position_at, state.now)))
+    for c in state.couriers:
+        fault = courier_fault(1, _courier(state, c, 0))
+        if fault:
+            left.couriers[c.id] = fault
+    ids = {c.id for c in state.couriers}
+    for d in state.deliveries:
+        fault = delivery_fault(1, _delivery(state.now, d, 0, 0, ids), ids)
+        if fault:
+            left.deliveries[d.id] = fault
+    while True:
+        state = _without(state, left)
+        try:
+            return state, problem_from_state(state, matrix), left
+        except OffMap as exc:
+            if not _blame(state, exc.reasons, left):
+                raise
+
+
+def _blame(state: LiveState, reasons: dict[LatLon, str], left: LeftOut) -> bool:
+    """Record who has a point in ``reasons``; False when no one does (nothing to leave out)."""
+    found = False
+    for c in state.couriers:
+        if c.position in reasons:
+            lat, lon = c.position
+            left.couriers[c.id] = f"position ({lat:.5f}, {lon:.5f}) is off the map: {reasons[c.position]}"
+            found = True
+    for d in state.deliveries:
+        for what, point in (("pickup", d.pickup), ("dropoff", d.dropoff)):
+            if point in reasons and d.id not in left.deliveries:
+                left.deliveries[d.id] = f"{what} is off the map: {reasons[point]}"
+                found = True
+    return found
+
+
+def _without(state: LiveState, left: LeftOut) -> LiveState:
+    if not left.couriers and not left.deliveries:
+        return state
+    couriers = tuple(c for c in state.couriers if c.id not in left.couriers)
+    deliveries = tuple(d for d in state.deliveries if d.id not in left.deliveries
+                       and not (d.courier_id in left.couriers and d.status in ("assigned", "picked_up")))
+    return LiveState(coop_id=state.coop_id, now=state.now, couriers=couriers, deliveries=deliveries)
+
+
 def _courier(state: LiveState, c: LiveCourier, place: int) -> Courier:
     end_s = int((c.shift_end_at - state.now).total_seconds())
     return Courier(key=c.id, start=place, available_s=0, shift_end_s=max(end_s, OVERTIME_S),
-                   capacity_g=c.capacity_g, capacity_ml=c.capacity_ml, speed_pct=c.speed_pct)
+                   capacity_g=c.capacity_g, capacity_ml=c.capacity_ml, speed_pct=c.speed_pct,
+                   takes_new=not is_quiet(c.position_at, state.now))
 
 
 def _delivery(now: datetime, d: LiveDelivery, pickup: int, dropoff: int, on_shift: set[str]) -> Delivery:
@@ -105,8 +185,10 @@ def _delivery(now: datetime, d: LiveDelivery, pickup: int, dropoff: int, on_shif
     )
 
 
-def plan_to_write(state: LiveState, plan: Plan, policy: str) -> PlanToWrite:
-    """Convert solver output (seconds from now, keys) to ids and datetimes."""
+def plan_to_write(state: LiveState, plan: Plan, policy: str, left: LeftOut | None = None) -> PlanToWrite:
+    """Convert solver output (seconds from now, keys) to ids and datetimes; what ``prepare``
+    left out is listed with its reason (deliveries with the unassigned, couriers in the
+    objective's ``couriers_left_out``, quiet ones in ``couriers_quiet``)."""
     routes = {
         r.courier: [PlannedStop(s.delivery, s.kind.value, state.now + timedelta(seconds=s.arrival_s))
                     for s in r.stops]
@@ -117,9 +199,16 @@ def plan_to_write(state: LiveState, plan: Plan, policy: str) -> PlanToWrite:
                                  "churn_moves": o.churn_moves, "unassigned": o.unassigned, "total": o.total}
     explanations = {e.delivery: {"courier_id": e.courier, "alternative": e.alternative,
                                  "delta_cost": e.delta_cost, "detail": e.detail} for e in plan.explanations}
+    unassigned = {u.delivery: f"{u.reason.value}: {u.detail}".rstrip(": ") for u in plan.unassigned}
+    if left is not None:
+        unassigned |= {k: f"left_out: {why}" for k, why in left.deliveries.items()}
+        if left.couriers:
+            objective["couriers_left_out"] = dict(left.couriers)
+        if left.quiet:
+            objective["couriers_quiet"] = list(left.quiet)
     return PlanToWrite(
         coop_id=state.coop_id, policy=policy, routes=routes,
-        unassigned={u.delivery: f"{u.reason.value}: {u.detail}".rstrip(": ") for u in plan.unassigned},
+        unassigned=unassigned,
         objective=objective, explanations=explanations,
         versions={d.id: d.version for d in state.deliveries},
     )

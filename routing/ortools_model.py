@@ -16,6 +16,7 @@ from ortools.constraint_solver import pywrapcp
 
 from routing.plans import ideal_dropoff_s
 from routing.problem import Courier, Delivery, IntMatrix, Mode, Problem, StopKind
+from routing.reasons import candidates
 from routing.schedule import Visit, on_board_load
 
 BENCH_PENALTY = 10**9  # an unplanned benchmark delivery costs more than any route
@@ -218,6 +219,7 @@ def _add_pairs_and_rules(problem: Problem, model: Model, penalty: int | None) ->
     solver, time = routing.solver(), routing.GetDimensionOrDie("time")
     vehicle = {c.key: v for v, c in enumerate(model.couriers)}
     live = problem.mode is Mode.LIVE
+    closed = not all(c.takes_new for c in model.couriers)
     if penalty is None:
         penalty = problem.weights.unassigned_penalty if live else BENCH_PENALTY
     for (key, kind), node in model.node_of.items():
@@ -243,6 +245,10 @@ def _add_pairs_and_rules(problem: Problem, model: Model, penalty: int | None) ->
         if who is not None:
             for index in indices:
                 _only_vehicle(model, vehicle[who], index)
+        elif closed:  # couriers who take nothing new keep only what they had
+            allowed = [vehicle[c.key] for c in candidates(problem, d) if c.key in vehicle]
+            for index in indices:
+                model.routing.VehicleVar(index).SetValues([-1, *allowed])
     _add_heading(problem, model, vehicle)
 
 

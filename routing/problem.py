@@ -90,6 +90,9 @@ class Courier:
     capacity_g, capacity_ml : vehicle capacity.
     speed_pct : travel-time factor in percent of the matrix (cargo bike slower: e.g. 115).
     end : place the route must return to (depot), or None for an open route.
+    takes_new : False for a courier who keeps what they carry, their pins and what the plan in
+        force already gave them (``Problem.previous``), but gets nothing new (a phone that
+        went quiet: the service cannot tell whether they still ride).
     """
 
     key: str
@@ -100,6 +103,7 @@ class Courier:
     capacity_ml: int
     speed_pct: int = 100
     end: int | None = None
+    takes_new: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,31 +273,47 @@ def validate(problem: Problem) -> None:
         if c.key in seen:
             raise ProblemError(f"courier.key {c.key!r} is duplicated")
         seen.add(c.key)
-        _check_place(n, c.start, f"courier {c.key!r} start")
-        if c.end is not None:
-            _check_place(n, c.end, f"courier {c.key!r} end")
-        if c.capacity_g < 0 or c.capacity_ml < 0:
-            raise ProblemError(f"courier {c.key!r} capacity must be >= 0")
-        if c.speed_pct <= 0:
-            raise ProblemError(f"courier {c.key!r} speed_pct must be > 0, got {c.speed_pct}")
+        fault = courier_fault(n, c)
+        if fault:
+            raise ProblemError(fault)
     couriers = seen
     seen = set()
     for d in problem.deliveries:
         if d.key in seen:
             raise ProblemError(f"delivery.key {d.key!r} is duplicated")
         seen.add(d.key)
-        _check_place(n, d.pickup, f"delivery {d.key!r} pickup")
-        _check_place(n, d.dropoff, f"delivery {d.key!r} dropoff")
-        if d.load_g < 0 or d.load_ml < 0:
-            raise ProblemError(f"delivery {d.key!r} load must be >= 0")
-        if d.window_end_s < d.window_start_s:
-            raise ProblemError(f"delivery {d.key!r} window_end_s is before window_start_s")
-        for name in ("on_board_of", "pinned_to"):
-            who = getattr(d, name)
-            if who is not None and who not in couriers:
-                raise ProblemError(f"delivery {d.key!r} {name} names unknown courier {who!r}")
+        fault = delivery_fault(n, d, couriers)
+        if fault:
+            raise ProblemError(fault)
 
 
-def _check_place(n: int, place: int, what: str) -> None:
-    if not 0 <= place < n:
-        raise ProblemError(f"{what} place {place} is outside the matrix of size {n}")
+def courier_fault(n: int, c: Courier) -> str | None:
+    """What is malformed in courier ``c`` of a problem with ``n`` places, or None.
+
+    One courier at a time, so that a caller assembling a live problem can leave out the one
+    bad courier (with this reason) and plan the others.
+    """
+    for place, what in ((c.start, "start"), (c.end, "end")):
+        if place is not None and not 0 <= place < n:
+            return f"courier {c.key!r} {what} place {place} is outside the matrix of size {n}"
+    if c.capacity_g < 0 or c.capacity_ml < 0:
+        return f"courier {c.key!r} capacity must be >= 0"
+    if c.speed_pct <= 0:
+        return f"courier {c.key!r} speed_pct must be > 0, got {c.speed_pct}"
+    return None
+
+
+def delivery_fault(n: int, d: Delivery, couriers: set[str]) -> str | None:
+    """What is malformed in delivery ``d`` (``couriers``: the problem's courier keys), or None."""
+    for place, what in ((d.pickup, "pickup"), (d.dropoff, "dropoff")):
+        if not 0 <= place < n:
+            return f"delivery {d.key!r} {what} place {place} is outside the matrix of size {n}"
+    if d.load_g < 0 or d.load_ml < 0:
+        return f"delivery {d.key!r} load must be >= 0"
+    if d.window_end_s < d.window_start_s:
+        return f"delivery {d.key!r} window_end_s is before window_start_s"
+    for name in ("on_board_of", "pinned_to"):
+        who = getattr(d, name)
+        if who is not None and who not in couriers:
+            return f"delivery {d.key!r} {name} names unknown courier {who!r}"
+    return None

@@ -26,10 +26,14 @@ from routing.schedule import Timeline, Visit, ride_s
 
 
 def candidates(problem: Problem, delivery: Delivery) -> list[Courier]:
-    """Couriers allowed to take ``delivery``: its carrier, else its pin, else everyone."""
+    """Couriers allowed to take ``delivery``: its carrier, else its pin, else everyone who
+    takes new work (``Courier.takes_new``) and the courier the plan in force gave it to."""
     who = delivery.on_board_of or delivery.pinned_to
     if who is None:
-        return list(problem.couriers)
+        if all(c.takes_new for c in problem.couriers):
+            return list(problem.couriers)
+        had = next((c for d, c in problem.previous if d == delivery.key), None)
+        return [c for c in problem.couriers if c.takes_new or c.key == had]
     return [c for c in problem.couriers if c.key == who]
 
 
@@ -73,6 +77,7 @@ class Fleet:
         self.capacity_g = np.array([c.capacity_g for c in couriers], dtype=np.int64)
         self.capacity_ml = np.array([c.capacity_ml for c in couriers], dtype=np.int64)
         self.end = np.array([-1 if c.end is None else c.end for c in couriers], dtype=np.int64)
+        self.takes_new = np.array([c.takes_new for c in couriers], dtype=bool)
 
     def subset(self, mask: npt.NDArray[np.bool_]) -> Fleet:
         return Fleet([c for c, keep in zip(self.couriers, mask, strict=True) if keep])
@@ -95,6 +100,9 @@ def unassignable(problem: Problem, delivery: Delivery, fleet: Fleet | None = Non
     who = delivery.on_board_of or delivery.pinned_to
     if who is not None:
         fleet = fleet.subset(np.array([k == who for k in fleet.keys], dtype=bool))
+    elif not fleet.takes_new.all():
+        allowed = {c.key for c in candidates(problem, delivery)}
+        fleet = fleet.subset(np.array([k in allowed for k in fleet.keys], dtype=bool))
     if not fleet.keys:
         return Unassigned(delivery.key, UnassignedReason.NO_COURIER, "no allowed courier")
     strong = (fleet.capacity_g >= delivery.load_g) & (fleet.capacity_ml >= delivery.load_ml)

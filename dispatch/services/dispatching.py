@@ -13,6 +13,7 @@ from sqlalchemy.orm import defer
 from dispatch.db.models import Courier, Delivery, PlanRow, Shift, Stop
 from dispatch.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dispatch.domain.lifecycle import Action, Command
+from dispatch.domain.presence import QUIET_AFTER
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext, unit_of_work
 from dispatch.services.deliveries import load_visible
@@ -32,7 +33,9 @@ def couriers_on_shift(ctx: ServiceContext, who: Principal) -> list[dict[str, Any
     with ctx.sessions() as s:
         rows = s.execute(select(Shift, Courier).join(Courier, Shift.courier_id == Courier.id)
                          .where(Shift.coop_id == who.coop_id, Shift.ended_at.is_(None))).all()
-        return [shift_view(sh) | {"first_name": c.first_name} for sh, c in rows]
+        # the map greys a courier after the planner's own threshold (it gives them nothing new)
+        quiet_after_s = int(QUIET_AFTER.total_seconds())
+        return [shift_view(sh) | {"first_name": c.first_name, "quiet_after_s": quiet_after_s} for sh, c in rows]
 
 
 def open_deliveries(ctx: ServiceContext, who: Principal) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dispatch.domain.vehicles import VEHICLES
-from dispatch.planning import POLICIES, plan_to_write, problem_from_state
+from dispatch.planning import POLICIES, plan_to_write, prepare
 from dispatch.services.dispatching import PlanToWrite
 from dispatch.sim.plan_rules import needed_stops, pickups_first
 from dispatch.sim.scenario import Scenario
@@ -146,13 +146,13 @@ class Simulation:
         state = live_state(self.now, couriers, list(self.orders.values()), self.travel.along)
         if not state.deliveries:
             return
-        problem = problem_from_state(state, self.travel.matrix)
+        state, problem, left = prepare(state, self.travel.matrix)
         started = time.perf_counter()
         plan = POLICIES[self.config.policy](problem, self.previous, self.config.solver_time_limit_s)
         self.result.policy_wall_s += time.perf_counter() - started
         self.result.decisions += 1
         self.previous = plan
-        self._apply(plan_to_write(state, plan, self.config.policy))
+        self._apply(plan_to_write(state, plan, self.config.policy, left))
 
     def _apply(self, plan: PlanToWrite) -> None:
         """Apply the plan the way ``services.dispatching.write_plan`` writes it."""

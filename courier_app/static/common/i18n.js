@@ -71,7 +71,7 @@ const TEXTS = {
   "dispatcher.search": ["Search", "Rechercher"], "dispatcher.couriers": ["Couriers on shift", "Coursiers en service"],
   "dispatcher.noPlan": ["No plan yet", "Pas encore de plan"], "dispatcher.plan": ["Plan", "Plan"],
   "dispatcher.lateness": ["lateness", "retard"], "dispatcher.travel": ["riding", "trajet"],
-  "dispatcher.unassignedN": ["unassigned", "non attribuées"], "dispatcher.late": ["late", "en retard"],
+  "dispatcher.unassignedN": ["unassigned", "non attribuées"], "dispatcher.leftOut": ["{name} left out of planning:", "{name} hors planification :"], "dispatcher.late": ["late", "en retard"],
   "dispatcher.risk": ["at risk", "à risque"], "dispatcher.by": ["by", "avant"], "dispatcher.seen": ["seen", "vu"],
   "dispatcher.window": ["window", "créneau"], "dispatcher.whyUnassigned": ["Not assigned:", "Non attribuée :"],
   "dispatcher.pinned": ["Assigned by hand (kept by the planner).", "Attribuée à la main (le planificateur la garde)."],

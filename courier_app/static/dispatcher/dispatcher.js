@@ -28,7 +28,8 @@ function alertOf(d, now = Date.now()) {
   return null;
 }
 
-function isStale(c) { return !c.position || !c.position.at || Date.now() - Date.parse(c.position.at) > STALE_MS; }
+// the server's threshold (dispatch/domain/presence.py): the planner gives a greyed courier nothing new
+function isStale(c) { return !c.position || !c.position.at || Date.now() - Date.parse(c.position.at) > (c.quiet_after_s ? c.quiet_after_s * 1000 : STALE_MS); }
 function courierName(id) { return (state.couriers.get(id) || {}).first_name || state.names[id] || (id ? id.slice(0, 6) : "–"); }
 
 // ---- loading and live updates
@@ -94,7 +95,8 @@ function renderObjective() {
   if (!p) { $("#objective").textContent = t("dispatcher.noPlan"); return; }
   const o = p.objective || {};
   $("#objective").textContent = `${t("dispatcher.plan")} (${p.policy}): ${t("dispatcher.lateness")} ${number((o.lateness_s || 0) / 60, 0)} min · `
-    + `${t("dispatcher.travel")} ${number((o.travel_s || 0) / 60, 0)} min · ${t("dispatcher.unassignedN")} ${Object.keys(p.unassigned || {}).length}`;
+    + `${t("dispatcher.travel")} ${number((o.travel_s || 0) / 60, 0)} min · ${t("dispatcher.unassignedN")} ${Object.keys(p.unassigned || {}).length}`
+    + Object.entries(o.couriers_left_out || {}).map(([id, why]) => ` · ${t("dispatcher.leftOut", { name: courierName(id) })} ${why}`).join("");
 }
 
 function visible(d) {

@@ -1,0 +1,47 @@
+"""Issue 16 (1, 20) through the running loop: a courier whose phone sends (0, 0) is left out of
+planning with the reason on the dispatcher's plan, and the others are planned; a courier whose
+phone went quiet for longer than the map's grey threshold gets no new order."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from dispatch.db.models import Shift
+from dispatch.domain.presence import QUIET_AFTER
+from tests.integration.api_client import create_delivery, login, start_shift, wait_assigned
+
+
+def test_a_courier_sending_zero_zero_is_left_out_and_the_order_goes_to_another(client, world):
+    """The round does not fail for the co-op: the order is assigned, the dispatcher sees why
+    the silent-fix courier was left out."""
+    lost = login(client, world.courier_emails[0], world.password)
+    lost_id = start_shift(client, lost)["courier_id"]
+    other = login(client, world.courier_emails[1], world.password)
+    other_id = start_shift(client, other, lat=60.1690, lon=24.9400)["courier_id"]
+    r = client.post("/api/v1/courier/position", json={"lat": 0, "lon": 0}, headers=lost)
+    assert r.status_code == 200, r.text
+    d = create_delivery(client, world.merchant_key).json()
+    assert wait_assigned(client, world.merchant_key, d["id"])["courier_id"] == other_id
+    dispatcher = login(client, world.dispatcher_email, world.password)
+    plan = client.get("/api/v1/dispatch/plan", headers=dispatcher).json()["plan"]
+    assert "off the map" in plan["objective"]["couriers_left_out"][lost_id]
+
+
+def test_a_courier_whose_phone_went_quiet_gets_no_new_order(client, world, ctx):
+    """The quiet courier starts on the pickup's doorstep, the other farther away: the other gets it."""
+    quiet = login(client, world.courier_emails[0], world.password)
+    quiet_id = start_shift(client, quiet)["courier_id"]
+    other = login(client, world.courier_emails[1], world.password)
+    other_id = start_shift(client, other, lat=60.1690, lon=24.9400)["courier_id"]
+    with ctx.sessions() as s, s.begin():
+        s.execute(update(Shift).where(Shift.courier_id == quiet_id)
+                  .values(last_position_at=ctx.clock() - QUIET_AFTER - timedelta(seconds=30)))
+    d = create_delivery(client, world.merchant_key).json()
+    assert wait_assigned(client, world.merchant_key, d["id"])["courier_id"] == other_id
+    dispatcher = login(client, world.dispatcher_email, world.password)
+    couriers = client.get("/api/v1/dispatch/couriers", headers=dispatcher).json()
+    assert {c["quiet_after_s"] for c in couriers} == {QUIET_AFTER.total_seconds()}
+    plan = client.get("/api/v1/dispatch/plan", headers=dispatcher).json()["plan"]
+    assert plan["objective"]["couriers_quiet"] == [quiet_id]
