@@ -32,6 +32,7 @@ from dispatch.planning import POLICIES, LatLon, LiveCourier, LiveDelivery, LiveS
 from dispatch.realtime.bus import Bus
 from dispatch.services.context import ServiceContext
 from dispatch.services.dispatching import write_plan
+from dispatch.services.maps import coop_map
 from routing.problem import Plan
 from routing.snap import SnapError
 
@@ -114,15 +115,16 @@ class LiveMatrices:
     (with a thousand couriers on shift that was most of a round's time). Couriers' positions
     are origins: a moved courier costs one search out towards the stops, none into it."""
 
-    def __init__(self, ctx: ServiceContext) -> None:
-        self.ctx = ctx
+    def __init__(self, ctx: ServiceContext, coop_id: str) -> None:
+        self.ctx, self.coop_id = ctx, coop_id
         self._live = None  # created on first use: the network may load lazily
+        self._net: Any = None  # the co-op's network the matrix was made on
         self._index: dict[LatLon, int] = {}
 
     def __call__(self, points: Sequence[LatLon], origins: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        net = self.ctx.network
-        if self._live is None:
-            self._live = net.live_matrix()
+        net = coop_map(self.ctx, self.coop_id).network
+        if self._live is None or net is not self._net:  # first round, or the co-op changed map
+            self._live, self._net, self._index = net.live_matrix(), net, {}
         stops = dict.fromkeys(points[origins:])
         wanted = dict.fromkeys(points)
         # a place kept as an origin that is now also a stop needs its column: add it again
@@ -160,7 +162,7 @@ class Planner:
         if not state.deliveries:
             return {"seen_seq": seen}
         policy = self.ctx.settings.dispatch_policy
-        state, problem, left = prepare(state, self.matrices.setdefault(coop_id, LiveMatrices(self.ctx)))
+        state, problem, left = prepare(state, self.matrices.setdefault(coop_id, LiveMatrices(self.ctx, coop_id)))
         if left.couriers or left.deliveries:
             log.warning("coop %s: round leaves out couriers %s and deliveries %s", coop_id, left.couriers,
                         left.deliveries)

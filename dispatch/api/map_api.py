@@ -5,7 +5,9 @@
 ``GET /api/v1/map/info`` gives the bounding box, centre and the OpenStreetMap credit.
 
 Both are public: they expose only OpenStreetMap data that is public anyway, and the courier app
-must be able to fetch (and its service worker cache) the map before anyone logs in.
+must be able to fetch (and its service worker cache) the map before anyone logs in. Each co-op
+has its own map: ``?coop=<slug>`` chooses it, else the caller's co-op when a bearer credential
+comes along, else the server's default map.
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from dispatch.api.deps import Ctx
+from dispatch.api.deps import Ctx, bearer
+from dispatch.db.models import Coop
+from dispatch.domain.errors import NotFound
+from dispatch.services.auth import principal_from_bearer
+from dispatch.services.context import ServiceContext
+from dispatch.services.maps import CoopMap, coop_map
 
 router = APIRouter(prefix="/api/v1/map", tags=["map"])
 ATTRIBUTION = "© OpenStreetMap contributors"
@@ -61,12 +68,31 @@ def streets_bytes(network: Any, zoom: int) -> tuple[bytes, bytes]:
     return pair
 
 
+def map_of_request(ctx: ServiceContext, request: Request, slug: str | None) -> CoopMap:
+    """The map of the co-op named by ``slug``, or of the caller, or the server's default."""
+    from sqlalchemy import select
+
+    if slug:
+        with ctx.sessions() as s:
+            coop_id = s.scalar(select(Coop.id).where(Coop.slug == slug))
+        if coop_id is None:
+            raise NotFound(f"no co-op {slug}", field="coop")
+        return coop_map(ctx, coop_id)
+    authorization = request.headers.get("authorization")
+    if authorization:
+        return coop_map(ctx, principal_from_bearer(ctx, bearer(authorization)).coop_id)
+    return coop_map(ctx, "")  # no such co-op: the default map
+
+
+CoopSlug = Annotated[str | None, Query(alias="coop", max_length=64, description="co-op slug")]
+
+
 @router.get("/streets", summary="Street graph as GeoJSON, simplified for a zoom level (public)",
             responses={200: {"description": "GeoJSON", "content": {"application/geo+json": {}}}})
 def streets(ctx: Ctx, request: Request,
-            zoom: Annotated[int, Query(ge=0, le=30)] = 15) -> Response:
+            zoom: Annotated[int, Query(ge=0, le=30)] = 15, coop: CoopSlug = None) -> Response:
     zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
-    body, zipped = streets_bytes(ctx.network, zoom)
+    body, zipped = streets_bytes(map_of_request(ctx, request, coop).network, zoom)
     headers = {"Cache-Control": "public, max-age=3600", "Vary": "Accept-Encoding"}
     if "gzip" in request.headers.get("accept-encoding", ""):
         headers["Content-Encoding"] = "gzip"
@@ -75,9 +101,10 @@ def streets(ctx: Ctx, request: Request,
 
 
 @router.get("/info", summary="Map bounding box, centre and credit (public)")
-def info(ctx: Ctx) -> dict[str, Any]:
-    lat0, lon0, lat1, lon1 = ctx.network.bbox
-    lat, lon = ctx.network.centre()
-    return {"bbox": {"south": lat0, "west": lon0, "north": lat1, "east": lon1},
+def info(ctx: Ctx, request: Request, coop: CoopSlug = None) -> dict[str, Any]:
+    chosen = map_of_request(ctx, request, coop)
+    lat0, lon0, lat1, lon1 = chosen.network.bbox
+    lat, lon = chosen.network.centre()
+    return {"map_id": chosen.map_id, "bbox": {"south": lat0, "west": lon0, "north": lat1, "east": lon1},
             "centre": {"lat": lat, "lon": lon}, "attribution": ATTRIBUTION,
             "licence": "ODbL 1.0", "zoom": {"min": 13, "max": MAX_ZOOM, "default": 15}}

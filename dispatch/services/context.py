@@ -37,6 +37,8 @@ class ServiceContext:
     # verified API keys (sha256 of key -> expiry, principal); per context so that two apps on
     # two databases in one process never share an answer
     key_cache: dict[str, Any] = field(default_factory=dict)
+    # ("coop", coop_id) -> its map_id, ("map", map_id) -> CoopMap: see services/maps.py
+    map_cache: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     @cached_property
     def network(self) -> StreetNetwork:

@@ -24,6 +24,7 @@ from dispatch.services import idempotency
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext, unit_of_work
 from dispatch.services.transitions import transition
+from dispatch.services.maps import coop_map
 from dispatch.services.views import delivery_topics, delivery_view, frame_delivery
 
 PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{4,22}[0-9]$")
@@ -83,10 +84,11 @@ def validate_place(ctx: ServiceContext, coop: Coop, place: Place, field: str) ->
         )
 
 
-def street_trip(ctx: ServiceContext, pickup: Place, dropoff: Place) -> Trip:
+def street_trip(ctx: ServiceContext, pickup: Place, dropoff: Place, coop_id: str) -> Trip:
+    """Door-to-door ride on the co-op's own map."""
     from routing.network import SnapError
 
-    net = ctx.network
+    net = coop_map(ctx, coop_id).network
     points = []
     for place, field in ((pickup, "pickup"), (dropoff, "dropoff")):
         try:
@@ -159,7 +161,7 @@ def create_delivery(
             validate_place(ctx, coop, pickup, "pickup")
             validate_place(ctx, coop, new.dropoff, "dropoff")
             validate_load(new, *largest)
-            trip = street_trip(ctx, pickup, new.dropoff)
+            trip = street_trip(ctx, pickup, new.dropoff, coop.id)
             now = ctx.clock()
             ready, start, end = validate_times(new, now, trip)
             fee = _fee_hook(ctx, who, new, trip, now, s)

@@ -116,7 +116,7 @@ def create_quote(ctx: ServiceContext, who: Principal, req: QuoteRequest) -> dict
         dsvc.validate_place(ctx, coop, pickup, "pickup")
         dsvc.validate_place(ctx, coop, req.dropoff, "dropoff")
         dsvc.validate_load(req, *largest)  # type: ignore[arg-type]  # needs only the load
-    trip = dsvc.street_trip(ctx, pickup, req.dropoff)
+    trip = dsvc.street_trip(ctx, pickup, req.dropoff, coop.id)
     now = ctx.clock()
     ready = req.ready_at or now
     if not now - dsvc.MAX_PAST <= ready <= now + dsvc.MAX_FUTURE:
