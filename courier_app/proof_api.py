@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.api.deps import CourierCaller, Ctx, IdempotencyKey
+from dispatch.api.fields import Instant
 from dispatch.db.models import AuditEntry, Delivery, Stop
 from dispatch.domain.errors import InvalidInput, NotFound
 from dispatch.services import idempotency
@@ -42,7 +43,7 @@ DATA_DIR_ENV = "COOPDISPATCH_DATA_DIR"
 class ProofIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["photo", "signature"]
-    happened_at: AwareDatetime
+    happened_at: Instant
     image_base64: str = Field(min_length=8, max_length=(MAX_PROOF_BYTES * 4) // 3 + 8)
 
 

@@ -21,6 +21,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dispatch.api.deps import bearer
+from dispatch.api.inputs import BadInput, InputGuard, json_from_body
 from dispatch.api.problems import MEDIA_TYPE, TITLES
 from dispatch.observability import REQUEST_SECONDS, request_id_var
 from dispatch.ratelimit import Limiter, LocalLimiter
@@ -208,9 +209,9 @@ class EdgeMiddleware:
 
 
 def _login_email(body: bytes) -> str:
-    try:
-        email = json.loads(body).get("email", "")
-    except (ValueError, AttributeError):
+    try:  # the one body parser (depth-limited): a hostile body must not break the limiter
+        email = json_from_body(body).get("email", "")
+    except (BadInput, AttributeError):
         return "-"
     digest = hashlib.sha256(str(email).strip().lower().encode()).hexdigest()
     return digest[:32]
@@ -271,6 +272,7 @@ def install_production(app: Any, ctx: Any) -> None:
     settings = app.state.settings
     configure_logging(settings.log_format)
     limiter = limiter_for(settings.bus_url)
+    app.add_middleware(InputGuard, fastapi_app=app)  # inside the edge: after the body limits
     app.add_middleware(EdgeMiddleware, fastapi_app=app, limiter=limiter)
     install_metrics(app)
     app.include_router(webhooks_router)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from dispatch.api.fields import Instant
 
 Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
@@ -21,8 +23,8 @@ class PlaceIn(Strict):
 
 
 class WindowIn(Strict):
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
+    start: Instant | None = None
+    end: Instant | None = None
 
 
 class LoadIn(Strict):
@@ -39,7 +41,7 @@ class DeliveryIn(Strict):
     dropoff: PlaceIn
     recipient: RecipientIn
     pickup: PlaceIn | None = None
-    ready_at: AwareDatetime | None = None
+    ready_at: Instant | None = None
     dropoff_window: WindowIn | None = None
     load: LoadIn = LoadIn()
     notes: str = Field(default="", max_length=2000)
@@ -65,19 +67,19 @@ class PasswordChangeIn(Strict):
 
     lon: Lon
     vehicle_kind: Literal["bike", "cargo_bike", "e_cargo"] | None = None
-    planned_end_at: AwareDatetime | None = None
+    planned_end_at: Instant | None = None
 
 
 class ReportIn(Strict):
     action: Literal["arrived", "picked_up", "delivered", "failed"]
-    happened_at: AwareDatetime
+    happened_at: Instant
     reason: str | None = Field(default=None, max_length=500)
 
 
 class PositionIn(Strict):
     lat: Lat
     lon: Lon
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
 
 class AssignIn(Strict):
@@ -96,5 +98,5 @@ class QuoteIn(Strict):
 
     dropoff: PlaceIn
     pickup: PlaceIn | None = None
-    ready_at: AwareDatetime | None = None
+    ready_at: Instant | None = None
     load: LoadIn = LoadIn()

@@ -27,6 +27,7 @@ from dispatch.domain.fee_rules import (
     validate_rule_set,
 )
 from dispatch.domain.fees import FeeLine, Quote, Split, TripEstimate, validate_trip
+from dispatch.domain.instants import OutOfRange, check_day
 
 JsonDict = dict[str, Any]
 
@@ -74,7 +75,9 @@ def rule_set_to_dict(rules: RuleSet) -> JsonDict:
 def _effective_from(reader: _Reader) -> date:
     text = reader.get("effective_from", str)
     try:
-        return date.fromisoformat(text)
+        return check_day(date.fromisoformat(text))
+    except OutOfRange as exc:
+        raise FeeRuleError("effective_from", str(exc)) from None
     except ValueError:
         raise FeeRuleError("effective_from", f"must be an ISO date, got {text!r}") from None
 

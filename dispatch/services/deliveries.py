@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.db.models import AuditEntry, Coop, Courier, Delivery, Merchant, Stop, new_id
 from dispatch.domain.errors import DomainError, InvalidInput, NotFound
+from dispatch.domain.instants import check_instant
 from dispatch.domain.lifecycle import Action, Command, Status
 from dispatch.domain.vehicles import LARGEST
 from dispatch.services import idempotency
@@ -289,8 +290,8 @@ def _encode_cursor(d: Delivery) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         created, last_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(created), last_id
-    except (ValueError, UnicodeDecodeError) as exc:
+        return check_instant(datetime.fromisoformat(created), aware=False), last_id
+    except (ValueError, UnicodeDecodeError) as exc:  # OutOfRange is a ValueError
         raise InvalidInput("cursor is not one this API returned", field="cursor") from exc
 
 

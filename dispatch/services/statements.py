@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from dispatch.db.models import Coop, Courier, Delivery, Merchant, Shift
 from dispatch.domain.errors import Forbidden, InvalidInput, NotFound
 from dispatch.domain.fees import SMIC_2026_CENTS_PER_HOUR
+from dispatch.domain.instants import OutOfRange, check_day, check_instant
 from dispatch.domain.receipts import receipt_from_dict
 from dispatch.domain.statements import (
     CoopStatement,
@@ -45,15 +46,18 @@ def _bound(text: str | None, coop: Coop, field: str, default: datetime, whole_da
     tz = ZoneInfo(coop.timezone)
     try:
         if len(text) == 10:
-            day = date.fromisoformat(text) + timedelta(days=1 if whole_day else 0)
+            day = check_day(date.fromisoformat(text)) + timedelta(days=1 if whole_day else 0)
             return datetime.combine(day, time(0), tz)
         value = datetime.fromisoformat(text)
+    except OutOfRange as exc:
+        raise InvalidInput(f"{field} {exc}", field=field) from None
     except ValueError:
         raise InvalidInput(f"{field} must be a date (YYYY-MM-DD) or an ISO datetime with a "
                            f"timezone, got {text!r}", field=field) from None
-    if value.tzinfo is None:
-        raise InvalidInput(f"{field} needs a timezone (e.g. 2026-06-01T00:00:00+02:00)", field=field)
-    return value
+    try:
+        return check_instant(value)
+    except OutOfRange as exc:
+        raise InvalidInput(f"{field} {exc}", field=field) from None
 
 
 def period(coop: Coop, now: datetime, start: str | None, end: str | None) -> tuple[datetime, datetime]:

@@ -108,6 +108,9 @@ def test_good_client_messages_parse_to_their_model(text: str, expected: object) 
     ('{"type": "resume", "after": -1}', "after", "greater than or equal to 0"),
     ('{"type": "position", "lat": 45, "lon": 200, "at": "2026-03-01T12:30:00Z"}', "lon", "180"),
     ('{"type": "position", "lat": 45, "lon": 4, "at": "yesterday"}', "at", "datetime"),
+    ('{"type": "position", "lat": 45, "lon": 4, "at": "2026-03-01T12:30:00"}', "at", "timezone"),
+    ('{"type": "position", "lat": 45, "lon": 4, "at": "0001-01-01T00:00:00+14:00"}', "at", "2000-01-01"),
+    ('{"type": "position", "lat": 45, "lon": 4, "at": "9999-12-31T23:59:59-14:00"}', "at", "2099-12-31"),
     ('{"type": "ping", "extra": 1}', "extra", "not permitted"),
 ])
 def test_bad_client_messages_name_the_field_and_the_reason(text: str, field: str | None,
