@@ -126,6 +126,9 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
 
     app.include_router(map_api.router)
     app.include_router(track_api.router)
+    from dispatch.api import basemap_api
+
+    app.include_router(basemap_api.router)  # issue 19: vector tiles, glyphs, routes on the streets
     if settings.serve_static:
         from courier_app.web import install as install_web_views
 
