@@ -9,17 +9,26 @@ from fastapi import APIRouter, Query, Response
 from dispatch.api.deps import Caller, Ctx, IdempotencyKey, Merchant
 from dispatch.api.schemas import CancelIn, DeliveryIn
 from dispatch.services import deliveries as svc
+from dispatch.services import places
+from dispatch.services.auth import Principal
+from dispatch.services.context import ServiceContext
 from dispatch.services import idempotency
 
 router = APIRouter(prefix="/api/v1/deliveries", tags=["deliveries"])
 StatusName = Literal["pending", "assigned", "picked_up", "delivered", "failed", "cancelled"]
 
 
-def new_delivery_from_body(body: DeliveryIn) -> svc.NewDelivery:
+def new_delivery_from_body(ctx: ServiceContext, who: Principal, body: DeliveryIn) -> svc.NewDelivery:
+    """The delivery asked for, its stops given as addresses resolved on the co-op's map."""
     window = body.dropoff_window
+    pickup = None
+    if body.pickup:
+        pickup = places.place_from_input(ctx, who, body.pickup.lat, body.pickup.lon, body.pickup.address, "pickup")
+    near = (pickup.lat, pickup.lon) if pickup else None
     return svc.NewDelivery(
-        dropoff=svc.Place(body.dropoff.lat, body.dropoff.lon, body.dropoff.address),
-        pickup=svc.Place(body.pickup.lat, body.pickup.lon, body.pickup.address) if body.pickup else None,
+        dropoff=places.place_from_input(ctx, who, body.dropoff.lat, body.dropoff.lon, body.dropoff.address,
+                                        "dropoff", near),
+        pickup=pickup,
         recipient_name=body.recipient.name, recipient_phone=body.recipient.phone,
         ready_at=body.ready_at, window_start_at=window.start if window else None,
         window_end_at=window.end if window else None,
@@ -31,7 +40,7 @@ def new_delivery_from_body(body: DeliveryIn) -> svc.NewDelivery:
 @router.post("", status_code=201, summary="Create a delivery (Idempotency-Key required)")
 def create_delivery(body: DeliveryIn, ctx: Ctx, who: Merchant, key: IdempotencyKey = None) -> Response:
     checked = idempotency.check_key(key)
-    stored = svc.create_delivery(ctx, who, new_delivery_from_body(body), checked,
+    stored = svc.create_delivery(ctx, who, new_delivery_from_body(ctx, who, body), checked,
                                  idempotency.request_hash(body.model_dump(mode="json")))
     return Response(stored.body, status_code=stored.status_code, media_type="application/json")
 

@@ -11,7 +11,7 @@ from dispatch.api.schemas import QuoteIn
 from dispatch.services import fees as svc
 from dispatch.services import statements as pay
 from dispatch.services.auth import Principal
-from dispatch.services.deliveries import Place
+from dispatch.services.places import place_from_input
 
 router = APIRouter(prefix="/api/v1", tags=["fair price"])
 Admin = Annotated[Principal, Depends(role_guard("admin"))]
@@ -31,8 +31,9 @@ def create_quote(body: QuoteIn, ctx: Ctx, who: Merchant) -> dict[str, Any]:
     the living-wage floor for this trip.
     """
     req = svc.QuoteRequest(
-        dropoff=Place(body.dropoff.lat, body.dropoff.lon, body.dropoff.address),
-        pickup=Place(body.pickup.lat, body.pickup.lon, body.pickup.address) if body.pickup else None,
+        dropoff=place_from_input(ctx, who, body.dropoff.lat, body.dropoff.lon, body.dropoff.address, "dropoff"),
+        pickup=place_from_input(ctx, who, body.pickup.lat, body.pickup.lon, body.pickup.address, "pickup")
+        if body.pickup else None,
         ready_at=body.ready_at, load_g=round(body.load.kg * 1000),
         load_ml=round(body.load.litres * 1000))
     return svc.create_quote(ctx, who, req)

@@ -57,6 +57,7 @@ async def _domain(_: Request, exc: DomainError) -> JSONResponse:
     extra = {}
     if hasattr(exc, "current_status"):
         extra = {"current_status": exc.current_status, "action": exc.action}
+    extra.update(getattr(exc, "extra", None) or {})  # e.g. an address's candidates (services/places.py)
     return problem(exc.status, exc.detail, title=exc.title, field=exc.field, headers=headers, **extra)
 
 

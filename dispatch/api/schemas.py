@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dispatch.api.fields import Instant
 
@@ -17,9 +17,20 @@ class Strict(BaseModel):
 
 
 class PlaceIn(Strict):
-    lat: Lat
-    lon: Lon
+    """A stop: coordinates, or an address resolved on the co-op's map (``GET /api/v1/places``),
+    or both (then ``address`` is kept as the label; without it the nearest door's label is)."""
+
+    lat: Lat | None = None
+    lon: Lon | None = None
     address: str = Field(default="", max_length=300)
+
+    @model_validator(mode="after")
+    def coordinates_or_address(self) -> PlaceIn:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither and an address")
+        if self.lat is None and not self.address.strip():
+            raise ValueError("give lat and lon, or an address")
+        return self
 
 
 class WindowIn(Strict):

@@ -374,3 +374,56 @@ class JobCursor(Base):
     __tablename__ = "job_cursors"
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     position: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class PlaceIndexRow(Base):
+    """A map whose places were built: from which file, when, how many records, how long."""
+
+    __tablename__ = "place_indexes"
+    map_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    source: Mapped[str] = mapped_column(String(1000))
+    records: Mapped[int] = mapped_column(Integer)
+    build_s: Mapped[float] = mapped_column(Float)
+    built_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PlaceRow(Base):
+    """One searchable record of a map's places (see ``routing/places``); streets keep their lines."""
+
+    __tablename__ = "places"
+    __table_args__ = (Index("ix_places_map_id", "map_id"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    map_id: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(12))  # address | interpolated | street | place
+    name: Mapped[str] = mapped_column(String(300))
+    street: Mapped[str] = mapped_column(String(300))
+    housenumber: Mapped[str] = mapped_column(String(40))
+    postcode: Mapped[str] = mapped_column(String(20))
+    city: Mapped[str] = mapped_column(String(100))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    snapped_lat: Mapped[float] = mapped_column(Float)
+    snapped_lon: Mapped[float] = mapped_column(Float)
+    ref: Mapped[str] = mapped_column(String(24))
+    geometry: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+
+
+class DeliveryImport(Base):
+    """A file of orders being created: progress, and each row's outcome (``rows``)."""
+
+    __tablename__ = "delivery_imports"
+    __table_args__ = (Index("ix_delivery_imports_merchant", "merchant_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    coop_id: Mapped[str] = mapped_column(ForeignKey("coops.id"))
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id"))
+    filename: Mapped[str] = mapped_column(String(200))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | done
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    existing: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    rows: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)

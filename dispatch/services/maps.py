@@ -32,6 +32,7 @@ from shapely.geometry import box, mapping
 from dispatch.db.models import Coop, MapRow
 from dispatch.domain.errors import InvalidInput, NotFound
 from dispatch.services.context import ServiceContext
+from dispatch.services.places_build import build_places
 
 if TYPE_CHECKING:
     from routing.network import StreetNetwork
@@ -172,7 +173,7 @@ def import_map(ctx: ServiceContext, source: Path, *, name: str | None = None,
     net = _load(source, cut, progress or (lambda stage, fraction: None))
     map_id = map_id_for_source(source, cut)
     # ---- further artefacts of the same file, keyed by map_id (one line each) ----
-    # places index (issue 18): build_places(map_id, source, progress)
+    build_places(ctx, map_id, source, net, progress)  # places index (issue 18)
     # tile archive (issue 19): build_tiles(map_id, source, progress)
     # -------------------------------------------------------------------------------
     summary = {k: v for k, v in net.summary().items() if k in ("nodes", "edges", "km", "profile")}
