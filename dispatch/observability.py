@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import time
 from datetime import datetime
 from typing import Any
@@ -57,9 +58,57 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
+# What must never reach a log line: a secret in a query string (a legacy client's socket URL
+# ``?token=``, ``?key=``), an API key anywhere, a bearer credential, a tracking link's token.
+SECRET_PATTERNS = (
+    (re.compile(r"(?i)\b((?:access_|api_|auth_)?(?:token|key|secret|password)=)[^&\s\"']+"), r"\1[redacted]"),
+    (re.compile(r"\bcd_[A-Za-z0-9]+_[A-Za-z0-9_-]+"), "cd_[redacted]"),
+    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[redacted]"),
+    (re.compile(r"(/track/)[A-Za-z0-9_-]{8,}"), r"\1[redacted]"),
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with every secret pattern replaced (a log line, a path)."""
+    for pattern, replacement in SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactSecrets(logging.Filter):
+    """Rewrites a record's message (and its ``path``) without secrets, whatever the format."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # each argument on its own: uvicorn's access formatter unpacks ``args`` (address,
+        # method, path with query, version, status), so they must keep their shape
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+        path = getattr(record, "path", None)
+        if isinstance(path, str):
+            record.path = redact(path)
+        return True
+
+
+def redact_logs() -> None:
+    """Put ``RedactSecrets`` on the loggers and handlers that write requests and sockets
+    (uvicorn logs a socket's URL, query string included, on ``uvicorn.error``). Idempotent."""
+    names = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "coopdispatch.access")
+    for name in names:
+        logger = logging.getLogger(name)
+        for target in (logger, *logger.handlers):
+            if not any(isinstance(f, RedactSecrets) for f in target.filters):
+                target.addFilter(RedactSecrets())
+
+
 def configure_logging(log_format: str) -> None:
-    """Send the root logger's records through the JSON formatter (idempotent)."""
+    """Send the root logger's records through the JSON formatter (idempotent); secrets are
+    redacted in either format."""
     if log_format != "json":
+        redact_logs()
         return
     root = logging.getLogger()
     if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
@@ -71,6 +120,7 @@ def configure_logging(log_format: str) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
+    redact_logs()
 
 
 def observe_plan(policy: str, coop_id: str, seconds: float, objective: Any) -> None:

@@ -97,7 +97,8 @@ class Stats:
 
 async def courier(url: str, token: str, period_s: float, stop: asyncio.Event, stats: Stats) -> None:
     try:
-        async with connect(f"{url}/ws/courier?token={token}", open_timeout=60, max_queue=None) as ws:
+        async with connect(f"{url}/ws/courier", open_timeout=60, max_queue=None) as ws:
+            await ws.send(json.dumps({"type": "auth", "token": token}))
             await ws.send(json.dumps({"type": "resume", "after": 0}))
             reader = asyncio.create_task(_read_courier(ws, stop, stats))
             await asyncio.sleep(random.uniform(0, period_s))
@@ -136,7 +137,8 @@ async def dispatcher(url: str, token: str, stop: asyncio.Event, stats: Stats, me
     """A dispatcher's map; the measuring one times each position of every batch it gets, from
     the position's ``at`` (stamped by the courier just before sending) to the batch's arrival."""
     try:
-        async with connect(f"{url}/ws/dispatcher?token={token}", open_timeout=60, max_queue=None) as ws:
+        async with connect(f"{url}/ws/dispatcher", open_timeout=60, max_queue=None) as ws:
+            await ws.send(json.dumps({"type": "auth", "token": token}))
             while not stop.is_set():
                 try:
                     raw = await asyncio.wait_for(ws.recv(), 0.5)

@@ -1,9 +1,14 @@
 """The four WebSocket endpoints: courier, dispatcher, merchant and public tracking.
 
-Authentication happens at connect, from the ``token`` query parameter (browsers cannot set
-headers on a WebSocket): the socket is accepted, then closed with 4401 (bad or expired token)
-or 4403 (a token of the wrong role, or an unknown tracking link), so that the client can read
-the reason. An accepted socket is attached to the process's hub on its one topic.
+Authentication happens at connect, from the socket's first message
+``{"type": "auth", "token": "<token or API key>"}``, never from the URL (browsers cannot set
+headers on a WebSocket, and a URL ends up in access logs, proxy logs and history; a ``token``
+query parameter is refused). The socket is accepted, then closed with 4401 (no auth message
+within ``AUTH_TIMEOUT_S``, a bad, expired or revoked token) or 4403 (a token of the wrong role,
+or an unknown tracking link), so that the client can read the reason. An accepted socket is
+attached to the process's hub on its one topic, and closed with 4401 when its token expires or
+is revoked (``realtime/sessions.py``). The public tracking socket needs no auth message: its
+link is in its path.
 
 Resume: live frames are held from the connect until the client's ``resume`` (or for
 ``RESUME_GRACE_S`` if it sends none), so that the replay from the outbox table and the live
@@ -17,6 +22,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -38,15 +44,17 @@ from dispatch.realtime.messages import (
     Resume,
     Resync,
     frame_from_payload,
+    parse_auth_message,
     parse_client_message,
 )
-from dispatch.services.auth import Principal, Unauthorized, principal_from_bearer, principal_from_token
+from dispatch.services.auth import Principal, Unauthorized, principal_from_bearer, token_digest, token_session
 from dispatch.services.context import ServiceContext
 
 router = APIRouter()
 RESUME_GRACE_S = 0.5
 MAX_BAD_MESSAGES = 3
 REPLAY_LIMIT = 5_000
+AUTH_TIMEOUT_S = 10.0
 
 
 class Refused(Exception):
@@ -62,6 +70,8 @@ class Scope:
     coop_id: str
     topic: str
     who: Principal | None = None
+    token_digest: str | None = None  # the person's token or the merchant's key (revocations)
+    expires_at: datetime | None = None  # a person's token expires; the socket closes then
 
 
 class _Socket:
@@ -77,38 +87,40 @@ class _Socket:
         await self.ws.close(code, reason)
 
 
-def _person(ctx: ServiceContext, token: str, roles: tuple[str, ...], merchant_keys: bool = False) -> Principal:
+def _person(ctx: ServiceContext, token: str, roles: tuple[str, ...],
+            merchant_keys: bool = False) -> tuple[Principal, datetime | None]:
+    expires_at = None
     try:
-        if merchant_keys:
+        if token.startswith("cd_"):
+            if not merchant_keys:
+                raise Refused(CLOSE_FORBIDDEN, "API keys are for merchants")
             who = principal_from_bearer(ctx, token)
         else:
-            if token.startswith("cd_"):
-                raise Refused(CLOSE_FORBIDDEN, "API keys are for merchants")
-            who = principal_from_token(ctx, token)
+            who, expires_at = token_session(ctx, token)
     except Unauthorized as exc:
         raise Refused(CLOSE_UNAUTHORIZED, str(exc)) from None
     if who.role not in roles:
         raise Refused(CLOSE_FORBIDDEN, f"this socket needs one of the roles: {', '.join(roles)}")
-    return who
+    return who, expires_at
 
 
 def courier_scope(ctx: ServiceContext, token: str) -> Scope:
-    who = _person(ctx, token, ("courier",))
+    who, expires_at = _person(ctx, token, ("courier",))
     if not who.courier_id:
         raise Refused(CLOSE_FORBIDDEN, "this account is not a courier")
-    return Scope(who.coop_id, f"courier:{who.courier_id}", who)
+    return Scope(who.coop_id, f"courier:{who.courier_id}", who, token_digest(token), expires_at)
 
 
 def dispatcher_scope(ctx: ServiceContext, token: str) -> Scope:
-    who = _person(ctx, token, ("dispatcher", "admin"))
-    return Scope(who.coop_id, f"coop:{who.coop_id}", who)
+    who, expires_at = _person(ctx, token, ("dispatcher", "admin"))
+    return Scope(who.coop_id, f"coop:{who.coop_id}", who, token_digest(token), expires_at)
 
 
 def merchant_scope(ctx: ServiceContext, token: str) -> Scope:
-    who = _person(ctx, token, ("merchant",), merchant_keys=True)
+    who, expires_at = _person(ctx, token, ("merchant",), merchant_keys=True)
     if not who.merchant_id:
         raise Refused(CLOSE_FORBIDDEN, "this account is not a merchant's")
-    return Scope(who.coop_id, f"merchant:{who.merchant_id}", who)
+    return Scope(who.coop_id, f"merchant:{who.merchant_id}", who, token_digest(token), expires_at)
 
 
 def tracking_scope(ctx: ServiceContext, tracking_token: str) -> Scope:
@@ -120,36 +132,56 @@ def tracking_scope(ctx: ServiceContext, tracking_token: str) -> Scope:
 
 
 @router.websocket("/ws/courier")
-async def courier_socket(ws: WebSocket, token: str = "") -> None:
-    await serve_socket(ws, lambda ctx: courier_scope(ctx, token))
+async def courier_socket(ws: WebSocket) -> None:
+    await serve_socket(ws, courier_scope)
 
 
 @router.websocket("/ws/dispatcher")
-async def dispatcher_socket(ws: WebSocket, token: str = "") -> None:
-    await serve_socket(ws, lambda ctx: dispatcher_scope(ctx, token))
+async def dispatcher_socket(ws: WebSocket) -> None:
+    await serve_socket(ws, dispatcher_scope)
 
 
 @router.websocket("/ws/merchant")
-async def merchant_socket(ws: WebSocket, token: str = "") -> None:
-    await serve_socket(ws, lambda ctx: merchant_scope(ctx, token))
+async def merchant_socket(ws: WebSocket) -> None:
+    await serve_socket(ws, merchant_scope)
 
 
 @router.websocket("/ws/track/{tracking_token}")
 async def tracking_socket(ws: WebSocket, tracking_token: str) -> None:
-    await serve_socket(ws, lambda ctx: tracking_scope(ctx, tracking_token))
+    await serve_socket(ws, lambda ctx, _: tracking_scope(ctx, tracking_token), needs_auth=False)
 
 
-async def serve_socket(ws: WebSocket, authorize: Callable[[ServiceContext], Scope]) -> None:
+async def _auth_token(ws: WebSocket) -> str:
+    """The token of the socket's first message (never one from the URL)."""
+    if "token" in ws.query_params:
+        raise Refused(CLOSE_UNAUTHORIZED, 'no token in the URL: send {"type": "auth", "token": ...} first')
+    try:
+        text = await asyncio.wait_for(ws.receive_text(), AUTH_TIMEOUT_S)
+        return parse_auth_message(text)
+    except TimeoutError:
+        raise Refused(CLOSE_UNAUTHORIZED, f"no auth message within {AUTH_TIMEOUT_S:.0f} s") from None
+    except BadMessage as exc:
+        raise Refused(CLOSE_UNAUTHORIZED, exc.message) from None
+
+
+async def serve_socket(ws: WebSocket, authorize: Callable[[ServiceContext, str], Scope], *,
+                       needs_auth: bool = True) -> None:
     """Accept, authorize, attach to the hub, then handle client messages until it goes."""
     ctx: ServiceContext = ws.app.state.ctx
     hub: Hub = ws.app.state.hub
     await ws.accept()
     try:
-        scope = await asyncio.to_thread(authorize, ctx)
+        token = await _auth_token(ws) if needs_auth else ""
+        scope = await asyncio.to_thread(authorize, ctx, token)
     except Refused as exc:
         await ws.close(exc.code, exc.reason[:120])
         return
+    except WebSocketDisconnect:
+        return
     client = hub.attach(_Socket(ws), [scope.topic])
+    sessions: Any = getattr(ws.app.state, "socket_sessions", None)
+    if sessions is not None and scope.token_digest:
+        sessions.track(client, scope.token_digest, scope.expires_at)
     client.begin_replay()
     grace = asyncio.get_running_loop().call_later(RESUME_GRACE_S, _end_hold, client)
     try:
@@ -158,6 +190,8 @@ async def serve_socket(ws: WebSocket, authorize: Callable[[ServiceContext], Scop
         pass  # the client went away (RuntimeError: the hub closed the socket under us)
     finally:
         grace.cancel()
+        if sessions is not None and scope.token_digest:
+            sessions.untrack(client, scope.token_digest)
         await hub.detach(client)
 
 

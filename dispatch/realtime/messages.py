@@ -10,7 +10,8 @@ Server -> client: every frame is ``{"seq": int, "type": str, "data": {...}}``.
   Outbox types (``OUTBOX_TYPES``) carry what ``services/`` wrote; ``track:<token>`` topics get
   ``tracking_data`` only (status and times, no personal data, no courier id).
 
-Client -> server: ``resume {after}``, ``position {lat, lon, at, heading?}``, ``ping``.
+Client -> server: first ``auth {token}`` (not on the public tracking socket), then
+``resume {after}``, ``position {lat, lon, at, heading?}``, ``ping``.
 ``parse_client_message`` validates one text frame and raises ``BadMessage`` naming the field.
 
 Between processes (through the bus) frames travel inside an ``Envelope`` that also names the
@@ -241,6 +242,17 @@ ClientMessage = Annotated[Resume | Position | Ping, Field(discriminator="type")]
 _client_adapter: TypeAdapter[Resume | Position | Ping] = TypeAdapter(ClientMessage)
 
 
+class Auth(_ClientMessage):
+    """The first message on a person's or merchant's socket: the token travels in the socket,
+    never in the URL (URLs end up in access logs, proxy logs and browser history)."""
+
+    type: Literal["auth"]
+    token: Annotated[str, Field(min_length=1, max_length=512)]
+
+
+_auth_adapter: TypeAdapter[Auth] = TypeAdapter(Auth)
+
+
 class BadMessage(ValueError):
     """A client message that cannot be accepted; ``field`` names the culprit when known."""
 
@@ -252,6 +264,17 @@ class BadMessage(ValueError):
     def to_frame(self) -> Frame:
         return frame_from_payload(Error(code="bad_message", message=self.message,
                                         field=self.field))
+
+
+def parse_auth_message(text: str | bytes) -> str:
+    """The token of a socket's first message ``{"type": "auth", "token": ...}``."""
+    if len(text) > MAX_CLIENT_MESSAGE_CHARS:
+        raise BadMessage(f"message longer than {MAX_CLIENT_MESSAGE_CHARS} characters")
+    try:
+        return _auth_adapter.validate_json(text).token
+    except ValidationError:
+        raise BadMessage('the first message must be {"type": "auth", "token": "<token or API key>"}',
+                         field="token") from None
 
 
 def parse_client_message(text: str | bytes) -> Resume | Position | Ping:

@@ -5,7 +5,7 @@ Started by ``coopdispatch serve --demo-feed`` (``DEMO_FEED=1``) as a background 
 transport, so it works on any port): the demo merchant key places orders at a gentle rate, and
 couriers log in, start shifts, read ``GET /api/v1/courier/route``, ride their stops along the
 street graph, and report arrived / picked up / delivered with Idempotency-Keys. Positions go
-over the courier socket (``/ws/courier?token=``) at ``DEMO_FEED_URL`` (default
+over the courier socket (``/ws/courier``) at ``DEMO_FEED_URL`` (default
 ``http://127.0.0.1:8000``) when it answers, else to ``POST /api/v1/courier/position``.
 
 Lumi (lumi@demo.coop) is left alone so a person can use the courier phone view; Aino and Eero

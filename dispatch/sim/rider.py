@@ -1,6 +1,7 @@
 """One demo courier of the live feed: log in, start a shift, ride the route the service plans.
 
-Positions go over the courier socket when it answers (``/ws/courier?token=``), else over HTTP.
+Positions go over the courier socket when it answers (``/ws/courier``, token in the first
+message), else over HTTP.
 """
 
 from __future__ import annotations
@@ -163,8 +164,9 @@ class Rider:
             if self.ws is None:
                 import websockets
 
-                url = self.config.ws_url.replace("http", "ws", 1).rstrip("/") + f"/ws/courier?token={self.token}"
+                url = self.config.ws_url.replace("http", "ws", 1).rstrip("/") + "/ws/courier"
                 self.ws = await websockets.connect(url, open_timeout=3)
+                await self.ws.send(json.dumps({"type": "auth", "token": self.token}))  # never in the URL
                 self._drain = asyncio.create_task(self._drain_frames(self.ws))
             await self.ws.send(json.dumps(message))
             return True

@@ -63,6 +63,7 @@ class Server:
     env: dict[str, str]
     log: Path
     proc: subprocess.Popen[bytes] | None = None
+    access_log: bool = False  # uvicorn's info lines (socket URLs) and access lines into ``log``
 
     @property
     def http(self) -> str:
@@ -80,7 +81,8 @@ class Server:
     def start(self, timeout_s: float = 40.0, **extra_env: str) -> Server:
         env = os.environ | self.env | extra_env
         cmd = [sys.executable, "-m", "uvicorn", "dispatch.asgi:app", "--host", "127.0.0.1",
-               "--port", str(self.port), "--log-level", "warning", "--no-access-log"]
+               "--port", str(self.port), "--no-proxy-headers",
+               *(["--log-level", "info"] if self.access_log else ["--log-level", "warning", "--no-access-log"])]
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=out)
         deadline = time.monotonic() + timeout_s
@@ -228,12 +230,14 @@ class FrameReader:
 
 @pytest.fixture
 async def open_socket() -> AsyncIterator[Callable[..., Any]]:
-    """``await open_socket(url)`` -> FrameReader; every socket is closed at the end."""
+    """``await open_socket(url, token=...)`` -> FrameReader; every socket is closed at the end."""
     opened: list[ClientConnection] = []
 
-    async def _open(url: str, resume_after: int | None = None) -> FrameReader:
+    async def _open(url: str, resume_after: int | None = None, token: str | None = None) -> FrameReader:
         conn = await connect(url, open_timeout=5)
         opened.append(conn)
+        if token is not None:  # the first message, never the URL (no secret in access logs)
+            await conn.send(json.dumps({"type": "auth", "token": token}))
         if resume_after is not None:
             await conn.send(json.dumps({"type": "resume", "after": resume_after}))
         return FrameReader(conn)

@@ -47,8 +47,8 @@ async def test_a_courier_gets_its_job_within_a_second_and_the_map_and_link_see_i
         courier = await login(http, "aino@demo.coop")
         dispatcher = await login(http, "dispatcher@demo.coop")
         await start_shift(http, courier)
-        phone = await open_socket(f"{server.ws}/ws/courier?token={courier}", resume_after=0)
-        board = await open_socket(f"{server.ws}/ws/dispatcher?token={dispatcher}", resume_after=0)
+        phone = await open_socket(f"{server.ws}/ws/courier", token=courier, resume_after=0)
+        board = await open_socket(f"{server.ws}/ws/dispatcher", token=dispatcher, resume_after=0)
         await board.until(lambda f: f["type"] == "shift.started")
         posted = time.monotonic()
         delivery = await create_delivery(http)
@@ -64,21 +64,26 @@ async def test_a_courier_gets_its_job_within_a_second_and_the_map_and_link_see_i
         assert "courier_id" not in json.dumps(link.frames)
 
 
-@pytest.mark.parametrize(("path", "who", "code"), [
-    ("/ws/courier?token=not-a-token", None, 4401),
-    ("/ws/dispatcher?token={courier}", "aino@demo.coop", 4403),
-    ("/ws/courier?token={courier}", "dispatcher@demo.coop", 4403),
-    ("/ws/merchant?token=cd_nope_nope", None, 4401),
-    ("/ws/track/unknown-link", None, 4403),
+@pytest.mark.parametrize(("path", "first", "who", "code"), [
+    ("/ws/courier", {"type": "auth", "token": "not-a-token"}, None, 4401),
+    ("/ws/dispatcher", {"type": "auth", "token": "{token}"}, "aino@demo.coop", 4403),
+    ("/ws/courier", {"type": "auth", "token": "{token}"}, "dispatcher@demo.coop", 4403),
+    ("/ws/merchant", {"type": "auth", "token": "cd_nope_nope"}, None, 4401),
+    ("/ws/courier", {"type": "resume", "after": 0}, None, 4401),
+    ("/ws/courier?token={token}", None, "aino@demo.coop", 4401),
+    ("/ws/track/unknown-link", None, None, 4403),
 ])
 async def test_a_socket_with_a_bad_token_or_role_is_closed_with_a_clear_code(
-        server: Server, path: str, who: str | None, code: int) -> None:
-    """A wrong token closes with 4401, a wrong role or unknown link with 4403."""
+        server: Server, path: str, first: dict[str, Any] | None, who: str | None, code: int) -> None:
+    """A wrong token, a first message that is not ``auth`` or a token in the URL (even a good
+    one) close with 4401, a wrong role or unknown link with 4403."""
     token = ""
     if who:
         async with httpx.AsyncClient(base_url=server.http) as http:
             token = await login(http, who)
-    async with connect(server.ws + path.format(courier=token)) as conn:
+    async with connect(server.ws + path.format(token=token)) as conn:
+        if first is not None:
+            await conn.send(json.dumps(first).replace("{token}", token))
         with pytest.raises(ConnectionClosed) as closed:
             await conn.recv()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == code
@@ -91,9 +96,9 @@ async def test_positions_reach_the_dispatcher_map_and_are_refused_off_shift(
         eero, lumi = await login(http, "eero@demo.coop"), await login(http, "lumi@demo.coop")
         dispatcher = await login(http, "dispatcher@demo.coop")
         await start_shift(http, eero)
-        board = await open_socket(f"{server.ws}/ws/dispatcher?token={dispatcher}")
-        phone = await open_socket(f"{server.ws}/ws/courier?token={eero}")
-        off = await open_socket(f"{server.ws}/ws/courier?token={lumi}")
+        board = await open_socket(f"{server.ws}/ws/dispatcher", token=dispatcher)
+        phone = await open_socket(f"{server.ws}/ws/courier", token=eero)
+        off = await open_socket(f"{server.ws}/ws/courier", token=lumi)
         at = datetime.now(UTC).isoformat()
         await phone.conn.send(json.dumps({"type": "position", "lat": 60.1701, "lon": 24.9402, "at": at}))
         await off.conn.send(json.dumps({"type": "position", "lat": 60.1702, "lon": 24.9403, "at": at}))

@@ -69,7 +69,7 @@ async def test_two_processes_share_events_and_the_loop_moves_when_its_holder_die
     async with httpx.AsyncClient(base_url=a.http) as via_a, httpx.AsyncClient(base_url=b.http) as via_b:
         courier = await login(via_a, "aino@demo.coop")
         await start_shift(via_a, courier)
-        phone = await open_socket(f"{a.ws}/ws/courier?token={courier}", resume_after=0)
+        phone = await open_socket(f"{a.ws}/ws/courier", token=courier, resume_after=0)
         delivery = await create_delivery(via_b)
         await phone.until(lambda f: f["type"] == "delivery.assigned"
                           and f["data"]["id"] == delivery["id"], timeout_s=5)
@@ -103,7 +103,7 @@ async def test_a_frame_committed_just_before_a_crash_still_arrives_after_restart
     server = sqlite_servers.new()
     server.start(COOPDISPATCH_TEST_CRASH_AFTER_COMMIT="delivery.created")
     async with httpx.AsyncClient(base_url=server.http) as http:
-        merchant = await open_socket(f"{server.ws}/ws/merchant?token=cd_demomerchant_try-coopdispatch-locally",
+        merchant = await open_socket(f"{server.ws}/ws/merchant", token="cd_demomerchant_try-coopdispatch-locally",
                                      resume_after=0)
         await asyncio.sleep(0.6)  # past the resume hold
         with pytest.raises(httpx.HTTPError):
@@ -112,7 +112,7 @@ async def test_a_frame_committed_just_before_a_crash_still_arrives_after_restart
     assert not [f for f in merchant.frames if f["type"] == "delivery.created"]
     restarted = sqlite_servers.new()
     restarted.start()
-    late = await open_socket(f"{restarted.ws}/ws/merchant?token=cd_demomerchant_try-coopdispatch-locally",
+    late = await open_socket(f"{restarted.ws}/ws/merchant", token="cd_demomerchant_try-coopdispatch-locally",
                              resume_after=0)
     frame = await late.until(lambda f: f["type"] == "delivery.created", timeout_s=5)
     assert frame["seq"] > 0 and frame["data"]["status"] == "pending"

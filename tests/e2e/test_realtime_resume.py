@@ -72,7 +72,8 @@ class Mirror:
 
     async def visit(self, host: str, stay_s: float) -> None:
         """Connect, resume from the cursor, read for ``stay_s`` and drop the connection."""
-        async with connect(f"ws://{host}/ws/merchant?token={MERCHANT_KEY}") as conn:
+        async with connect(f"ws://{host}/ws/merchant") as conn:
+            await conn.send(json.dumps({"type": "auth", "token": MERCHANT_KEY}))
             await conn.send(json.dumps({"type": "resume", "after": self.cursor}))
             deadline = time.monotonic() + stay_s
             while (left := deadline - time.monotonic()) > 0:

@@ -97,8 +97,8 @@ async def test_intake_and_reports_survive_a_redis_outage_and_realtime_catches_up
         courier_id = http.get("/api/v1/auth/me", headers=auth(courier)).json()["courier_id"]
         assert http.post("/api/v1/courier/shift/start", json={"lat": 60.1716, "lon": 24.9443},
                          headers=auth(courier)).status_code == 201
-        local = await open_socket(f"{a.ws}/ws/dispatcher?token={token}")
-        remote = await open_socket(f"{b.ws}/ws/dispatcher?token={token}")
+        local = await open_socket(f"{a.ws}/ws/dispatcher", token=token)
+        remote = await open_socket(f"{b.ws}/ws/dispatcher", token=token)
         first = create(http).json()
         for sock in (local, remote):
             await sock.until(lambda f: f.get("type") == "delivery.created" and f["data"]["id"] == first["id"], 10)

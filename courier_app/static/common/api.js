@@ -40,6 +40,15 @@ export function makeApi(storageKey) {
   };
   return api;
 }
+    // Revoke a person's token on the server (its sockets close), then forget it here.
+    // An API key is not logged out: an admin revokes it.
+    async logout() {
+      const credential = api.credential;
+      if (credential && !credential.startsWith("cd_")) {
+        try { await api.call("POST", "/api/v1/auth/logout"); } catch { /* offline or already revoked */ }
+      }
+      api.credential = null;
+    },
 
 export const $ = (sel, root = document) => root.querySelector(sel);
 export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];

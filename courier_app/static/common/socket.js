@@ -1,8 +1,11 @@
 // A WebSocket that resumes: it keeps the last outbox seq it applied (localStorage) and sends
 // {"type":"resume","after":seq} on every (re)connect; reconnects with capped backoff.
+// The token goes in the first message ({"type":"auth","token":...}), never in the URL: URLs end
+// up in access logs, proxy logs and history. `credential` is read on each connect (a new login).
 export class LiveSocket {
-  constructor(path, { seqKey, onFrame, onState }) {
+  constructor(path, { seqKey, onFrame, onState, credential }) {
     this.path = path;
+    this.credential = credential || (() => null);
     this.seqKey = seqKey;
     this.onFrame = onFrame;
     this.onState = onState || (() => {});
@@ -20,6 +23,8 @@ export class LiveSocket {
     this.onState("connecting");
     ws.onopen = () => {
       this.delay = 500;
+      const token = this.credential();
+      if (token) ws.send(JSON.stringify({ type: "auth", token }));
       // First visit: the page just read the state over HTTP, live frames are enough.
       if (this.seq > 0) ws.send(JSON.stringify({ type: "resume", after: this.seq }));
       this.onState("open");

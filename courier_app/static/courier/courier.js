@@ -259,7 +259,8 @@ window.addEventListener("online", () => { setNet(); scheduleRefresh(); });
 window.addEventListener("offline", setNet);
 
 function connect() {
-  state.socket = new LiveSocket(`/ws/courier?token=${encodeURIComponent(api.credential)}`, {
+  state.socket = new LiveSocket("/ws/courier", {
+    credential: () => api.credential,
     seqKey: "cd.courier.seq",
     onState: (s) => { document.body.dataset.ws = s; if (s === "open") scheduleRefresh(); },
     onFrame: (f) => { if (f.seq > 0 || f.type === "resync") scheduleRefresh(); },
@@ -281,8 +282,8 @@ async function enter() {
   startMap();
 }
 
-function logout() {
-  api.credential = null;
+async function logout() {
+  await api.logout();
   for (const k of ["cd.courier.profile", "cd.courier.route", "cd.courier.seq"]) localStorage.removeItem(k);
   location.reload();
 }

@@ -223,7 +223,8 @@ async function enter() {
   $("#app").classList.remove("hidden");
   $("#logout").classList.remove("hidden");
   await loadAll();
-  state.socket = new LiveSocket(`/ws/dispatcher?token=${encodeURIComponent(api.credential)}`, {
+  state.socket = new LiveSocket("/ws/dispatcher", {
+    credential: () => api.credential,
     seqKey: "cd.dispatcher.seq", onFrame,
     onState: (s) => { $("#ws-dot").className = `status-dot ${s}`; document.body.dataset.ws = s; if (s === "open") scheduleReload(0); },
   });
@@ -239,6 +240,6 @@ $("#login-form").addEventListener("submit", async (ev) => {
   try { await api.login($("#email").value, $("#password").value); localStorage.removeItem("cd.dispatcher.seq"); enter(); }
   catch (e) { $("#login-error").textContent = e.message; }
 });
-$("#logout").addEventListener("click", () => { api.credential = null; location.reload(); });
+$("#logout").addEventListener("click", async () => { await api.logout(); location.reload(); });
 
 if (api.credential) enter(); else { $("#login").classList.remove("hidden"); document.body.dataset.ready = "1"; }

@@ -226,7 +226,8 @@ async function showReceipt(id) {
 }
 
 function connect() {
-  state.socket = new LiveSocket(`/ws/merchant?token=${encodeURIComponent(api.credential)}`, {
+  state.socket = new LiveSocket("/ws/merchant", {
+    credential: () => api.credential,
     seqKey: "cd.merchant.seq",
     onState: (s) => { $("#ws-dot").className = `status-dot ${s}`; document.body.dataset.ws = s; },
     onFrame: (f) => {
@@ -245,6 +246,6 @@ $("#pw-form").addEventListener("submit", async (ev) => {
   try { await api.login($("#email").value, $("#password").value); localStorage.removeItem("cd.merchant.seq"); start(); }
   catch (e) { $("#login-error").textContent = e.message; }
 });
-$("#logout").addEventListener("click", () => { api.credential = null; if (state.socket) state.socket.close(); location.reload(); });
+$("#logout").addEventListener("click", async () => { if (state.socket) state.socket.close(); await api.logout(); location.reload(); });
 
 if (api.credential) start(); else { show(false); document.body.dataset.ready = "1"; }

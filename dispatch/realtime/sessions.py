@@ -1,0 +1,66 @@
+"""Sockets opened with a person's token end with it: when it expires, and when it is revoked.
+
+A socket authenticates once, at connect; without this it would keep receiving events for as
+long as it stays open. Each process keeps its own sockets by token digest (SHA-256, the name
+revocations use) and:
+
+- closes a socket with 4401 when its token's ``expires_at`` passes (a timer per socket);
+- on every ``auth.revoked`` frame the hub routes (logout, password change, deactivation,
+  committed by any process and carried by the bus like any outbox event), forgets the tokens
+  in this process's auth cache and closes their sockets with 4401.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from dispatch.realtime.hub import CLOSE_UNAUTHORIZED, Client, Hub
+from dispatch.realtime.messages import Frame
+from dispatch.services.auth import forget_tokens
+from dispatch.services.context import ServiceContext
+
+
+class SocketSessions:
+    """Which socket came in with which token, and the timers that end them."""
+
+    def __init__(self, ctx: ServiceContext, hub: Hub) -> None:
+        self.ctx, self.hub = ctx, hub
+        self._by_token: dict[str, set[Client]] = {}
+        self._timers: dict[Client, asyncio.TimerHandle] = {}
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def track(self, client: Client, digest: str, expires_at: datetime | None) -> None:
+        """Remember ``client``'s token; close it when ``expires_at`` passes (None: an API key)."""
+        self._by_token.setdefault(digest, set()).add(client)
+        if expires_at is not None:
+            delay_s = max(0.0, (expires_at - self.ctx.clock()).total_seconds())
+            self._timers[client] = asyncio.get_running_loop().call_later(
+                delay_s, self._end, client, "token expired: log in again")
+
+    def untrack(self, client: Client, digest: str) -> None:
+        """The socket is gone (call it from the endpoint's ``finally``)."""
+        clients = self._by_token.get(digest)
+        if clients is not None:
+            clients.discard(client)
+            if not clients:
+                del self._by_token[digest]
+        timer = self._timers.pop(client, None)
+        if timer is not None:
+            timer.cancel()
+
+    def observe(self, topics: list[str], frame: Frame) -> None:
+        """Hub observer (on the event loop): a revocation ends the tokens' sockets here."""
+        if frame.type != "auth.revoked":
+            return
+        digests = [str(d) for d in frame.data.get("tokens", [])]
+        forget_tokens(self.ctx, digests)
+        for digest in digests:
+            for client in list(self._by_token.get(digest, ())):
+                self._end(client, "token revoked: log in again")
+
+    def _end(self, client: Client, reason: str) -> None:
+        self._timers.pop(client, None)
+        task = asyncio.get_running_loop().create_task(self.hub.detach(client, CLOSE_UNAUTHORIZED, reason))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
