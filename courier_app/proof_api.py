@@ -28,6 +28,8 @@ from sqlalchemy.exc import IntegrityError
 
 from dispatch.api.deps import CourierCaller, Ctx, IdempotencyKey
 from dispatch.api.fields import Instant
+from dispatch.api.problems import problem_responses
+from dispatch.api.responses_people import Proof
 from dispatch.db.models import AuditEntry, Delivery, Stop
 from dispatch.domain.errors import InvalidInput, NotFound
 from dispatch.services import idempotency
@@ -65,8 +67,10 @@ def image_from_body(body: ProofIn) -> tuple[bytes, str]:
     return image, ext
 
 
-@router.post("/stops/{stop_id}/proof", status_code=201, summary="Attach a photo or signature to a dropoff")
-def attach_proof(stop_id: str, body: ProofIn, ctx: Ctx, who: CourierCaller, key: IdempotencyKey = None) -> Response:
+@router.post("/stops/{stop_id}/proof", status_code=201, summary="Attach a photo or signature to a dropoff",
+             operation_id="courier_proof_attach", response_model=Proof,
+             responses=problem_responses("not-found", "invalid-input", "idempotency-conflict"))
+def attach_proof(stop_id: str, body: ProofIn, ctx: Ctx, who: CourierCaller, key: IdempotencyKey) -> Response:
     checked = idempotency.check_key(key)
     image, ext = image_from_body(body)
     digest = hashlib.sha256(image).hexdigest()

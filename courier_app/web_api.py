@@ -15,13 +15,15 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from dispatch.api.deps import Caller, Ctx, Dispatcher
+from dispatch.api.responses_people import LatestPlan, Profile
 from dispatch.db.models import Coop, Courier, Merchant, PlanRow
 from dispatch.services.views import iso
 
 router = APIRouter(tags=["web views"])
 
 
-@router.get("/api/v1/web/profile", summary="Coop formats and the caller's own details")
+@router.get("/api/v1/web/profile", summary="Coop formats and the caller's own details", operation_id="web_profile",
+            response_model=Profile)
 def profile(ctx: Ctx, who: Caller) -> dict[str, Any]:
     with ctx.sessions() as s:
         coop = s.get(Coop, who.coop_id)
@@ -43,7 +45,8 @@ def profile(ctx: Ctx, who: Caller) -> dict[str, Any]:
         return out
 
 
-@router.get("/api/v1/dispatch/plan", tags=["dispatch"], summary="The latest plan and its explanations")
+@router.get("/api/v1/dispatch/plan", tags=["dispatch"], summary="The latest plan and its explanations",
+            operation_id="dispatch_plan", response_model=LatestPlan)
 def latest_plan(ctx: Ctx, who: Dispatcher) -> dict[str, Any]:
     with ctx.sessions() as s:
         row = s.scalar(select(PlanRow).where(PlanRow.coop_id == who.coop_id)

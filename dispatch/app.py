@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from dispatch.api import auth_api, courier, deliveries, dispatch_api, problems, ws
+from dispatch.api.responses_people import Health
 from dispatch.db.engine import make_engine, make_session_factory
 from dispatch.db.migrate import ensure_migrated
 from dispatch.dispatcher import DispatchRunner
@@ -25,6 +26,7 @@ from dispatch.services.context import ServiceContext, utcnow
 from dispatch.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+API_VERSION = "1.1.0"  # of the /api/v1 contract (docs/api.md), not of the package
 EXTENSIONS: list[Callable[[FastAPI, ServiceContext], None]] = []
 
 
@@ -103,7 +105,10 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
             await bounded(stop_realtime(app), "realtime")
             await bounded(bus.disconnect(), "bus")
 
-    app = FastAPI(title="coopdispatch", version="0.1.0", lifespan=lifespan,
+    from dispatch.api.contract import operation_id
+
+    app = FastAPI(title="coopdispatch", version=API_VERSION, lifespan=lifespan,
+                  generate_unique_id_function=operation_id,
                   description="Dispatch for bicycle-courier cooperatives. Errors are RFC 9457 "
                               "application/problem+json.")
     app.state.ctx = ctx
@@ -132,12 +137,17 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
     from dispatch.api import basemap_api
 
     app.include_router(basemap_api.router)  # issue 19: vector tiles, glyphs, routes on the streets
+    from dispatch.api import admin_api, members_api
+
+    app.include_router(admin_api.router)  # issue 17: co-op setup and administration
+    app.include_router(members_api.router)
     if settings.serve_static:
         from courier_app.web import install as install_web_views
 
         install_web_views(app)
 
-    @app.get("/healthz", tags=["ops"], summary="Liveness and database check")
+    @app.get("/healthz", tags=["ops"], summary="Liveness and database check", operation_id="ops_health",
+             response_model=Health)
     def healthz() -> JSONResponse:
         from sqlalchemy import text
 
@@ -151,6 +161,15 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
     from dispatch.middleware import install_production
 
     install_production(app, ctx)  # issue 9: edge limits, metrics, webhooks, jobs
+    from dispatch.api import contract, problem_pages
+    from dispatch.webhooks import events
+
+    app.include_router(problem_pages.router)  # /problems/<slug>: what each problem type means
+    events.document(app)  # the webhook events in the OpenAPI document's `webhooks`
+    contract.document(app)  # issue 20: problem+json everywhere, no dead schemas
+    from dispatch.api.problem_lang import ProblemLanguage
+
+    app.add_middleware(ProblemLanguage)  # outermost: every problem+json in the reader's language
     from dispatch.api import links
 
     links.install(app)  # OpenAPI links between operations (documentation, stateful fuzzing)

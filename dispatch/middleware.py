@@ -2,7 +2,7 @@
 
 In order: a request id (``X-Request-ID`` taken if sane, else made, echoed on the answer), body
 limits (413 above ``max_body_bytes``, 415 for a body that is not JSON on the API), rate limits
-(429 with ``Retry-After`` on intake per API key and on login per account and per address), then
+(429 with ``Retry-After`` on intake per merchant and on login per client address), then
 the app; afterwards the latency histogram by route template and one access-log line.
 """
 
@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dispatch.api.deps import bearer
 from dispatch.api.inputs import BadInput, InputGuard, json_from_body
-from dispatch.api.problems import MEDIA_TYPE, TITLES
+from dispatch.api.problems import MEDIA_TYPE, problem_body
 from dispatch.observability import REQUEST_SECONDS, request_id_var
 from dispatch.ratelimit import Limiter, LocalLimiter
 from dispatch.services.auth import Unauthorized, cached_principal, principal_from_bearer
@@ -39,11 +39,7 @@ class TooLarge(Exception):
 
 
 def problem_bytes(status: int, detail: str, field: str | None = None) -> bytes:
-    body: dict[str, Any] = {"type": f"https://coopdispatch.org/problems/{status}",
-                            "title": TITLES.get(status, "Error"), "status": status, "detail": detail}
-    if field:
-        body["field"] = field
-    return json.dumps(body).encode()
+    return json.dumps(problem_body(status, detail, field=field)).encode()
 
 
 async def send_problem(send: Send, status: int, detail: str, rid: str, *, field: str | None = None,
@@ -179,12 +175,12 @@ class EdgeMiddleware:
             verdict = await self.limiter.hit(key, settings.rate_limit_per_minute)
             return 0 if verdict.allowed else verdict.retry_after_s
         if call == LOGIN:
-            per_minute = settings.login_attempts_per_minute
+            # a flood ceiling per client address only: failed passwords slow an account down in
+            # services/login_throttle.py (growing delays), which no one can turn into a lock-out
             client = (scope.get("client") or ("unknown", 0))[0]
-            for key in (f"login:ip:{client}", f"login:account:{_login_email(body)}"):
-                verdict = await self.limiter.hit(key, per_minute * (5 if ":ip:" in key else 1))
-                if not verdict.allowed:
-                    return verdict.retry_after_s
+            verdict = await self.limiter.hit(f"login:ip:{client}", settings.login_attempts_per_minute * 5)
+            if not verdict.allowed:
+                return verdict.retry_after_s
         return 0
 
     async def _intake_key(self, scope: Scope) -> str | None:
@@ -230,39 +226,6 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-PROBLEM_SCHEMA = {
-    "type": "object", "required": ["type", "title", "status", "detail"],
-    "properties": {"type": {"type": "string"}, "title": {"type": "string"},
-                   "status": {"type": "integer"}, "detail": {"type": "string"},
-                   "field": {"type": "string"}},
-    "additionalProperties": True,
-}
-
-
-def document_problems(app: Any) -> None:
-    """Declare in the OpenAPI schema that every error is ``application/problem+json``."""
-    inner = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema  # type: ignore[no-any-return]
-        schema = inner()
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-        problem_ref = {"content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-        for ops in schema.get("paths", {}).values():
-            for op in ops.values():
-                responses = op.setdefault("responses", {})
-                for code in list(responses):
-                    if code != "default" and int(code) >= 400:
-                        responses[code] = {"description": responses[code].get("description", "Error"),
-                                           **problem_ref}
-                responses["default"] = {"description": "Error (RFC 9457 problem details)", **problem_ref}
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi
-
-
 def install_production(app: Any, ctx: Any) -> None:
     """Everything issue 9 adds to the app: edge middleware, metrics, webhooks, background jobs."""
     from dispatch.observability import configure_logging, install_metrics
@@ -274,9 +237,12 @@ def install_production(app: Any, ctx: Any) -> None:
     limiter = limiter_for(settings.bus_url)
     app.add_middleware(InputGuard, fastapi_app=app)  # inside the edge: after the body limits
     app.add_middleware(EdgeMiddleware, fastapi_app=app, limiter=limiter)
+    if settings.forwarded_allow_ips:  # outermost: the edge and the app see the client's address
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     install_metrics(app)
     app.include_router(webhooks_router)
-    document_problems(app)
 
     async def start_jobs(app: Any) -> None:
         app.state.background = []

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from dispatch.api.deps import Caller, Ctx, Dispatcher, Merchant, role_guard
-from dispatch.api.schemas import QuoteIn
+from dispatch.api.problems import problem_responses
+from dispatch.api.responses import Quote, Receipt, RuleSet
+from dispatch.api.responses_people import CoopStatement, Statement
+from dispatch.api.schemas import QuoteIn, RuleSetIn
 from dispatch.services import fees as svc
 from dispatch.services import statements as pay
 from dispatch.services.auth import Principal
@@ -22,7 +25,9 @@ To = Annotated[str | None, Query(alias="to", max_length=40,
                                  description="YYYY-MM-DD (included) or ISO datetime (excluded)")]
 
 
-@router.post("/quotes", status_code=201, summary="Price a trip before creating the delivery")
+@router.post("/quotes", status_code=201, summary="Price a trip before creating the delivery",
+             operation_id="quotes_create", response_model=Quote,
+             responses=problem_responses("outside-area", "invalid-input", "floor-not-met", "not-found"))
 def create_quote(body: QuoteIn, ctx: Ctx, who: Merchant) -> dict[str, Any]:
     """Fee, formula lines, three-way split and rule-set version; valid until ``expires_at``.
 
@@ -39,7 +44,8 @@ def create_quote(body: QuoteIn, ctx: Ctx, who: Merchant) -> dict[str, Any]:
     return svc.create_quote(ctx, who, req)
 
 
-@router.get("/deliveries/{delivery_id}/receipt", summary="A delivery's receipt")
+@router.get("/deliveries/{delivery_id}/receipt", summary="A delivery's receipt",
+            operation_id="deliveries_receipt", response_model=Receipt, responses=problem_responses("not-found"))
 def receipt(delivery_id: str, ctx: Ctx, who: Caller) -> dict[str, Any]:
     """Readable by its merchant, its courier and the coop's dispatchers and admins.
 
@@ -60,7 +66,9 @@ def _csv(text: str, name: str) -> Response:
 
 
 @router.get("/couriers/{courier_id}/statement", summary="A courier's pay statement",
-            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+            operation_id="statements_courier", response_model=Statement,
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+                       **problem_responses("not-found", "invalid-input")})
 def courier_statement(courier_id: str, ctx: Ctx, who: Caller, start: From = None, end: To = None,
                       fmt: Format = None, accept: Annotated[str | None, Header()] = None) -> Any:
     """Deliveries, earnings, hours on shift (waiting included) and each hour against the floor.
@@ -74,7 +82,9 @@ def courier_statement(courier_id: str, ctx: Ctx, who: Caller, start: From = None
 
 
 @router.get("/coop/statement", summary="The co-op's books: fees, shares, rebates",
-            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+            operation_id="statements_coop", response_model=CoopStatement,
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+                       **problem_responses("invalid-input")})
 def coop_statement(ctx: Ctx, who: Dispatcher, start: From = None, end: To = None,
                    fmt: Format = None, accept: Annotated[str | None, Header()] = None) -> Any:
     """Fees collected, shares paid and rebates per merchant. ``?format=csv`` for CSV."""
@@ -84,10 +94,11 @@ def coop_statement(ctx: Ctx, who: Dispatcher, start: From = None, end: To = None
     return pay.coop_statement_to_dict(st, extra)
 
 
-@router.post("/coop/rule-sets", status_code=201, summary="Adopt a new fee rule-set version")
-def adopt_rule_set(ctx: Ctx, who: Admin,
-                   body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+@router.post("/coop/rule-sets", status_code=201, summary="Adopt a new fee rule-set version",
+             operation_id="rule_sets_adopt", response_model=RuleSet,
+             responses=problem_responses("invalid-input", "floor-not-met", "conflict"))
+def adopt_rule_set(ctx: Ctx, who: Admin, body: RuleSetIn) -> dict[str, Any]:
     """Admins record what the general assembly adopted. The body is a whole rule set as
     ``GET /api/v1/coops/{slug}/rule-sets`` shows it (``version`` is assigned here);
     ``effective_from`` must not be in the past. Receipts already issued never change."""
-    return svc.adopt_rule_set(ctx, who, body)
+    return svc.adopt_rule_set(ctx, who, body.model_dump(mode="json", exclude_unset=True))

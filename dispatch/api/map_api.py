@@ -21,6 +21,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from dispatch.api.deps import Ctx, bearer
+from dispatch.api.problems import problem_responses
+from dispatch.api.responses_people import MapInfo
 from dispatch.db.models import Coop
 from dispatch.domain.errors import NotFound
 from dispatch.services.auth import principal_from_bearer
@@ -88,7 +90,10 @@ CoopSlug = Annotated[str | None, Query(alias="coop", max_length=64, description=
 
 
 @router.get("/streets", summary="Street graph as GeoJSON, simplified for a zoom level (public)",
-            responses={200: {"description": "GeoJSON", "content": {"application/geo+json": {}}}})
+            operation_id="map_streets", response_class=Response,
+            responses={200: {"description": "GeoJSON FeatureCollection", "content": {
+                "application/geo+json": {"schema": {"$ref": "#/components/schemas/Streets"}}}},
+                **problem_responses("not-found")})
 def streets(ctx: Ctx, request: Request,
             zoom: Annotated[int, Query(ge=0, le=30)] = 15, coop: CoopSlug = None) -> Response:
     zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
@@ -100,7 +105,8 @@ def streets(ctx: Ctx, request: Request,
     return Response(body, media_type="application/geo+json", headers=headers)
 
 
-@router.get("/info", summary="Map bounding box, centre and credit (public)")
+@router.get("/info", summary="Map bounding box, centre and credit (public)", operation_id="map_info",
+            response_model=MapInfo, responses=problem_responses("not-found"))
 def info(ctx: Ctx, request: Request, coop: CoopSlug = None) -> dict[str, Any]:
     chosen = map_of_request(ctx, request, coop)
     lat0, lon0, lat1, lon1 = chosen.network.bbox

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -69,13 +70,13 @@ class LoginIn(Strict):
     password: str = Field(min_length=1, max_length=200)
 
 
-class ShiftIn(Strict):
-    lat: Lat
 class PasswordChangeIn(Strict):
     current_password: str = Field(min_length=1, max_length=200)
     new_password: str = Field(min_length=10, max_length=200)
 
 
+class ShiftIn(Strict):
+    lat: Lat
     lon: Lon
     vehicle_kind: Literal["bike", "cargo_bike", "e_cargo"] | None = None
     planned_end_at: Instant | None = None
@@ -111,3 +112,60 @@ class QuoteIn(Strict):
     pickup: PlaceIn | None = None
     ready_at: Instant | None = None
     load: LoadIn = LoadIn()
+
+
+class Out(BaseModel):
+    """Base of every response body (``dispatch/api/responses*.py``): fields a view adds before
+    a model declares them are passed on (``additionalProperties``), never dropped."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class LoadSurchargeIn(Strict):
+    measure: str = Field(description="weight | volume", max_length=16)
+    above: int = Field(description="grams (weight) or millilitres (volume)")
+    cents_per_unit: int
+
+
+class TimeSurchargeIn(Strict):
+    start_hour: int
+    end_hour: int
+    percent_bp: int
+    flat_cents: int
+
+
+class WeatherSurchargeIn(Strict):
+    condition: str = Field(max_length=32)
+    cents: int
+    label_en: str = Field(max_length=200)
+    label_fr: str = Field(max_length=200)
+
+
+class RuleSetIn(Strict):
+    """A whole fee rule set as ``GET /api/v1/coops/{slug}/rule-sets`` shows it. The service
+    checks the values (and names the field: ``load_surcharges[0].measure``)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "effective_from": "2027-01-01", "adopted_by": "general assembly of 2026-12-01",
+        "description_en": "Base fee plus distance and time.", "description_fr": "Forfait, distance et temps.",
+        "currency": "EUR", "base_cents": 300, "per_km_cents": 80, "per_active_minute_cents": 30,
+        "minimum_fee_cents": 600, "courier_floor_cents_per_hour": 1202, "coop_share_bp": 1500,
+        "merchant_rebate_bp": 500}]})
+    version: int | None = Field(default=None, description="ignored: the server numbers versions")
+    effective_from: date
+    adopted_by: str = Field(max_length=500)
+    description_en: str = Field(max_length=4000)
+    description_fr: str = Field(max_length=4000)
+    currency: str = Field(max_length=3)
+    base_cents: int
+    per_km_cents: int
+    per_active_minute_cents: int
+    minimum_fee_cents: int
+    courier_floor_cents_per_hour: int
+    coop_share_bp: int
+    merchant_rebate_bp: int
+    load_surcharges: list[LoadSurchargeIn] = Field(default_factory=list, max_length=20)
+    time_surcharges: list[TimeSurchargeIn] = Field(default_factory=list, max_length=20)
+    weather_surcharges: list[WeatherSurchargeIn] = Field(default_factory=list, max_length=20)
+    pay_courier_on: Literal["estimated", "actual"] = "estimated"
+    rounding_order: list[str] = Field(default_factory=lambda: ["courier", "coop", "merchant"], max_length=3)

@@ -1,9 +1,9 @@
 """The recipient's public tracking link: ``GET /api/v1/track/{token}``.
 
-No personal data: no addresses, no names or phones of the recipient, and of the courier only
-the first name while the delivery is theirs. The courier's position is shown only while the
-parcel is on its way (picked up, not yet delivered); before that the courier may be riding
-another job, and after it their whereabouts are nobody's business.
+No personal data: no addresses, no names or phones of the recipient. The courier's first name
+and position are shown only while the parcel is on its way (picked up, not yet delivered):
+before that the courier may be riding another job or be replaced by the next plan, and after
+it who they are and where they ride are nobody's business.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from fastapi import APIRouter, Path
 from sqlalchemy import select
 
 from dispatch.api.deps import Ctx
+from dispatch.api.problems import problem_responses
+from dispatch.api.responses_people import Tracking
 from dispatch.db.models import Coop, Courier, Delivery, Merchant, Shift, Stop
 from dispatch.domain.errors import NotFound
 from dispatch.services.views import iso
@@ -29,7 +31,7 @@ def tracking_view(d: Delivery, coop: Coop, merchant: Merchant | None, courier: C
     return {
         "status": d.status,
         "merchant": merchant.name if merchant else None,
-        "courier_first_name": courier.first_name if courier and active else None,
+        "courier_first_name": courier.first_name if courier and d.status == "picked_up" else None,
         "eta": iso(dropoff.eta_at) if dropoff is not None and active else None,
         "dropoff_window": {"start": iso(d.window_start_at), "end": iso(d.window_end_at)},
         "picked_up_at": iso(d.picked_up_at),
@@ -41,7 +43,8 @@ def tracking_view(d: Delivery, coop: Coop, merchant: Merchant | None, courier: C
     }
 
 
-@router.get("/{token}", summary="Public tracking: status, ETA, courier position while on its way")
+@router.get("/{token}", summary="Public tracking: status, ETA, courier position while on its way",
+            operation_id="tracking_get", response_model=Tracking, responses=problem_responses("not-found"))
 def track(token: Token, ctx: Ctx) -> dict[str, Any]:
     with ctx.sessions() as s:
         d = s.scalar(select(Delivery).where(Delivery.tracking_token == token))

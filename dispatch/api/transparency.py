@@ -13,6 +13,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from dispatch.api.deps import Ctx
+from dispatch.api.problems import problem_responses
+from dispatch.api.responses_people import PublicRuleSets
 from dispatch.domain.dispatch_text import describe_dispatch, weights_to_dict
 from dispatch.domain.fee_dicts import rule_set_to_dict
 from dispatch.domain.fees import RuleSet, describe_rule_set, describe_rule_set_history
@@ -39,7 +41,8 @@ def _policy(ctx: Any) -> Literal["nearest", "solver"]:
     return "nearest" if ctx.settings.dispatch_policy == "nearest" else "solver"
 
 
-@router.get("/api/v1/coops/{slug}/rule-sets", summary="A co-op's fee rules and dispatch, public")
+@router.get("/api/v1/coops/{slug}/rule-sets", summary="A co-op's fee rules and dispatch, public",
+            operation_id="rule_sets_public", response_model=PublicRuleSets, responses=problem_responses("not-found"))
 def rule_sets(slug: str, ctx: Ctx) -> dict[str, Any]:
     """Current rule set, every version (newest first) and the dispatch objective, in fr and en."""
     coop, history, current = public_rule_sets(ctx, slug)
@@ -94,7 +97,9 @@ line-height:1.5}}h1{{font-size:1.6rem}}h2{{font-size:1.2rem;margin-top:2rem}}</s
 """
 
 
-@router.get("/coops/{slug}/transparency", response_class=HTMLResponse,
+@router.get("/coops/{slug}/transparency", response_class=HTMLResponse, operation_id="transparency_page",
+            responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}},
+                       **problem_responses("not-found")},
             summary="Public transparency page (HTML)")
 def transparency_page(slug: str, ctx: Ctx, lang: LangQuery = None) -> HTMLResponse:
     """Prices, their split, their history and the dispatch objective, in French or English."""

@@ -20,11 +20,12 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.db.models import ApiKey, AuthToken, Courier, Merchant, User
 from dispatch.domain.errors import DomainError
+from dispatch.services import login_throttle
 from dispatch.services.context import ServiceContext, UnitOfWork, unit_of_work, utcnow
 
 PASSWORDS = PasswordHasher()
@@ -38,6 +39,7 @@ MAX_CACHED = 100_000  # keys and tokens per process; past that the cache starts 
 class Unauthorized(DomainError):
     status = 401
     title = "Unauthorized"
+    problem_type = "unauthorized"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +114,8 @@ def _verify_api_key(ctx: ServiceContext, key: str) -> Principal:
     if len(parts) != 3 or parts[0] != "cd":
         raise Unauthorized("malformed API key", field="Authorization")
     with ctx.sessions() as s:
-        row = s.scalar(select(ApiKey).where(ApiKey.prefix == parts[1], ApiKey.revoked_at.is_(None)))
+        row = s.scalar(select(ApiKey).where(ApiKey.prefix == parts[1], ApiKey.revoked_at.is_(None),
+                                            or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > ctx.clock())))
         if row is None or not _matches(KEYS, row.secret_hash, parts[2]):
             raise Unauthorized("unknown or revoked API key", field="Authorization")
         merchant = s.get(Merchant, row.merchant_id)
@@ -127,18 +130,40 @@ def _matches(hasher: PasswordHasher, stored: str, given: str) -> bool:
         return False
 
 
-def login(ctx: ServiceContext, email: str, password: str) -> tuple[str, Principal]:
-    """Check a person's password and issue a bearer token."""
+def login(ctx: ServiceContext, email: str, password: str, address: str = "unknown") -> tuple[str, Principal]:
+    """Check a person's password and issue a bearer token.
+
+    An unknown email costs the same argon2 verification as a known one (against a dummy hash),
+    so the answer's timing does not tell which emails exist. Failures slow the next attempts
+    down per account and per client ``address`` (``login_throttle``), never lock anyone out."""
+    keys = login_throttle.keys_for(email, address)
+    now = ctx.clock()
     with ctx.sessions() as s, s.begin():
+        login_throttle.check(s, keys, now)
         user = s.scalar(select(User).where(User.email == email.strip().lower()))
-        if user is None or not _matches(PASSWORDS, user.password_hash, password):
-            raise Unauthorized("wrong email or password", field="password")
-        token = secrets.token_urlsafe(32)
-        s.add(AuthToken(
-            token_hash=_token_hash(token), user_id=user.id,
-            expires_at=ctx.clock() + timedelta(seconds=ctx.settings.token_ttl_s),
-        ))
-        return token, _principal_for_user(s, user)
+        if not _matches(PASSWORDS, user.password_hash if user else _dummy_hash(), password) or user is None:
+            login_throttle.record_failure(s, keys, now, ctx.settings.login_free_failures,
+                                          ctx.settings.login_max_delay_s)
+            user = None
+        else:
+            login_throttle.record_success(s, keys)
+            if not user.active:
+                raise Unauthorized("this account is deactivated: ask an admin of your co-op", field="email")
+            token = secrets.token_urlsafe(32)
+            s.add(AuthToken(token_hash=_token_hash(token), user_id=user.id,
+                            expires_at=now + timedelta(seconds=ctx.settings.token_ttl_s)))
+            return token, _principal_for_user(s, user)
+    raise Unauthorized("wrong email or password", field="password")
+
+
+_dummy: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """An argon2 hash with the real parameters, to verify unknown emails against."""
+    if not _dummy:
+        _dummy.append(PASSWORDS.hash(secrets.token_urlsafe(16)))
+    return _dummy[0]
 
 
 def change_password(ctx: ServiceContext, who: Principal, current: str, new: str) -> str:
@@ -191,7 +216,8 @@ def _lookup_token(ctx: ServiceContext, digest: str) -> tuple[datetime, Principal
                                Courier.id.label("courier_id"))
                         .join(User, User.id == AuthToken.user_id)
                         .outerjoin(Courier, Courier.user_id == User.id)
-                        .where(AuthToken.token_hash == digest, AuthToken.revoked_at.is_(None))).first()
+                        .where(AuthToken.token_hash == digest, AuthToken.revoked_at.is_(None),
+                               User.active.is_(True))).first()
         if row is None:
             raise Unauthorized("unknown or revoked token: log in again", field="Authorization")
         return row.expires_at, _principal(row.role, row.coop_id, row.id, row.merchant_id, row.courier_id)

@@ -17,15 +17,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch.db.models import AuditEntry, Coop, Courier, Delivery, Merchant, Stop, new_id
-from dispatch.domain.errors import DomainError, InvalidInput, NotFound
+from dispatch.domain.errors import DomainError, InvalidInput, NotFound, OutsideArea
 from dispatch.domain.instants import check_instant
 from dispatch.domain.lifecycle import Action, Command, Status
 from dispatch.domain.vehicles import LARGEST
 from dispatch.services import idempotency
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext, unit_of_work
-from dispatch.services.transitions import transition
 from dispatch.services.maps import coop_map
+from dispatch.services.transitions import transition
 from dispatch.services.views import delivery_topics, delivery_view, frame_delivery
 
 PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{4,22}[0-9]$")
@@ -79,7 +79,7 @@ def service_area(coop: Coop) -> BaseGeometry:
 
 def validate_place(ctx: ServiceContext, coop: Coop, place: Place, field: str) -> None:
     if not service_area(coop).contains(Point(place.lon, place.lat)):
-        raise InvalidInput(
+        raise OutsideArea(
             f"{field} ({place.lat:.5f}, {place.lon:.5f}) is outside {coop.name}'s service area",
             field=field,
         )

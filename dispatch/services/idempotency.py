@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.db.models import IdempotencyRecord
-from dispatch.domain.errors import InvalidInput
+from dispatch.domain.errors import IdempotencyConflict, InvalidInput
 
 MAX_KEY_LENGTH = 200
 
@@ -48,7 +48,7 @@ def replay(session: Session, scope: str, key: str, req_hash: str) -> StoredRespo
     if row is None:
         return None
     if row.request_hash != req_hash:
-        raise InvalidInput(
+        raise IdempotencyConflict(
             "this Idempotency-Key was already used with a different request body",
             field="Idempotency-Key",
         )

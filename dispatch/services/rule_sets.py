@@ -27,6 +27,7 @@ class FloorRefused(InvalidInput):
     """422: the rule set cannot pay the courier's living-wage floor for this trip."""
 
     title = "Price cannot pay the courier floor"
+    problem_type = "floor-not-met"
 
 
 def invalid_from_fee_error(exc: FeeError) -> InvalidInput:

@@ -19,6 +19,9 @@ MAX_URL = 2000
 class RefusedTarget(InvalidInput):
     """The URL is malformed or points at a private, loopback or link-local address."""
 
+    title = "Webhook target refused"
+    problem_type = "webhook-target-refused"
+
 
 def parse(url: str) -> tuple[str, str, int]:
     """(scheme, host, port) of an acceptable URL, or raise naming the field ``url``."""
