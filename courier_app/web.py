@@ -55,6 +55,13 @@ def tracking_page(token: str) -> FileResponse:
 @router.get("/courier/sw.js")
 def courier_service_worker() -> FileResponse:
     return FileResponse(STATIC_DIR / "courier" / "sw.js", media_type="text/javascript", headers=NO_CACHE)
+@router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    """The co-op bicycle (the courier app's icon) for every view's tab: browsers ask for it."""
+    return FileResponse(STATIC_DIR / "common" / "favicon.ico", media_type="image/x-icon",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
 
 
 @router.get("/courier/manifest.webmanifest")

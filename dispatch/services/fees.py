@@ -230,19 +230,24 @@ def issue_final_receipt(s: Session, d: Delivery, delivered_at: datetime) -> None
 
 
 def receipt_view(ctx: ServiceContext, who: Principal, delivery_id: str) -> dict[str, Any]:
-    """The final receipt, or before delivery the provisional one from the quote."""
+    """The final receipt, or before delivery the provisional one from the quote.
+
+    ``final``: the receipt will not change; ``charged``: the fee is owed. A cancelled or
+    failed delivery is final and not charged (statements count delivered ones only): its
+    lines are the quote it was ordered with, for reference."""
     from dispatch.services.deliveries import load_visible
 
     with ctx.sessions() as s:
         d = load_visible(s, who, delivery_id)
         head = {"delivery_id": d.id, "status": d.status, "delivered_at": iso(d.delivered_at)}
         if d.receipt is not None:
-            return head | {"final": True} | d.receipt
+            return head | {"final": True, "charged": True} | d.receipt
         if d.quote is None:
             raise NotFound(f"delivery {delivery_id} has no fee: it was created before its "
                            "coop adopted a rule set", field="delivery_id")
         provisional = receipt_from_quote(quote_from_stored(d.quote))
-        return head | {"final": False} | receipt_to_dict(provisional)
+        ended = d.status in ("cancelled", "failed")
+        return head | {"final": ended, "charged": False} | receipt_to_dict(provisional)
 
 
 __all__ = ["FloorRefused", "adopt_rule_set", "public_rule_sets", "rule_set_history",

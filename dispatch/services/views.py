@@ -1,7 +1,9 @@
 """How objects look to each kind of reader (the API, the sockets, the receipts).
 
-Personal data rule: a courier sees the recipient's name, phone and address only while the
-delivery is assigned to them and not finished; the public tracking view shows none of it.
+Personal data rule: a courier sees the recipient's name, phone, address, the notes and the
+exact dropoff point only while the delivery is assigned to them and not finished; the public
+tracking view shows none of it. Socket frames go to mixed readers: they carry no notes and no
+names, and once a delivery is final not even its dropoff point (a courier's socket gets them).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dispatch.db.models import Delivery, Shift, Stop
 from dispatch.services.auth import Principal
 
 ACTIVE = ("assigned", "picked_up")
+FINAL = ("delivered", "failed", "cancelled")
 
 
 def iso(value: datetime | None) -> str | None:
@@ -40,6 +43,10 @@ def delivery_view(
 ) -> dict[str, Any]:
     """The delivery as ``viewer`` may see it (``None``: a socket frame for mixed readers)."""
     visible = may_see_recipient(d, viewer)
+    # the exact dropoff point is personal data too: a courier keeps it only while the job is
+    # theirs and open, a frame only while the delivery is open
+    point = visible or (viewer is not None and viewer.role != "courier") or (
+        viewer is None and d.status not in FINAL)
     out: dict[str, Any] = {
         "id": d.id,
         "status": d.status,
@@ -48,7 +55,7 @@ def delivery_view(
         "courier_id": d.courier_id,
         "pinned": d.pinned,
         "pickup": {"lat": d.pickup_lat, "lon": d.pickup_lon, "address": d.pickup_address},
-        "dropoff": {"lat": d.dropoff_lat, "lon": d.dropoff_lon,
+        "dropoff": {"lat": d.dropoff_lat if point else None, "lon": d.dropoff_lon if point else None,
                     "address": d.dropoff_address if visible else None},
         "recipient": {"name": d.recipient_name if visible else None,
                       "phone": d.recipient_phone if visible else None},
@@ -65,6 +72,8 @@ def delivery_view(
         "created_at": iso(d.created_at),
         "updated_at": iso(d.updated_at),
     }
+    if viewer is not None:  # frames omit the notes (absent: unknown to this reader)
+        out["notes"] = d.notes if visible else None
     if stops is not None:
         out["stops"] = [stop_view(s) for s in sorted(stops, key=lambda s: s.kind != "pickup")]
     return out
