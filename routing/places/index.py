@@ -89,8 +89,11 @@ class PlaceIndex:
         self.xy = np.stack([x, y], axis=1)[: len(self.records)]
         self.labels = [record_label(r) for r in self.records]
         self._build_names()
-        self.postcodes = frozenset(r.postcode.replace(" ", "").lower() for r in self.records if r.postcode)
-        self.cities = frozenset(normalise(r.city) for r in self.records if r.city)
+        # mistagged values ("7" as a city) must not eat a typed house number
+        self.postcodes = frozenset(p for p in (r.postcode.replace(" ", "").lower() for r in self.records)
+                                   if len(p) >= 3 and any(c.isdigit() for c in p))
+        self.cities = frozenset(c for c in (normalise(r.city) for r in self.records)
+                                if len(c) >= 2 and not any(ch.isdigit() for ch in c))
         self._build_reverse()
 
     def _build_names(self) -> None:

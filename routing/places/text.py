@@ -36,6 +36,7 @@ SUFFIXES: tuple[tuple[str, str], ...] = (
 )
 # "st" is "saint" before a name and "street" after it
 _ST_FIRST, _ST_LAST = "saint", "street"
+_RANGE = re.compile(r"\b(\d{1,5}[a-z]?)\s*[-–/]\s*\d{1,5}[a-z]?\b")  # "4-6": the door is at 4
 NUMBER = re.compile(r"^(\d{1,5})([a-z]?)$")
 FRENCH_FIRST = frozenset({"rue", "avenue", "boulevard", "place", "chemin", "impasse", "allee", "quai",
                           "route", "cours", "square", "passage", "esplanade", "faubourg", "via",
@@ -65,7 +66,7 @@ def _expand(word: str, position: int, count: int) -> str:
 
 def tokens(text: str) -> list[str]:
     """The normalised words of ``text``: folded, split on punctuation, abbreviations expanded."""
-    words = [w for w in _PUNCT.sub(" ", fold(text)).replace("_", " ").split() if w.strip(".")]
+    words = [w for w in _PUNCT.sub(" ", _RANGE.sub(r"\1", fold(text))).replace("_", " ").split() if w.strip(".")]
     words = _split_glued_numbers(words)
     return [_expand(w, i, len(words)) for i, w in enumerate(words)]
 
