@@ -31,7 +31,7 @@ def _scenario(folder: Path | None, generate: str | None, options: dict[str, Any]
     from dispatch.sim.travel import PlanarTravel, travel_for
 
     if (folder is None) == (generate is None):
-        raise _fail("give a SCENARIO_DIR or --generate lunch|day (not both)")
+        raise _fail("give a SCENARIO_DIR or --generate lunch|day|meal (not both)")
     if folder is not None:
         scenario = read_scenario(folder)
         map_path = options["map_path"] or scenario.map_path
@@ -41,6 +41,11 @@ def _scenario(folder: Path | None, generate: str | None, options: dict[str, Any]
         return scenario, travel
     spec = gen.spec_for(str(generate), orders=options["orders"], couriers=options["couriers"],
                         merchants=options["merchants"], seed=options["seed"])
+    if generate == "meal":  # always planar: straight lines at the day's speed
+        from dispatch.sim.meal import MealDay, generate_meal
+
+        scenario = generate_meal(spec, MealDay(area_km=options["area_km"] if options["area_km_set"] else 8.0))
+        return scenario, PlanarTravel(options["speed_kmh"] or scenario.planar_speed_kmh)
     if options["planar"]:
         speed = options["speed_kmh"] or 15.0
         return gen.generate_planar(spec, options["area_km"], speed), PlanarTravel(speed)
@@ -55,12 +60,13 @@ def _scenario(folder: Path | None, generate: str | None, options: dict[str, Any]
 @sim_app.command()
 def simulate(
     scenario_dir: Annotated[Path | None, typer.Argument(help="folder with orders.csv and couriers.csv")] = None,
-    generate: Annotated[str | None, typer.Option(help="generate a scenario instead: lunch or day")] = None,
+    generate: Annotated[str | None, typer.Option(
+        help="generate a scenario instead: lunch, day, or meal (a heavy planar meal-delivery day)")] = None,
     orders: Annotated[int | None, typer.Option(help="generated orders (default 500)")] = None,
     couriers: Annotated[int | None, typer.Option(help="generated couriers (default 30)")] = None,
     merchants: Annotated[int | None, typer.Option(help="generated merchants (default 20)")] = None,
     planar: Annotated[bool, typer.Option(help="generate planar x/y metres instead of a map")] = False,
-    area_km: Annotated[float, typer.Option(help="side of the planar square")] = 6.0,
+    area_km: Annotated[float | None, typer.Option(help="side of the planar square (6; meal: 8)")] = None,
     map_path: Annotated[str | None, typer.Option("--map", help="OSM file (default: the shipped map)")] = None,
     speed_kmh: Annotated[float | None, typer.Option(help="straight-line speed for planar scenarios")] = None,
     save_scenario: Annotated[Path | None, typer.Option(help="write the (generated) scenario's CSVs here")] = None,
@@ -84,13 +90,16 @@ def simulate(
     if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
         raise _fail("--plot must end in .png or .svg")
     options = {"orders": orders, "couriers": couriers, "merchants": merchants, "planar": planar,
-               "area_km": area_km, "map_path": map_path, "speed_kmh": speed_kmh, "seed": seed}
+               "area_km": area_km or 6.0, "area_km_set": area_km is not None, "map_path": map_path,
+               "speed_kmh": speed_kmh, "seed": seed}
     try:
         scenario, travel = _scenario(scenario_dir, generate, options)
     except ScenarioError as exc:
         raise _fail(str(exc)) from None
     except ValueError as exc:
         raise _fail(str(exc)) from None
+    for warning in scenario.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     if save_scenario is not None:
         write_scenario(scenario, save_scenario)
         console.print(f"scenario written to {save_scenario}")
@@ -123,6 +132,8 @@ def _report(scenario: Any, runs: dict[str, Any], json_out: Path | None, plot: Pa
     if json_out is not None:
         write_json(json_out, {"scenario": scenario.name, "orders": len(scenario.orders),
                               "couriers": len(scenario.couriers), "generated_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                              "target_click_to_door_min": scenario.target_click_to_door_min,
+                              "warnings": list(scenario.warnings),
                               "kpis": by_policy, "differences": differences(by_policy)})
     if plot is not None:
         plot_day(plot, {p: over_the_day(r) for p, (r, _k) in runs.items()}, scenario.name)

@@ -177,9 +177,12 @@ def _courier(state: LiveState, c: LiveCourier, place: int) -> Courier:
 def _delivery(now: datetime, d: LiveDelivery, pickup: int, dropoff: int, on_shift: set[str]) -> Delivery:
     on_board = d.courier_id if d.status == "picked_up" else None
     pinned = d.courier_id if d.pinned and d.status == "assigned" and d.courier_id in on_shift else None
+    end_s = seconds_after(now, d.window_end_at)
+    # a promise before the window's start (a replayed day whose kitchen was late) stays a
+    # promise: the order is priced late, never refused
     return Delivery(
         key=d.id, pickup=pickup, dropoff=dropoff, ready_s=seconds_after(now, d.ready_at),
-        window_start_s=seconds_after(now, d.window_start_at), window_end_s=seconds_after(now, d.window_end_at),
+        window_start_s=min(seconds_after(now, d.window_start_at), end_s), window_end_s=end_s,
         load_g=d.load_g, load_ml=d.load_ml, pickup_service_s=d.pickup_service_s,
         dropoff_service_s=d.dropoff_service_s, max_ride_s=MAX_RIDE_S, on_board_of=on_board, pinned_to=pinned,
     )

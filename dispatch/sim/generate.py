@@ -20,7 +20,10 @@ import numpy as np
 from dispatch.sim.scenario import CourierSpec, OrderSpec, Point, Scenario, clock_s
 
 PEAKS_S = {"lunch": (clock_s("12:15"), 55 * 60), "dinner": (clock_s("19:00"), 65 * 60)}
-KINDS = {"lunch": ("10:30", 4.0), "day": ("10:00", 12.0)}
+KINDS = {"lunch": ("10:30", 4.0), "day": ("10:00", 12.0), "meal": ("16:30", 6.0)}
+# a heavy meal day (``dispatch.sim.meal``): 1,200 orders, fleet sized from the demand
+MEAL_DEFAULTS: dict[str, Any] = {"orders": 1200, "couriers": 0, "merchants": 40, "max_trip_m": 5000.0,
+                                 "background_share": 0.3}
 VEHICLE_MIX = (("bike", 0.6), ("cargo_bike", 0.25), ("e_cargo", 0.15))
 
 
@@ -47,7 +50,8 @@ class GenSpec:
 def spec_for(kind: str, **changes: Any) -> GenSpec:
     if kind not in KINDS:
         raise ValueError(f"unknown scenario kind {kind!r}; choose from {', '.join(KINDS)}")
-    return replace(GenSpec(kind=kind), **{k: v for k, v in changes.items() if v is not None})
+    base = replace(GenSpec(kind=kind), **MEAL_DEFAULTS) if kind == "meal" else GenSpec(kind=kind)
+    return replace(base, **{k: v for k, v in changes.items() if v is not None})
 
 
 def order_times(spec: GenSpec, rng: random.Random) -> list[int]:

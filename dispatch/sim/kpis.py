@@ -6,13 +6,19 @@ Definitions (minutes unless the name says otherwise)
 - ``ready_to_pickup_p50/p90_min``: ready -> picked up (how long food waits), over picked-up orders.
 - ``late_share``: delivered orders whose dropoff started after the promised window end.
 - ``late_p90_min``: 90th percentile of minutes late among the late ones (0 when none is late).
+- ``delay_p90_min``: 90th percentile of the click-to-door beyond each order's lower bound
+  (ready + its pickup service + the direct ride + its dropoff service): the part of the wait
+  dispatch is answerable for (a slow kitchen is not).
+- ``share_over_target``: delivered orders whose click-to-door exceeds the scenario's soft
+  ``target_click_to_door_min`` (None without a target).
 - ``deliveries_per_courier_hour``: delivered orders per hour on shift (overtime included).
 - ``km_per_delivery``: kilometres ridden by all couriers per delivered order.
 - ``utilization``: share of on-shift time with work in hand (riding, waiting or at a stop).
 - ``earnings_*``: each delivered order pays the courier share of the fair price
   (``dispatch.domain.fees.quote`` under ``DEFAULT_RULE_SET``, member merchant, estimated times),
   read through a pay statement per courier (``dispatch.domain.statements``):
-  ``earnings_per_hour_median_eur`` and ``_min_eur`` across couriers, against
+  ``earnings_per_hour_median_eur``, ``_p10_eur`` (10th percentile) and ``_min_eur`` across
+  couriers, per hour on shift, against
   ``floor_per_hour_eur``; ``couriers_below_floor`` over their whole shift and
   ``below_floor_hours``, the clock hours on shift that earned less than the floor for them.
 - ``unassigned_share``: orders never assigned to anyone; ``unassigned``: orders that ended
@@ -45,10 +51,13 @@ KPIS: dict[str, tuple[str, int]] = {
     "ready_to_pickup_p90_min": ("ready-to-pickup wait p90 (min)", -1),
     "late_share": ("share late", -1),
     "late_p90_min": ("p90 minutes late (late ones)", -1),
+    "delay_p90_min": ("delay beyond lower bound p90 (min)", -1),
+    "share_over_target": ("share over target click-to-door", -1),
     "deliveries_per_courier_hour": ("deliveries per courier hour", 1),
     "km_per_delivery": ("km per delivery", -1),
     "utilization": ("courier utilization", 0),
     "earnings_per_hour_median_eur": ("courier earnings/h median (EUR)", 1),
+    "earnings_per_hour_p10_eur": ("courier earnings/h p10 (EUR)", 1),
     "earnings_per_hour_min_eur": ("courier earnings/h lowest (EUR)", 1),
     "floor_per_hour_eur": ("living-wage floor/h (EUR)", 0),
     "couriers_below_floor": ("couriers below floor (shift)", -1),
@@ -80,12 +89,16 @@ def kpis(result: SimResult) -> dict[str, Any]:
     door = [((o.done_s or 0) - o.spec.placed_s) / 60 for o in delivered]
     wait = [max(0, (o.picked_s or 0) - o.spec.ready_s) / 60 for o in picked]
     never = sum(1 for o in orders if not o.ever_assigned)
+    delay = [max(0, (o.done_s or 0) - o.lower_bound_s) / 60 for o in delivered]
+    target = result.scenario.target_click_to_door_min
     out: dict[str, Any] = {
         "orders": len(orders), **count, "unassigned_share": _share(never, len(orders)),
         "click_to_door_p50_min": _pct(door, 50), "click_to_door_p90_min": _pct(door, 90),
         "ready_to_pickup_p50_min": _pct(wait, 50), "ready_to_pickup_p90_min": _pct(wait, 90),
         "late_share": _share(len(late), len(delivered)),
         "late_p90_min": _pct([s / 60 for s in late], 90) if late else 0.0,
+        "delay_p90_min": _pct(delay, 90),
+        "share_over_target": _share(sum(m > target for m in door), len(door)) if target else None,
         "deliveries_per_courier_hour": round(len(delivered) * 3600 / shift_s, 3) if shift_s else None,
         "km_per_delivery": round(km / len(delivered), 3) if delivered else None,
         "utilization": _share(busy_s, shift_s),
@@ -98,8 +111,9 @@ def kpis(result: SimResult) -> dict[str, Any]:
 
 def fee_record(o: SimOrder) -> DeliveryRecord | None:
     """The delivered order's receipt under the default rule set (None if it would underpay)."""
-    trip = TripEstimate(distance_m=o.direct_m, ride_to_pickup_s=o.to_pickup_s, pickup_service_s=120,
-                        ride_s=o.direct_s, dropoff_service_s=120, load_g=o.spec.load_g, load_ml=o.spec.load_ml,
+    trip = TripEstimate(distance_m=o.direct_m, ride_to_pickup_s=o.to_pickup_s, pickup_service_s=o.nominal_pickup_s,
+                        ride_s=o.direct_s, dropoff_service_s=o.nominal_dropoff_s, load_g=o.spec.load_g,
+                        load_ml=o.spec.load_ml,
                         pickup_hour=((o.picked_s or 0) // 3600) % 24, merchant_is_member=True)
     try:
         receipt = receipt_from_quote(quote(DEFAULT_RULE_SET, trip))
@@ -122,6 +136,7 @@ def earnings(result: SimResult, delivered: list[SimOrder]) -> dict[str, Any]:
         below_couriers += st.below_floor
         below_hours += len(st.hours_below_floor)
     return {"earnings_per_hour_median_eur": round(float(np.median(rates)) / 100, 2) if rates else None,
+            "earnings_per_hour_p10_eur": round(float(np.percentile(rates, 10)) / 100, 2) if rates else None,
             "earnings_per_hour_min_eur": round(min(rates) / 100, 2) if rates else None,
             "floor_per_hour_eur": floor / 100, "couriers_below_floor": below_couriers,
             "below_floor_hours": below_hours}
@@ -132,9 +147,12 @@ def result_line(policy: str, k: dict[str, Any]) -> str:
     def fmt(v: Any) -> str:
         return "nan" if v is None else str(v)
 
-    return (f"RESULT policy={policy} p90_click_to_door_min={fmt(k['click_to_door_p90_min'])} "
-            f"late_share={fmt(k['late_share'])} deliveries_per_courier_hour={fmt(k['deliveries_per_courier_hour'])} "
-            f"unassigned={k['unassigned']} below_floor_hours={k['below_floor_hours']}")
+    names = (("p90_click_to_door_min", "click_to_door_p90_min"), ("late_share", "late_share"),
+             ("deliveries_per_courier_hour", "deliveries_per_courier_hour"), ("unassigned", "unassigned"),
+             ("below_floor_hours", "below_floor_hours"), ("km_per_delivery", "km_per_delivery"),
+             ("delay_p90_min", "delay_p90_min"), ("earnings_per_hour_p10_eur", "earnings_per_hour_p10_eur"),
+             ("share_over_target", "share_over_target"))
+    return f"RESULT policy={policy} " + " ".join(f"{label}={fmt(k.get(key))}" for label, key in names)
 
 
 def over_the_day(result: SimResult, bucket_s: int = 900) -> dict[str, list[float]]:

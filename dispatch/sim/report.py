@@ -22,6 +22,16 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
+def signed(d: float) -> str:
+    """A difference with a sign, never rounded to nothing: 0.0004 is "+0.0004", not "+0"."""
+    if d == 0:
+        return "0"
+    text = f"{d:+.3f}".rstrip("0").rstrip(".")
+    if abs(d) < 0.1:  # keep two significant digits of small differences
+        text = f"{d:+.2g}" if abs(d) >= 1e-4 else f"{d:+.1e}"
+    return text
+
+
 def _diff(a: Any, b: Any, better: int) -> str:
     if not isinstance(a, int | float) or not isinstance(b, int | float):
         return ""
@@ -29,7 +39,7 @@ def _diff(a: Any, b: Any, better: int) -> str:
     if d == 0:
         return "="
     mark = "" if better == 0 else (" better" if d * better > 0 else " worse")
-    return f"{d:+.3f}".rstrip("0").rstrip(".") + mark
+    return signed(d) + mark
 
 
 def kpi_table(by_policy: dict[str, dict[str, Any]], title: str) -> Table:
@@ -62,7 +72,7 @@ def differences(by_policy: dict[str, dict[str, Any]]) -> dict[str, dict[str, flo
     out: dict[str, dict[str, float]] = {}
     for n in names[1:]:
         out[f"{n}-{names[0]}"] = {
-            k: round(by_policy[n][k] - by_policy[names[0]][k], 4) for k in KPIS
+            k: float(f"{by_policy[n][k] - by_policy[names[0]][k]:.6g}") for k in KPIS
             if isinstance(by_policy[n].get(k), int | float) and isinstance(by_policy[names[0]].get(k), int | float)}
     return out
 

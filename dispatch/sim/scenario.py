@@ -13,9 +13,14 @@ that come without a map). Both files of a scenario use the same kind of coordina
     ``dropoff_lat``, ``dropoff_lon`` or ``dropoff_x``, ``dropoff_y``
     ``load_kg``             weight, >= 0
     ``window_end``          optional: the promised latest dropoff; empty or absent = the
-                            service's default (ready time + ride + 45 min)
+                            service's default (ready time + ride + 45 min). A promise at or
+                            before the ready time is accepted (a day when the kitchen was slow
+                            must replay): such an order is late whatever happens, and the
+                            scenario carries a warning with their count
     ``load_l``              optional: volume in litres (default 0)
     ``cancel_at``           optional: the customer cancels then if it is not picked up yet
+    ``pickup_service_s``, ``dropoff_service_s``   optional: this order's nominal seconds at
+                            the stop (default: the scenario's)
 
 ``couriers.csv`` columns
     ``courier_id``          unique text
@@ -24,8 +29,11 @@ that come without a map). Both files of a scenario use the same kind of coordina
     ``vehicle``             ``bike``, ``cargo_bike`` or ``e_cargo``
 
 An optional ``scenario.json`` beside them may name the map (``"map"``: an OSM file, relative to
-the folder; absent = the shipped Helsinki map) and the straight-line speed for planar scenarios
-(``"planar_speed_kmh"``, default 15).
+the folder; absent = the shipped Helsinki map), the straight-line speed for planar scenarios
+(``"planar_speed_kmh"``, default 15), the nominal seconds at each stop (``"pickup_service_s"``,
+``"dropoff_service_s"``, default 120 each; the planner plans with them, the riders take them
+with random variation) and a soft click-to-door target in minutes beside the promise
+(``"target_click_to_door_min"``, default none; the share of orders over it is a KPI).
 
 Every error is a :class:`ScenarioError` naming the file, the line and the column (1-based)::
 
@@ -37,7 +45,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,7 +55,8 @@ Point = tuple[float, float]
 Coords = Literal["latlon", "xy"]
 ORDERS_CSV, COURIERS_CSV, META_JSON = "orders.csv", "couriers.csv", "scenario.json"
 ORDER_COLUMNS = ("order_id", "placed_at", "ready_at", "pickup", "dropoff", "load_kg")
-ORDER_OPTIONAL = ("window_end", "load_l", "cancel_at")
+ORDER_OPTIONAL = ("window_end", "load_l", "cancel_at", "pickup_service_s", "dropoff_service_s")
+DEFAULT_SERVICE_S = 120
 COURIER_COLUMNS = ("courier_id", "shift_start", "shift_end", "start", "vehicle")
 AXES: dict[Coords, tuple[str, str]] = {"latlon": ("lat", "lon"), "xy": ("x", "y")}
 
@@ -72,6 +81,8 @@ class OrderSpec:
     load_ml: int = 0
     cancel_s: int | None = None
     line: int = 0  # where it came from, for errors found later (e.g. off the map)
+    pickup_service_s: int | None = None  # None: the scenario's
+    dropoff_service_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +106,20 @@ class Scenario:
     map_path: str | None = None
     planar_speed_kmh: float = 15.0
     columns: dict[str, dict[str, int]] = field(default_factory=dict)  # file -> column -> 1-based
+    pickup_service_s: int = DEFAULT_SERVICE_S
+    dropoff_service_s: int = DEFAULT_SERVICE_S
+    target_click_to_door_min: float | None = None
+    warnings: tuple[str, ...] = ()
+
+    def service_s(self, order: OrderSpec) -> tuple[int, int]:
+        """The nominal (pickup, dropoff) seconds at the stops of ``order``."""
+        pick, drop = order.pickup_service_s, order.dropoff_service_s
+        return (self.pickup_service_s if pick is None else pick,
+                self.dropoff_service_s if drop is None else drop)
+
+    def promises_before_ready(self) -> int:
+        """Orders whose promised dropoff is at or before their ready time (late in any case)."""
+        return sum(1 for o in self.orders if o.window_end_s is not None and o.window_end_s <= o.ready_s)
 
 
 def clock_s(text: str) -> int:
@@ -230,16 +255,16 @@ def read_orders(path: Path) -> tuple[Coords, list[OrderSpec]]:
         placed, ready = row.parse("placed_at", clock_s), row.parse("ready_at", clock_s)
         if ready < placed:
             raise row.fail("ready_at", "is before placed_at")
-        end = row.parse("window_end", clock_s, optional=True)
-        if end is not None and end <= ready:
-            raise row.fail("window_end", "is not after ready_at")
+        end = row.parse("window_end", clock_s, optional=True)  # before ready: late, kept (module doc)
         cancel = row.parse("cancel_at", clock_s, optional=True)
         if cancel is not None and cancel < placed:
             raise row.fail("cancel_at", "is before placed_at")
         load_kg = row.number("load_kg", 0, 1000)
         load_l = row.number("load_l", 0, 5000) if row.text("load_l") else 0.0
+        services = [round(row.number(c, 0, 3 * 3600)) if row.text(c) else None
+                    for c in ("pickup_service_s", "dropoff_service_s")]
         orders.append(OrderSpec(oid, placed, ready, row.point("pickup", coords), row.point("dropoff", coords),
-                                round(load_kg * 1000), end, round(load_l * 1000), cancel, row.line))
+                                round(load_kg * 1000), end, round(load_l * 1000), cancel, row.line, *services))
     return coords, orders
 
 
@@ -277,8 +302,31 @@ def read_scenario(folder: str | Path) -> Scenario:
     if map_path is not None and not Path(map_path).is_absolute():
         map_path = str(folder / map_path)
     columns = {ORDERS_CSV: _header(folder / ORDERS_CSV), COURIERS_CSV: _header(folder / COURIERS_CSV)}
-    return Scenario(meta.get("name", folder.name), coords, tuple(orders), tuple(couriers), map_path,
-                    float(meta.get("planar_speed_kmh", 15.0)), columns)
+    scenario = Scenario(meta.get("name", folder.name), coords, tuple(orders), tuple(couriers), map_path,
+                        _meta_number(meta, "planar_speed_kmh", 15.0, 1, 200), columns,
+                        round(_meta_number(meta, "pickup_service_s", DEFAULT_SERVICE_S, 0, 3 * 3600)),
+                        round(_meta_number(meta, "dropoff_service_s", DEFAULT_SERVICE_S, 0, 3 * 3600)),
+                        _meta_number(meta, "target_click_to_door_min", None, 1, 24 * 60))
+    return with_warnings(scenario)
+
+
+def with_warnings(scenario: Scenario) -> Scenario:
+    """``scenario`` with the warnings its data deserves (promises before the ready time)."""
+    early = scenario.promises_before_ready()
+    if not early:
+        return scenario
+    warning = (f"{early} order(s) promised at or before their ready time: replayed as given, "
+               "counted late")
+    return replace(scenario, warnings=(*scenario.warnings, warning))
+
+
+def _meta_number(meta: dict[str, Any], key: str, default: float | None, lo: float, hi: float) -> Any:
+    if key not in meta or meta[key] is None:
+        return default
+    value = meta[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
+        raise ScenarioError(META_JSON, 1, 1, f"{key}: {value!r} is not a number in [{lo}, {hi}]")
+    return float(value)
 
 
 def _meta(folder: Path) -> dict[str, Any]:
@@ -302,18 +350,22 @@ def write_scenario(scenario: Scenario, folder: str | Path) -> Path:
     with (folder / ORDERS_CSV).open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["order_id", "placed_at", "ready_at", f"pickup_{a}", f"pickup_{b}", f"dropoff_{a}",
-                    f"dropoff_{b}", "load_kg", "window_end", "load_l"])
+                    f"dropoff_{b}", "load_kg", "window_end", "load_l", "pickup_service_s", "dropoff_service_s"])
         for o in scenario.orders:
             end = clock_text(o.window_end_s) if o.window_end_s is not None else ""
+            services = ["" if v is None else v for v in (o.pickup_service_s, o.dropoff_service_s)]
             w.writerow([o.order_id, clock_text(o.placed_s), clock_text(o.ready_s), *_fmt(o.pickup),
-                        *_fmt(o.dropoff), o.load_g / 1000, end, o.load_ml / 1000])
+                        *_fmt(o.dropoff), o.load_g / 1000, end, o.load_ml / 1000, *services])
     with (folder / COURIERS_CSV).open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["courier_id", "shift_start", "shift_end", f"start_{a}", f"start_{b}", "vehicle"])
         for c in scenario.couriers:
             w.writerow([c.courier_id, clock_text(c.shift_start_s), clock_text(c.shift_end_s), *_fmt(c.start),
                         c.vehicle])
-    meta: dict[str, Any] = {"name": scenario.name, "planar_speed_kmh": scenario.planar_speed_kmh}
+    meta: dict[str, Any] = {"name": scenario.name, "planar_speed_kmh": scenario.planar_speed_kmh,
+                            "pickup_service_s": scenario.pickup_service_s,
+                            "dropoff_service_s": scenario.dropoff_service_s,
+                            "target_click_to_door_min": scenario.target_click_to_door_min}
     if scenario.map_path is not None:
         meta["map"] = str(Path(scenario.map_path).resolve())
     (folder / META_JSON).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

@@ -42,8 +42,16 @@ class SimOrder:
     dropoff_start_s: int | None = None
     done_s: int | None = None
     done_by: str | None = None
-    service_pickup_s: int = 120
+    service_pickup_s: int = 120  # what the rider takes at the stop (nominal with luck)
     service_dropoff_s: int = 120
+    nominal_pickup_s: int = 120  # what the planner is told (the scenario's)
+    nominal_dropoff_s: int = 120
+
+    @property
+    def lower_bound_s(self) -> int:
+        """The soonest this order's dropoff could be done: ready, served at the pickup, ridden
+        straight to the door (at the matrix speed), served there."""
+        return self.spec.ready_s + self.service_pickup_s + self.direct_s + self.service_dropoff_s
 
     @property
     def id(self) -> str:
@@ -117,7 +125,8 @@ def live_state(now: int, couriers: list[SimCourier], orders: list[SimOrder], alo
         LiveDelivery(id=o.id, status=o.status, pickup=o.spec.pickup, dropoff=o.spec.dropoff,
                      ready_at=at(o.spec.ready_s), window_start_at=at(o.spec.ready_s),
                      window_end_at=at(o.window_end_s), load_g=o.spec.load_g, load_ml=o.spec.load_ml,
-                     version=o.version, courier_id=o.courier_id, pickup_service_s=120, dropoff_service_s=120)
+                     version=o.version, courier_id=o.courier_id, pickup_service_s=o.nominal_pickup_s,
+                     dropoff_service_s=o.nominal_dropoff_s)
         for o in orders if o.status in OPEN)
     return LiveState(coop_id="sim", now=at(now), couriers=live_couriers, deliveries=deliveries)
 
@@ -136,14 +145,17 @@ def orders_for(scenario: Scenario, travel: Any, seed: int, sigma: float) -> dict
             direct_s, direct_m = int(seconds[i, j]), int(metres[i, j])
             end = o.window_end_s if o.window_end_s is not None else o.ready_s + direct_s + DEFAULT_WINDOW_S
             luck = random.Random(f"{seed}:{o.order_id}:stops")
+            pick, drop = scenario.service_s(o)
             out[o.order_id] = SimOrder(o, end, direct_s, direct_m,
-                                       service_pickup_s=_service(luck, sigma),
-                                       service_dropoff_s=_service(luck, sigma))
+                                       service_pickup_s=_service(luck, sigma, pick),
+                                       service_dropoff_s=_service(luck, sigma, drop),
+                                       nominal_pickup_s=pick, nominal_dropoff_s=drop)
     return {o.order_id: out[o.order_id] for o in scenario.orders}
 
 
 def _service(luck: random.Random, sigma: float, nominal_s: int = 120) -> int:
-    return max(20, round(nominal_s * math.exp(luck.gauss(0.0, sigma) - sigma * sigma / 2)))
+    draw = luck.gauss(0.0, sigma)  # drawn even for a zero nominal: the same luck for the rest
+    return 0 if nominal_s == 0 else max(20, round(nominal_s * math.exp(draw - sigma * sigma / 2)))
 
 
 class ConservationError(AssertionError):
