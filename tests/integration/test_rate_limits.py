@@ -49,16 +49,14 @@ def test_every_spelling_of_the_authorization_header_draws_from_the_merchants_one
     assert codes == [201, 201, 201, 429]
 
 
-def test_login_attempts_are_throttled_per_account_even_with_the_right_password(strict_client, world):
-    """Three wrong passwords, then the right one is refused for a while; other accounts still log in."""
+def test_wrong_passwords_do_not_lock_the_owner_out(strict_client, world):
+    """Three wrong passwords (a stranger's guesses), then the owner's right one gets in: failures
+    slow an account down (test_login_hardening.py) but never lock it."""
     wrong = {"email": world.dispatcher_email, "password": "guess"}
     codes = [strict_client.post("/api/v1/auth/login", json=wrong).status_code for _ in range(3)]
     assert codes == [401, 401, 401]
     right = {"email": world.dispatcher_email, "password": world.password}
-    r = strict_client.post("/api/v1/auth/login", json=right)
-    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
-    other = {"email": world.courier_emails[0], "password": world.password}
-    assert strict_client.post("/api/v1/auth/login", json=other).status_code == 200
+    assert strict_client.post("/api/v1/auth/login", json=right).status_code == 200
 
 
 def test_the_local_bucket_refills_with_time():
