@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dispatch.api.deps import bearer
 from dispatch.api.inputs import BadInput, InputGuard, json_from_body
 from dispatch.api.problems import MEDIA_TYPE, problem_body
+from dispatch.browser_headers import BrowserHeaders
 from dispatch.observability import REQUEST_SECONDS, request_id_var
 from dispatch.ratelimit import Limiter, LocalLimiter
 from dispatch.services.auth import Unauthorized, cached_principal, principal_from_bearer
@@ -240,6 +241,7 @@ def install_production(app: Any, ctx: Any) -> None:
     if settings.forwarded_allow_ips:  # outermost: the edge and the app see the client's address
         from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+    app.add_middleware(BrowserHeaders)  # CSP and friends on the HTML views (dispatch/browser_headers.py)
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     install_metrics(app)
     app.include_router(webhooks_router)

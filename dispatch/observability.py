@@ -8,6 +8,7 @@ and reads the open sockets from the hub when the realtime layer installed one.
 from __future__ import annotations
 
 import contextvars
+import hmac
 import json
 import logging
 import re
@@ -172,6 +173,15 @@ def install_metrics(app: FastAPI) -> None:
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", include_in_schema=False)
     def metrics(request: Request) -> Response:
+        # not public: routes, volumes and solver internals are the co-op's business. Off without
+        # METRICS_TOKEN; with it, the scraper sends it as a bearer token (compared in constant time)
+        expected = request.app.state.settings.metrics_token
+        if not expected:
+            return Response("metrics are off: set METRICS_TOKEN", status_code=404, media_type="text/plain")
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected.encode()):
+            return Response("send Authorization: Bearer <METRICS_TOKEN>", status_code=401, media_type="text/plain",
+                            headers={"WWW-Authenticate": "Bearer"})
         refresh_gauges(request.app)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -33,6 +33,7 @@ from tests.conftest import POSTGRES_URL, REDIS_URL, REPO, service_missing
 
 MERCHANT_KEY = "cd_demomerchant_try-coopdispatch-locally"
 PASSWORD = "demo-password"
+METRICS_TOKEN = "e2e-metrics-token"
 
 
 @pytest.fixture
@@ -120,7 +121,8 @@ class Servers:
     def new(self, **env: str) -> Server:
         base = {"DATABASE_URL": self.database_url, "BUS_URL": self.bus_url,
                 "COOPDISPATCH_ENV": "test", "DISPATCH_POLICY": "nearest",
-                "DISPATCH_TICK_S": "3600", "SERVE_STATIC": "false", "DEMO_FEED": "false"}
+                "DISPATCH_TICK_S": "3600", "SERVE_STATIC": "false", "DEMO_FEED": "false",
+                "METRICS_TOKEN": METRICS_TOKEN}
         server = Server(free_port(), base | env, self.tmp / f"server-{len(self.started)}.log")
         self.started.append(server)
         return server

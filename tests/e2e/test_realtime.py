@@ -15,6 +15,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.e2e.conftest import (
+    METRICS_TOKEN,
     Server,
     Servers,
     auth,
@@ -129,7 +130,7 @@ async def test_rounds_planned_in_the_child_process_feed_the_objective_metrics(se
         await create_delivery(http)
         deadline, terms = time.monotonic() + 10, set()
         while time.monotonic() < deadline and "total" not in terms:
-            text = (await http.get("/metrics")).text
+            text = (await http.get("/metrics", headers=auth(METRICS_TOKEN))).text
             terms = {s.labels["term"] for fam in text_string_to_metric_families(text) for s in fam.samples
                      if s.name == "coopdispatch_solver_objective"}
             await asyncio.sleep(0.1)

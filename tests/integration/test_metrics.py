@@ -5,14 +5,23 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from dispatch.observability import JsonFormatter, observe_plan, request_id_var
 from tests.integration.api_client import bearer, create_delivery
 
+METRICS_TOKEN = "scrape-me-please"
+
+
+@pytest.fixture
+def settings(settings):
+    """The integration settings with a metrics token (without one /metrics is off)."""
+    return settings.model_copy(update={"metrics_token": METRICS_TOKEN})
+
 
 def samples(client) -> dict[tuple[str, frozenset], float]:
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers=bearer(METRICS_TOKEN)).text
     return {(s.name, frozenset(s.labels.items())): s.value
             for fam in text_string_to_metric_families(text) for s in fam.samples}
 
@@ -33,6 +42,16 @@ def test_metrics_expose_latency_by_route_template_outbox_lag_and_solver_time(cli
     assert got[("coopdispatch_solver_objective", frozenset({"coop_id": "c1", "term": "travel_s"}.items()))] == 300
     assert ("coopdispatch_solver_seconds_count", frozenset({"policy": "nearest"}.items())) in got
     assert ("coopdispatch_open_sockets", frozenset()) in got
+
+
+def test_metrics_are_refused_without_the_token_and_off_without_a_setting(client, db):
+    """No token or a wrong one: 401; a server without METRICS_TOKEN has no /metrics at all."""
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers=bearer("guess")).status_code == 401
+    assert client.get("/metrics", headers=bearer(METRICS_TOKEN)).status_code == 200
+    app = client.app
+    app.state.settings = app.state.settings.model_copy(update={"metrics_token": ""})
+    assert client.get("/metrics", headers=bearer(METRICS_TOKEN)).status_code == 404
 
 
 def test_a_sane_request_id_is_echoed_and_a_missing_one_is_made(client):
