@@ -13,6 +13,8 @@ app = typer.Typer(help="coopdispatch: dispatch for bicycle-courier cooperatives"
 from dispatch.cli_serve import serve_app  # noqa: E402
 from dispatch.cli_map import map_app  # noqa: E402
 app.add_typer(map_app, name="map")
+from dispatch.cli_coop import coop_app  # noqa: E402
+app.add_typer(coop_app, name="coop")
 
 app.registered_commands += serve_app.registered_commands
 from dispatch.cli_sim import sim_app  # noqa: E402

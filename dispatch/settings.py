@@ -51,6 +51,17 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = Field(default="", description=(
         "comma-separated proxy addresses or networks whose X-Forwarded-For/-Proto are believed; "
         "empty: none (the peer address is the client)"))
+    # co-op setup (issue 17): one-time links, optional e-mail, creating co-ops over HTTP
+    public_url: str = Field(default="http://127.0.0.1:8000", description="base of one-time links")
+    invitation_ttl_h: int = 72
+    smtp_host: str | None = Field(default=None, description="no SMTP host: links are only shown")
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "coopdispatch@localhost"
+    operator_key: str | None = Field(default=None, description=(
+        "the server operator's secret for POST /api/v1/admin/coops; unset: co-ops are created "
+        "with the CLI only"))
     login_free_failures: int = 3  # per account (per address: 5x); past them each failure doubles the wait
     login_max_delay_s: int = 300  # the longest wait a failed login can cause, never a lock-out
     metrics_token: str = Field(default="", description="Bearer token that /metrics requires; empty: /metrics is off")

@@ -354,15 +354,18 @@ class WebhookAttempt(Base):
 
     __tablename__ = "webhook_attempts"
     __table_args__ = (UniqueConstraint("endpoint_id", "event_seq"),
-                      Index("ix_webhook_attempts_due", "state", "next_attempt_at"))
+                      Index("ix_webhook_attempts_due", "state", "next_attempt_at"),
+                      Index("ix_webhook_attempts_subject", "endpoint_id", "subject_id", "event_seq"))
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id"))
     event_seq: Mapped[int] = mapped_column(BigInteger)
     event_id: Mapped[str] = mapped_column(String(64))  # stable across retries
+    # the delivery the event is about: its events go out one at a time, in order (issue 20)
+    subject_id: Mapped[str | None] = mapped_column(String(32), default=None)
     payload: Mapped[str] = mapped_column(Text)  # the exact body, signed anew at each attempt
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column()
+    next_attempt_at: Mapped[datetime | None] = mapped_column()  # only while pending
     last_status: Mapped[int | None] = mapped_column(Integer, default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     delivered_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from importlib import metadata
 
 import httpx
 
@@ -19,10 +20,20 @@ log = logging.getLogger(__name__)
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
+def user_agent() -> str:
+    """``coopdispatch/<version>``: receivers can tell our posts (and our version) from others."""
+    try:
+        version = metadata.version("coopdispatch")
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        version = "0"
+    return f"coopdispatch/{version}"
+
+
 class WebhookSender:
     def __init__(self, ctx: ServiceContext, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.ctx = ctx
-        self.client = httpx.AsyncClient(timeout=TIMEOUT, transport=transport, follow_redirects=False)
+        self.client = httpx.AsyncClient(timeout=TIMEOUT, transport=transport, follow_redirects=False,
+                                        headers={"User-Agent": user_agent()})
         self.sent = 0
         self._task: asyncio.Task[None] | None = None
 

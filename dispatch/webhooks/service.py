@@ -5,7 +5,10 @@ Within a coop, commit order equals ``seq`` order (the outbox's advisory lock), s
 never skips a late commit. Each (endpoint, event) becomes one ``webhook_attempts`` row, unique,
 carrying the exact body and the stable event id ``evt_<seq>``; a sender claims due rows, posts
 them and records the answer; failures come back after an exponential, jittered delay until
-``webhook_give_up_after_s`` (26 h by default) has passed since the event.
+``webhook_give_up_after_s`` (26 h by default) has passed since the event. The events of one
+delivery (``subject_id``) go to an endpoint one at a time, in ``seq`` order: a later one is not
+claimed while an earlier one is still pending (see ``events.py``). ``next_attempt_at`` is set
+only while an attempt is pending.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from dispatch.db.models import JobCursor, Merchant, OutboxEvent, WebhookAttempt, WebhookEndpoint
 from dispatch.domain.errors import InvalidInput, NotFound
@@ -146,8 +149,9 @@ def _fan_out_coop(ctx: ServiceContext, coop_id: str) -> int:
 def _attempt_row(e: WebhookEndpoint, ev: OutboxEvent, now: datetime) -> WebhookAttempt:
     event_id = f"evt_{ev.seq}"
     data = {k: v for k, v in ev.data.items()}
-    body = {"id": event_id, "type": ev.type, "timestamp": iso(ev.created_at), "data": data}
-    return WebhookAttempt(endpoint_id=e.id, event_seq=ev.seq, event_id=event_id,
+    body = {"id": event_id, "type": ev.type, "sequence": ev.seq, "timestamp": iso(ev.created_at), "data": data}
+    subject = data.get("id") if isinstance(data.get("id"), str) else None
+    return WebhookAttempt(endpoint_id=e.id, event_seq=ev.seq, event_id=event_id, subject_id=subject,
                           payload=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
                           state="pending", attempts=0, next_attempt_at=now, created_at=ev.created_at)
 
@@ -164,17 +168,21 @@ class Due:
 def claim_due(ctx: ServiceContext, limit: int = 20) -> list[Due]:
     """Take up to ``limit`` due attempts for this sender (hidden from others for a while)."""
     now = ctx.clock()
+    earlier = aliased(WebhookAttempt)
+    waiting = exists().where(  # an earlier event of the same delivery is not through yet
+        earlier.endpoint_id == WebhookAttempt.endpoint_id, earlier.subject_id == WebhookAttempt.subject_id,
+        earlier.state == "pending", earlier.event_seq < WebhookAttempt.event_seq)
     with ctx.sessions() as s, s.begin():
         q = (select(WebhookAttempt, WebhookEndpoint)
              .join(WebhookEndpoint, WebhookAttempt.endpoint_id == WebhookEndpoint.id)
-             .where(WebhookAttempt.state == "pending", WebhookAttempt.next_attempt_at <= now)
+             .where(WebhookAttempt.state == "pending", WebhookAttempt.next_attempt_at <= now, ~waiting)
              .order_by(WebhookAttempt.next_attempt_at).limit(limit))
         if s.get_bind().dialect.name == "postgresql":
             q = q.with_for_update(skip_locked=True, of=WebhookAttempt)
         out = []
         for a, e in s.execute(q).all():
             if e.disabled_at is not None:
-                a.state, a.last_error = "failed", "endpoint deleted"
+                a.state, a.last_error, a.next_attempt_at = "failed", "endpoint deleted", None
                 continue
             a.next_attempt_at = now + CLAIM_FOR
             out.append(Due(a.id, e.url, e.secret, a.event_id, a.payload.encode()))
@@ -198,9 +206,9 @@ def record_result(ctx: ServiceContext, attempt_id: str, status: int | None, erro
         a.attempts += 1
         a.last_status, a.last_error = status, (error or "")[:500] or None
         if status is not None and 200 <= status < 300:
-            a.state, a.delivered_at = "delivered", now
+            a.state, a.delivered_at, a.next_attempt_at = "delivered", now, None
         elif (now - a.created_at).total_seconds() >= settings.webhook_give_up_after_s:
-            a.state = "failed"
+            a.state, a.next_attempt_at = "failed", None
         else:
             delay = backoff_s(a.attempts, settings.webhook_retry_base_s, settings.webhook_retry_max_s)
             a.next_attempt_at = now + timedelta(seconds=delay)

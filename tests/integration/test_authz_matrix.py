@@ -42,7 +42,11 @@ def body_for(path: str, courier_id: str) -> dict[str, Any] | None:
     now = datetime.now(UTC).isoformat()
     bodies = {"cancel": {"reason": "x"}, "assign": {"courier_id": courier_id, "reason": "x"},
               "unassign": {"reason": "x"}, "reports": {"action": "arrived", "happened_at": now},
-              "proof": {"kind": "photo", "happened_at": now, "image_base64": TINY_JPEG}}
+              "proof": {"kind": "photo", "happened_at": now, "image_base64": TINY_JPEG},
+              # co-op setup (issue 17): valid bodies, so that only the caller can be refused
+              "vehicle": {"kind": "bike", "capacity_kg": 10, "capacity_litres": 40, "speed_pct": 100},
+              "keys": {"label": "x"}, "rotate": {"overlap_h": 0}, "staff": {"email": "s@x.coop", "name": "S"},
+              "sites": {"address": "Kaisaniemenkatu 3", "lat": 60.1710, "lon": 24.9450}}
     return bodies.get(path.rsplit("/", 1)[-1])
 
 
@@ -67,10 +71,36 @@ def scene(quiet_client: TestClient, world: Any) -> dict[str, Any]:
         "dispatcher of another coop": login(c, world.other_dispatcher_email, world.password),
         "courier of another coop": login(c, world.other_courier_email, world.password),
         "another courier, same coop": login(c, world.courier_emails[1], world.password),
+        "admin of another coop": other_admin(c, world),
     }
-    ids = {"delivery_id": d["id"], "stop_id": stop, "webhook_id": hook.json()["id"], "courier_id": aino_id}
+    ids = {"delivery_id": d["id"], "stop_id": stop, "webhook_id": hook.json()["id"], "courier_id": aino_id,
+           "user_id": c.get("/api/v1/auth/me", headers=aino).json()["user_id"], "merchant_id": world.merchant_id,
+           "key_id": demo_key_id(c)}
     return {"ids": ids, "strangers": strangers, "delivery": d, "aino": aino, "aino_id": aino_id,
             "tracking": d["tracking_token"]}
+
+
+def other_admin(c: TestClient, world: Any) -> dict[str, str]:
+    """An admin of the other co-op, logged in."""
+    from sqlalchemy import select
+
+    from dispatch.db.models import Coop, User
+    from dispatch.services.auth import hash_password
+
+    with c.app.state.ctx.sessions() as s, s.begin():
+        other = s.scalar(select(Coop.id).where(Coop.slug == "other"))
+        s.add(User(coop_id=other, role="admin", email="a@other.coop", name="A", password_hash=hash_password(world.password)))
+    return login(c, "a@other.coop", world.password)
+
+
+def demo_key_id(c: TestClient) -> str:
+    from sqlalchemy import select
+
+    from dispatch.db.models import ApiKey
+    from dispatch.seed import DEMO_KEY_PREFIX
+
+    with c.app.state.ctx.sessions() as s:
+        return str(s.scalar(select(ApiKey.id).where(ApiKey.prefix == DEMO_KEY_PREFIX)))
 
 
 def test_every_id_taking_operation_refuses_every_stranger_and_leaks_nothing(quiet_client, world, scene):
@@ -125,3 +155,44 @@ def test_a_courier_sees_phone_and_address_only_while_the_delivery_is_theirs_and_
         assert PHONE not in final.text
     else:
         assert final.status_code == 404
+
+
+def admin_operations(client: TestClient) -> list[tuple[str, str]]:
+    """(method, path) of every co-op administration operation, with or without ids."""
+    return [(m.upper(), p) for p, ops in client.app.openapi()["paths"].items()
+            if p.startswith("/api/v1/admin/") and p != "/api/v1/admin/coops" for m in ops]
+
+
+def test_every_admin_operation_is_for_the_coops_own_admins_only(quiet_client, world, scene):
+    """A dispatcher, a courier and a merchant key get 403 on each; another co-op's admin gets 404
+    on this co-op's ids, and its own lists never hold this co-op's people, merchants or keys."""
+    c, ids = quiet_client, scene["ids"]
+    ops = admin_operations(c)
+    assert len(ops) >= 18
+    same_coop = {"dispatcher": login(c, world.dispatcher_email, world.password), "courier": scene["aino"],
+                 "merchant key": bearer(world.merchant_key)}
+    foreign = scene["strangers"]["admin of another coop"]
+    for method, path in ops:
+        url = path.format(**{p: ids[p] for p in re.findall(r"{(\w+)}", path)})
+        body = body_for(path, scene["aino_id"]) or admin_body(path)
+        for who, headers in same_coop.items():
+            r = c.request(method, url, json=body, headers=headers)
+            assert r.status_code == 403, (method, path, who, r.status_code, r.text)
+        r = c.request(method, url, json=body, headers=foreign)
+        if "{" in path:
+            assert r.status_code == 404, (method, path, r.status_code, r.text)
+        else:
+            assert r.status_code < 500, (method, path, r.text)
+            for secret in (world.dispatcher_email, "Kahvila", "demomerchant", world.courier_emails[0]):
+                assert secret not in r.text, (method, path, secret)
+
+
+def admin_body(path: str) -> dict[str, Any] | None:
+    """Valid bodies for the id-less admin operations that take one."""
+    return {"/api/v1/admin/members": {"email": "n@other.coop", "name": "N", "role": "courier"},
+            "/api/v1/admin/merchants": {"name": "M", "sites": [{"address": "Kaisaniemenkatu 3", "lat": 60.1710,
+                                                               "lon": 24.9450}]},
+            "/api/v1/admin/coop": {"name": "Renamed"},
+            "/api/v1/admin/rule-sets/preview": {"base_cents": 500},
+            "/api/v1/admin/rule-sets": {"rules": {}, "assembly_date": "2026-12-01", "votes_for": 1,
+                                        "votes_against": 0}}.get(path)
