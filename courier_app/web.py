@@ -1,5 +1,5 @@
 """Serve the web views: the landing page, the merchant page, the courier PWA, the dispatcher
-map and the public tracking page, plus their static files and the vendored Leaflet.
+map and the public tracking page, plus their static files and the map library (MapLibre GL JS).
 
 Static files go through gzip (a slow phone link is the courier app's normal case); the courier
 app's service worker and manifest are served from ``/courier/`` so that the worker's scope
@@ -8,13 +8,16 @@ covers the app. Nothing here is fetched from a CDN.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
+log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 PAGES = {"merchant": "merchant/index.html", "courier": "courier/index.html",
          "dispatcher": "dispatcher/index.html"}
@@ -52,9 +55,6 @@ def tracking_page(token: str) -> FileResponse:
     return _page("track/index.html")
 
 
-@router.get("/courier/sw.js")
-def courier_service_worker() -> FileResponse:
-    return FileResponse(STATIC_DIR / "courier" / "sw.js", media_type="text/javascript", headers=NO_CACHE)
 @router.get("/favicon.ico")
 def favicon() -> FileResponse:
     """The co-op bicycle (the courier app's icon) for every view's tab: browsers ask for it."""
@@ -62,6 +62,9 @@ def favicon() -> FileResponse:
                         headers={"Cache-Control": "public, max-age=86400"})
 
 
+@router.get("/courier/sw.js")
+def courier_service_worker() -> FileResponse:
+    return FileResponse(STATIC_DIR / "courier" / "sw.js", media_type="text/javascript", headers=NO_CACHE)
 
 
 @router.get("/courier/manifest.webmanifest")
@@ -74,10 +77,17 @@ for _name in PAGES:
     router.add_api_route(f"/{_name}", lambda _n=_name: RedirectResponse(f"/{_n}/"), methods=["GET"])
 
 
-def leaflet_dir() -> Path:
-    import xstatic.pkg.leaflet as leaflet
+MAPLIBRE_DIR = Path(__file__).resolve().parent / "node_modules" / "maplibre-gl" / "dist"
 
-    return Path(leaflet.BASE_DIR)
+
+class VendorFiles(StaticFiles):
+    """The map library (pinned in courier_app/package.json, installed by scripts/setup.sh):
+    cached for a week, so a courier's phone does not fetch it again on a slow link."""
+
+    def file_response(self, *args: object, **kwargs: object) -> Response:
+        response = super().file_response(*args, **kwargs)  # type: ignore[arg-type]
+        response.headers["Cache-Control"] = "public, max-age=604800"
+        return response
 
 
 def install(app: FastAPI) -> None:
@@ -87,6 +97,8 @@ def install(app: FastAPI) -> None:
     app.include_router(web_api.router)
     app.include_router(proof_api.router)
     app.include_router(router)
-    app.mount("/static/vendor/leaflet", GZipMiddleware(StaticFiles(directory=leaflet_dir())),
-              name="leaflet")
+    if not MAPLIBRE_DIR.is_dir():
+        log.warning("the map library is not installed (run scripts/setup.sh): maps will not draw")
+    app.mount("/static/vendor/maplibre", GZipMiddleware(VendorFiles(directory=MAPLIBRE_DIR, check_dir=False)),
+              name="maplibre")
     app.mount("/static", GZipMiddleware(StaticFiles(directory=STATIC_DIR)), name="static")

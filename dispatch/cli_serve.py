@@ -34,6 +34,10 @@ def seed() -> None:
         raise typer.BadParameter("the demo co-op is refused in production mode")
     with make_session_factory(make_engine(settings.database_url))() as s, s.begin():
         creds = seed_demo(s)
+    from dispatch.services.basemap import ensure_default_tiles
+
+    if ensure_default_tiles(settings.map_path) is not None:
+        typer.echo("built the basemap tiles of the demo map")
     typer.echo(
         "Demo co-op ready.\n"
         f"  merchant API key : {creds.merchant_key}\n"

@@ -20,3 +20,14 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -c "import dispatch, routing, courier_app" # fail here if the install did not work
   touch "$stamp"
 fi
+# The map library the web views serve from /static/vendor (pinned in courier_app/package-lock.json;
+# the browser never fetches it from anywhere else). Needs npm (Node.js >= 18).
+if [ ! -f courier_app/node_modules/maplibre-gl/dist/maplibre-gl.js ] \
+   || [ courier_app/package-lock.json -nt courier_app/node_modules/.package-lock.json ]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "==> installing the map library (npm ci in courier_app/)"
+    (cd courier_app && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    echo "npm not found: the web views will have no map (install Node.js >= 18, then rerun)" >&2
+  fi
+fi

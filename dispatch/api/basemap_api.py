@@ -8,6 +8,8 @@
 - ``GET /api/v1/map/fonts/{fontstack}/{start}-{end}.pbf``: SDF glyphs for labels.
 - ``GET /api/v1/courier/route/shape``, ``GET /api/v1/dispatch/routes``: legs along the streets.
 - ``GET /api/v1/track/{token}/way``: the destination and the courier's way to the door.
+- ``GET /api/v1/dispatch/deliveries/{id}/timeline``: a delivery's events, actor and time (the
+  dispatcher map's side panel).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from dispatch.api.deps import Ctx, CourierCaller, Dispatcher, bearer
 from dispatch.services import basemap as svc
+from dispatch.services.timeline import delivery_timeline
 from dispatch.services.auth import principal_from_bearer
 from dispatch.services.maps import coop_map
 
@@ -56,6 +59,16 @@ class Leg(BaseModel):
 class CourierShape(BaseModel):
     courier_id: str
     legs: list[Leg]
+
+
+class TimelineEvent(BaseModel):
+    at: str | None
+    action: str
+    from_status: str | None
+    to_status: str | None
+    actor_kind: str
+    actor: str = Field(description="the actor's name in words, else their kind")
+    reason: str | None
 
 
 class Point(BaseModel):
@@ -140,3 +153,10 @@ def routes(ctx: Ctx, who: Dispatcher,
             responses=NOT_FOUND)
 def way(token: Token, ctx: Ctx) -> dict[str, Any]:
     return svc.way_to_door(ctx, token)
+
+
+@router.get("/api/v1/dispatch/deliveries/{delivery_id}/timeline", summary="A delivery's events: actor and time",
+            operation_id="dispatch_delivery_timeline_get", response_model=list[TimelineEvent], tags=["dispatch"],
+            responses=NOT_FOUND)
+def timeline(delivery_id: Annotated[str, Path(max_length=32)], ctx: Ctx, who: Dispatcher) -> list[dict[str, Any]]:
+    return delivery_timeline(ctx, who, delivery_id)

@@ -29,7 +29,7 @@ from dispatch.domain.errors import NotFound
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext
 from dispatch.services.maps import CoopMap, coop_map, map_id_for_source
-from routing.network import default_cache_dir
+from routing.network import default_cache_dir, default_map_path
 from routing.route_geometry import legs_geometry
 from routing.tiles.archive import TileArchive
 from routing.tiles.build import BuildReport, archive_path, ensure_archive
@@ -74,9 +74,10 @@ def tile_archive(ctx: ServiceContext, map_id: str) -> TileArchive:
     return archive  # type: ignore[no-any-return]
 
 
-def ensure_default_tiles(ctx: ServiceContext) -> BuildReport | None:
-    """Build the shipped (default) map's archive if missing: ``coopdispatch seed`` calls it."""
-    source = Path(ctx.network.source)
+def ensure_default_tiles(map_path: str | None) -> BuildReport | None:
+    """Build the server's default map's archive (``settings.map_path`` or the shipped map) if
+    missing: ``coopdispatch seed`` calls it, so the demo's first view does not wait for it."""
+    source = Path(map_path) if map_path else default_map_path()
     return build_tiles(map_id_for_source(source), source)
 
 

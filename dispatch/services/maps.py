@@ -33,6 +33,8 @@ from dispatch.db.models import Coop, MapRow
 from dispatch.domain.errors import InvalidInput, NotFound
 from dispatch.services.context import ServiceContext
 from dispatch.services.places_build import build_places
+from routing.network import default_cache_dir
+from routing.tiles.build import ensure_archive
 
 if TYPE_CHECKING:
     from routing.network import StreetNetwork
@@ -174,7 +176,7 @@ def import_map(ctx: ServiceContext, source: Path, *, name: str | None = None,
     map_id = map_id_for_source(source, cut)
     # ---- further artefacts of the same file, keyed by map_id (one line each) ----
     build_places(ctx, map_id, source, net, progress)  # places index (issue 18)
-    # tile archive (issue 19): build_tiles(map_id, source, progress)
+    ensure_archive(default_cache_dir(), map_id, source, cut)  # tile archive (issue 19)
     # -------------------------------------------------------------------------------
     summary = {k: v for k, v in net.summary().items() if k in ("nodes", "edges", "km", "profile")}
     imported = ImportedMap(map_id=map_id, name=name or source.name.split(".")[0], source=source,

@@ -6,6 +6,8 @@ No registry package ships those files for an open font, so they are rendered her
 DejaVu fonts that matplotlib already installs: Pillow draws each glyph 4 times larger, SciPy's
 Euclidean distance transform measures how far each pixel is from the outline, and the field is
 sampled back at 24 px (fontnik's radius 8 and cutoff 0.25, so the outline sits at 191/255).
+As in fontnik, a glyph's ``top`` is counted from the font's ascender, not from the baseline
+(MapLibre's shaping expects that and adds its own offset).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def _zigzag(n: int) -> int:
     return (n << 1) ^ (n >> 31)
 
 
-def _glyph(font: ImageFont.FreeTypeFont, code: int) -> bytes | None:
+def _glyph(font: ImageFont.FreeTypeFont, code: int, ascender: int) -> bytes | None:
     ch = chr(code)
     if not ch.isprintable() and ch != " ":
         return None
@@ -63,7 +65,7 @@ def _glyph(font: ImageFont.FreeTypeFont, code: int) -> bytes | None:
     sampled = signed[np.ix_(rows, cols)]
     bitmap = np.clip(255 - 255 * (sampled / RADIUS_PX + CUTOFF), 0, 255).astype(np.uint8)
     return (_field(1, code) + _bytes(2, bitmap.tobytes()) + _field(3, width) + _field(4, height)
-            + _field(5, _zigzag(x0)) + _field(6, _zigzag(y_top)) + _field(7, advance))
+            + _field(5, _zigzag(x0)) + _field(6, _zigzag(y_top - ascender)) + _field(7, advance))
 
 
 def glyph_range_pbf(font_path: Path, stack_name: str, start: int) -> bytes:
@@ -84,8 +86,9 @@ def glyph_range_pbf(font_path: Path, stack_name: str, start: int) -> bytes:
         raise ValueError(f"a glyph range starts at a multiple of 256 up to 65280, not {start}")
     font = ImageFont.truetype(str(font_path), SIZE_PX * SCALE, layout_engine=ImageFont.Layout.BASIC)
     covered = _covered(font_path)
+    ascender = round(font.getmetrics()[0] / SCALE)
     glyphs = b"".join(_bytes(3, g) for code in range(start, start + 256)
-                      if code in covered and (g := _glyph(font, code)) is not None)
+                      if code in covered and (g := _glyph(font, code, ascender)) is not None)
     stack = _bytes(1, stack_name.encode()) + _bytes(2, f"{start}-{start + 255}".encode()) + glyphs
     return _bytes(1, stack)
 

@@ -68,3 +68,18 @@ def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     x = int((lon + 180) / 360 * n)
     y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
     return x, y
+
+
+def test_the_dispatcher_reads_a_delivery_timeline_with_actors_and_times(client, world) -> None:
+    """Assignment and pickup show up in order with who did them; another co-op's is a 404."""
+    courier, _, d, stops = assigned_delivery(client, world)
+    from tests.integration.api_client import report
+
+    assert report(client, courier, stops["pickup"]["id"], "picked_up", key="t1").status_code == 200
+    dispatcher = login(client, world.dispatcher_email, world.password)
+    events = client.get(f"/api/v1/dispatch/deliveries/{d['id']}/timeline", headers=dispatcher).json()
+    assert events[-1]["to_status"] == "picked_up" and events[-1]["actor_kind"] == "courier"
+    assert all(e["at"] and e["actor"] for e in events)
+    stranger = login(client, world.other_dispatcher_email, world.password)
+    r = client.get(f"/api/v1/dispatch/deliveries/{d['id']}/timeline", headers=stranger)
+    assert r.status_code == 404 and r.json()["field"] == "delivery_id"

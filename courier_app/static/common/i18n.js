@@ -18,7 +18,7 @@ const TEXTS = {
   "split.courier": ["courier", "coursier"], "split.coop": ["co-op", "coopérative"], "split.merchant": ["your rebate", "votre ristourne"],
   "merchant.title": ["Deliveries", "Livraisons"], "merchant.login": ["Log in", "Connexion"], "merchant.apiKey": ["API key", "Clé d'API"],
   "merchant.orAccount": ["or with your account", "ou avec votre compte"], "merchant.new": ["New delivery", "Nouvelle livraison"],
-  "merchant.pickup": ["Pickup", "Enlèvement"],
+  "merchant.pickup": ["Pickup", "Enlèvement"], "merchant.dropoffShort": ["Dropoff", "Livraison"],
   "merchant.dropoff": ["Dropoff: address, or coordinates \"lat, lon\", or click the map", "Livraison : adresse, ou coordonnées « lat, lon », ou cliquez sur la carte"],
   "merchant.noPoint": ["No point chosen on the map yet.", "Aucun point choisi sur la carte."],
   "merchant.point": ["Dropoff point:", "Point de livraison :"],
@@ -86,6 +86,12 @@ const TEXTS = {
   "track.from": ["From {name}", "De la part de {name}"], "track.window": ["promised", "promis"],
   "track.onItsWay": ["{name} is on the way with your parcel.", "{name} est en route avec votre colis."],
   "track.courier": ["Your courier: {name}", "Votre coursier : {name}"],
+  "track.door": ["Your door", "Votre porte"],
+  "dispatcher.state.free": ["free", "libre"], "dispatcher.state.to_pickup": ["riding to pickup", "vers l'enlèvement"],
+  "dispatcher.state.carrying": ["carrying", "en livraison"], "dispatcher.state.quiet": ["gone quiet", "silencieux"],
+  "dispatcher.load": ["Load", "Charge"], "dispatcher.stopsLeft": ["{n} stops left", "{n} arrêts restants"],
+  "dispatcher.alertN": ["⚠ {n} order(s) unassigned too long or at risk", "⚠ {n} commande(s) sans coursier depuis trop longtemps ou en retard probable"],
+  "dispatcher.timeline": ["Timeline", "Historique"], "dispatcher.counts": ["Counts per status", "Nombre par statut"],
 };
 
 const LANGS = ["en", "fr"];

@@ -228,25 +228,35 @@ function updatePositions() {
   }
 }
 
-// ---- map
-let routeLayer = null;
+// ---- map: the basemap, my stops, and my way along the streets (the current leg strongest)
+let shapeKey = null;
 async function drawRoute(stops) {
   if (!state.map) return;
-  const { L, map } = state.map;
-  if (routeLayer) routeLayer.remove();
-  routeLayer = L.layerGroup().addTo(map);
-  const pts = stops.map(stopPlace).map((p) => [p.lat, p.lon]);
+  const { map } = state.map;
+  const m = await import("/static/common/map.js");
+  const marks = stops.map((s, i) => {
+    const p = stopPlace(s);
+    return m.point(p.lon, p.lat, { color: s.kind === "pickup" ? "#1f7a4d" : "#b3261e", glyph: s.kind === "pickup" ? "P" : "D",
+      radius: i === 0 ? 12 : 9, label: `${i + 1}. ${t(`courier.${s.kind}`)}` });
+  });
   const shift = state.route && state.route.shift;
-  const start = state.fix ? [state.fix.lat, state.fix.lon] : shift ? [shift.position.lat, shift.position.lon] : null;
-  if (start) L.circleMarker(start, { radius: 7, color: "#1c5fb8", fillOpacity: 1 }).addTo(routeLayer);
-  if (pts.length) L.polyline(start ? [start, ...pts] : pts, { color: "#1f7a4d", weight: 4, opacity: 0.8 }).addTo(routeLayer);
-  stops.forEach((s, i) => L.circleMarker(pts[i], { radius: i === 0 ? 10 : 6, color: s.kind === "pickup" ? "#1f7a4d" : "#b3261e", fillOpacity: 0.9 })
-    .bindTooltip(`${i + 1}. ${t(`courier.${s.kind}`)}`).addTo(routeLayer));
+  const at = state.fix || (shift && shift.position);
+  if (at && at.lat != null) marks.push(m.point(at.lon, at.lat, { color: "#1c5fb8", radius: 7, strokeWidth: 3 }));
+  m.setMarkers(map, "stops", marks);
+  const key = stops.map((s) => s.id).join(",");
+  if (key === shapeKey) return;
+  let legs = [];
+  try { legs = (await api.get("/api/v1/courier/route/shape")).legs; save("cd.courier.legs", { key, legs }); }
+  catch { const kept = load("cd.courier.legs"); legs = kept && kept.key === key ? kept.legs : []; }
+  shapeKey = key;
+  m.setRoutes(map, "route", [...m.legFeatures(legs.slice(1), { color: "#8a97ab" }), ...m.legFeatures(legs.slice(0, 1), { color: "#1c5fb8" })]);
+  if (legs.length) m.fitTo(map, legs[0].coordinates, { padding: 48 }); // zoom to the leg I ride now
 }
 
 async function startMap() {
   const { createMap } = await import("/static/common/map.js");
-  try { state.map = await createMap($("#map")); render(); } catch { /* map stays empty offline without cache */ }
+  try { state.map = await createMap($("#map"), { credential: api.credential }); shapeKey = null; render(); }
+  catch { /* no map library cached yet and no network: the list still works */ }
 }
 
 // ---- session

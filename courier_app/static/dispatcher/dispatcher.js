@@ -4,14 +4,18 @@ import { initI18n, t, onLangChange } from "/static/common/i18n.js";
 import { makeApi, $, el } from "/static/common/api.js";
 import { setCoop, time, number } from "/static/common/fmt.js";
 import { LiveSocket } from "/static/common/socket.js";
-import { createMap } from "/static/common/map.js";
+import { createMap, setMarkers, setRoutes, legFeatures, point } from "/static/common/map.js";
 
 const api = makeApi("cd.dispatcher.token");
 const STALE_MS = 2 * 60 * 1000;
 const RISK_MS = 10 * 60 * 1000;
 const OPEN = new Set(["pending", "assigned", "picked_up"]);
 const state = { deliveries: new Map(), couriers: new Map(), plan: null, names: {}, selected: null, socket: null, map: null };
-let layers = null;
+const UNASSIGNED_ALERT_MS = 3 * 60 * 1000; // an order nobody has taken for this long rings
+const COURIER_COLORS = { free: "#2e7d32", to_pickup: "#e08a00", carrying: "#1565c0", quiet: "#8d8d8d" };
+let shapes = new Map(); // courier id -> legs along the streets
+let shapesTimer = null;
+let alerted = new Set();
 let reloadTimer = null;
 
 initI18n($("#lang"));
@@ -42,6 +46,7 @@ async function loadAll() {
   state.names = plan.courier_names || {};
   if (plan.plan) state.plan = plan.plan;
   renderAll();
+  scheduleShapes();
 }
 
 function scheduleReload(ms = 400) { clearTimeout(reloadTimer); reloadTimer = setTimeout(() => loadAll().catch(() => {}), ms); }
@@ -70,12 +75,13 @@ function onFrame(f) {
   const d = f.data || {};
   if (f.type === "resync") { scheduleReload(0); return; }
   if (f.type.startsWith("delivery.") && d.id) { mergeDelivery(d); scheduleReload(); }
-  else if (f.type === "route.updated") applyRoute(d);
+  else if (f.type === "route.updated") { applyRoute(d); scheduleShapes(); }
   else if (f.type === "courier.positions" || f.type === "courier.position") {
     for (const p of d.positions || [d]) {
       const c = state.couriers.get(p.courier_id);
       if (c) c.position = { lat: p.lat, lon: p.lon, at: p.at };
     }
+    scheduleShapes(5000); // the ways start where the couriers are now
   } else if (f.type === "plan.updated") state.plan = { ...d, created_at: new Date().toISOString() };
   else if (f.type.startsWith("shift.")) scheduleReload(0);
   renderAll();
@@ -87,6 +93,8 @@ function renderAll() {
   renderList();
   renderCouriers();
   renderSelected();
+  renderCounts();
+  renderAlert();
   drawMap();
 }
 
@@ -155,36 +163,129 @@ function select(id) {
   const d = state.deliveries.get(id);
   if (d && d.courier_id) $("#courier-select").value = d.courier_id;
   renderAll();
+  renderTimeline(id);
 }
+
+// ---- the map: couriers coloured by state, pickups (P) and dropoffs (D), routes on the streets
+function courierState(c) {
+  if (isStale(c)) return "quiet";
+  const mine = [...state.deliveries.values()].filter((d) => d.courier_id === c.courier_id && OPEN.has(d.status));
+  if (mine.some((d) => d.status === "picked_up")) return "carrying";
+  return mine.length ? "to_pickup" : "free";
+}
+
+function loadOf(c) {
+  const on = [...state.deliveries.values()].filter((d) => d.courier_id === c.courier_id && d.status === "picked_up");
+  return on.reduce((kg, d) => kg + ((d.load && d.load.kg) || 0), 0);
+}
+
+async function loadShapes() {
+  try { shapes = new Map((await api.get("/api/v1/dispatch/routes")).map((r) => [r.courier_id, r.legs])); } catch { return; }
+  drawMap();
+}
+function scheduleShapes(ms = 600) { clearTimeout(shapesTimer); shapesTimer = setTimeout(loadShapes, ms); }
 
 function drawMap() {
   if (!state.map) return;
-  const { L, map } = state.map;
-  if (layers) layers.remove();
-  layers = L.layerGroup().addTo(map);
+  const { map } = state.map;
+  const lines = [];
+  const couriers = [];
   for (const c of state.couriers.values()) {
     if (!c.position || c.position.lat == null) continue;
-    const stale = isStale(c);
-    const at = [c.position.lat, c.position.lon];
-    const stops = [...state.deliveries.values()].filter((d) => OPEN.has(d.status))
-      .flatMap((d) => (d.stops || []).filter((s) => s.courier_id === c.courier_id && !s.done_at).map((s) => ({ s, d })))
-      .sort((a, b) => (a.s.position ?? 99) - (b.s.position ?? 99));
-    if (stops.length) {
-      const pts = stops.map(({ s, d }) => (s.kind === "pickup" ? [d.pickup.lat, d.pickup.lon] : [d.dropoff.lat, d.dropoff.lon]));
-      L.polyline([at, ...pts], { className: "route", color: stale ? "#999" : "#1c5fb8", weight: 3, opacity: 0.8, dashArray: "6 6" }).addTo(layers);
-    }
-    L.circleMarker(at, { className: `courier${stale ? " stale" : ""}`, radius: 9, color: stale ? "#888" : "#1c5fb8", fillColor: stale ? "#bbb" : "#1c5fb8", fillOpacity: 1 })
-      .bindTooltip(c.first_name, { permanent: true, direction: "right", offset: [10, 0], className: `courier-label${stale ? " stale" : ""}` }).addTo(layers);
+    const st = courierState(c);
+    const color = COURIER_COLORS[st];
+    const picked = state.pickedCourier === c.courier_id;
+    lines.push(...legFeatures(shapes.get(c.courier_id), { color: picked ? "#6a1b9a" : color }));
+    couriers.push(point(c.position.lon, c.position.lat, { id: c.courier_id, color, radius: picked ? 12 : 10, strokeWidth: 3,
+      label: c.first_name, state: st }));
   }
+  setRoutes(map, "routes", lines, { width: 4 });
+  const marks = [];
   for (const d of state.deliveries.values()) {
     if (!OPEN.has(d.status)) continue;
     const a = alertOf(d);
-    const color = a === "late" ? "#b3261e" : a === "risk" ? "#e08a00" : d.status === "pending" ? "#7a4a00" : "#1f7a4d";
-    const pt = d.status === "pending" ? [d.pickup.lat, d.pickup.lon] : [d.dropoff.lat, d.dropoff.lon];
-    L.circleMarker(pt, { className: `delivery ${d.status}${a ? ` ${a}` : ""}`, radius: d.id === state.selected ? 11 : 7, color,
-      weight: d.id === state.selected ? 4 : 2, fillColor: d.status === "pending" ? "#ffb74d" : "#fff", fillOpacity: 0.95 })
-      .on("click", () => select(d.id)).bindTooltip(`${t(`status.${d.status}`)} · ${time(d.dropoff_window.end)}`).addTo(layers);
+    const stroke = a === "late" ? "#7f0000" : a === "risk" ? "#ff6f00" : "#ffffff";
+    const sel = d.id === state.selected;
+    if (d.status !== "picked_up") {
+      marks.push(point(d.pickup.lon, d.pickup.lat, { id: d.id, glyph: "P", color: d.status === "pending" ? "#b26a00" : "#1f7a4d",
+        stroke, strokeWidth: a || sel ? 4 : 2, radius: sel ? 12 : 9 }));
+    }
+    marks.push(point(d.dropoff.lon, d.dropoff.lat, { id: d.id, glyph: "D", color: "#b3261e", stroke, strokeWidth: a || sel ? 4 : 2, radius: sel ? 12 : 9 }));
   }
+  setMarkers(map, "deliveries", marks, { cluster: true, labels: false, onClick: (f) => select(f.properties.id) });
+  setMarkers(map, "couriers", couriers, { onClick: (f) => pickCourier(f.properties.id) });
+}
+
+function pickCourier(id) {
+  state.pickedCourier = id;
+  const c = state.couriers.get(id);
+  if (!c || !state.map) return;
+  const legs = shapes.get(id) || [];
+  const km = legs.reduce((m, l) => m + l.distance_m, 0) / 1000;
+  const cap = c.capacity_kg ? ` / ${number(c.capacity_kg, 0)} kg` : "";
+  const html = document.createElement("div");
+  html.className = "courier-pop";
+  html.append(el("strong", { text: c.first_name }), el("div", { text: t(`dispatcher.state.${courierState(c)}`) }),
+    el("div", { text: `${t("dispatcher.load")} ${number(loadOf(c), 1)} kg${cap}` }),
+    el("div", { text: `${t("dispatcher.stopsLeft", { n: legs.length })} · ${number(km, 1)} km` }));
+  if (state.popup) state.popup.remove();
+  state.popup = new state.map.maplibregl.Popup({ closeButton: true, offset: 14 }).setLngLat([c.position.lon, c.position.lat])
+    .setDOMContent(html).addTo(state.map.map);
+  state.popup.on("close", () => { if (state.pickedCourier === id) { state.pickedCourier = null; drawMap(); } });
+  drawMap();
+}
+
+// ---- beside the map: counts per status, and a visible and audible alert
+function renderCounts() {
+  const open = [...state.deliveries.values()].filter((d) => OPEN.has(d.status));
+  const by = (st) => open.filter((d) => d.status === st).length;
+  const cs = [...state.couriers.values()].map(courierState);
+  const chip = (cls, label, n) => el("span", { class: `count ${cls}`, dataset: { count: cls } }, `${label} `, el("b", { text: String(n) }));
+  $("#counts").replaceChildren(
+    chip("pending", t("status.pending"), by("pending")), chip("assigned", t("status.assigned"), by("assigned")),
+    chip("picked_up", t("status.picked_up"), by("picked_up")),
+    ...Object.keys(COURIER_COLORS).map((k) => chip(`courier-${k}`, t(`dispatcher.state.${k}`), cs.filter((x) => x === k).length)));
+}
+
+function alerting(now = Date.now()) {
+  return [...state.deliveries.values()].filter((d) => (d.status === "pending" && d.created_at && now - Date.parse(d.created_at) > UNASSIGNED_ALERT_MS)
+    || alertOf(d, now) === "risk" || alertOf(d, now) === "late");
+}
+
+function renderAlert() {
+  const list = alerting();
+  const box = $("#alert");
+  box.classList.toggle("hidden", !list.length);
+  box.textContent = list.length ? t("dispatcher.alertN", { n: list.length }) : "";
+  const fresh = list.filter((d) => !alerted.has(d.id));
+  alerted = new Set(list.map((d) => d.id));
+  if (fresh.length) { box.dataset.rang = String(Date.now()); chime(); }
+}
+
+function chime() {
+  try {
+    const ctx = new (window.AudioContext || window.webkitAudioContext)();
+    for (const [i, f] of [660, 880].entries()) {
+      const osc = ctx.createOscillator(), gain = ctx.createGain();
+      osc.frequency.value = f; gain.gain.value = 0.15;
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(ctx.currentTime + i * 0.18); osc.stop(ctx.currentTime + i * 0.18 + 0.15);
+    }
+    setTimeout(() => ctx.close(), 800);
+  } catch { /* no audio: the banner still shows */ }
+}
+
+// ---- a delivery's timeline: each event with its actor and time
+async function renderTimeline(id) {
+  const list = $("#timeline");
+  if (!id) { list.replaceChildren(); return; }
+  try {
+    const events = await api.get(`/api/v1/dispatch/deliveries/${id}/timeline`);
+    if (state.selected !== id) return;
+    list.replaceChildren(...events.map((e) => el("li", {},
+      el("time", { text: time(e.at) }), " ", el("b", { text: e.to_status ? t(`status.${e.to_status}`) : e.action }),
+      ` · ${e.actor}${e.reason ? ` · ${e.reason}` : ""}`)));
+  } catch { /* keep the last */ }
 }
 
 // ---- actions
@@ -230,8 +331,9 @@ async function enter() {
   });
   state.socket.connect();
   document.body.dataset.ready = "1";
-  state.map = await createMap($("#map"));
+  state.map = await createMap($("#map"), { credential: api.credential });
   drawMap();
+  loadShapes();
   setInterval(renderAll, 15000); // greys couriers that went quiet, ages the alerts
 }
 

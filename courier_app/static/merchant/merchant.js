@@ -4,13 +4,12 @@ import { initI18n, t, onLangChange, currentLang } from "/static/common/i18n.js";
 import { makeApi, uuid, $, el } from "/static/common/api.js";
 import { setCoop, money, time, dayKey } from "/static/common/fmt.js";
 import { LiveSocket } from "/static/common/socket.js";
-import { createMap } from "/static/common/map.js";
+import { createMap, setMarkers, point } from "/static/common/map.js";
 
 const api = makeApi("cd.merchant.credential");
 const state = { profile: null, deliveries: new Map(), dropoff: null, quote: null, pending: null, socket: null };
 const CANCELLABLE = new Set(["pending", "assigned"]);
 let mapParts = null;
-let dropMarker = null;
 
 initI18n($("#lang"));
 onLangChange(() => renderList());
@@ -39,9 +38,17 @@ async function start() {
   await loadDeliveries();
   connect();
   document.body.dataset.ready = "1";
-  mapParts = await createMap($("#map"), { onClick: (ll) => setDropoff(ll.lat, ll.lng, true) });
-  mapParts.L.circleMarker([state.profile.merchant.lat, state.profile.merchant.lon],
-    { radius: 8, color: "#1f7a4d", fillOpacity: 0.9 }).addTo(mapParts.map).bindTooltip(t("merchant.pickup"));
+  mapParts = await createMap($("#map"), { onClick: (ll) => setDropoff(ll.lat, ll.lng, true), credential: api.credential });
+  drawPoints();
+}
+
+// The shop (pickup, green P) and the chosen dropoff (red D) on the map.
+function drawPoints() {
+  if (!mapParts) return;
+  const m = state.profile.merchant;
+  const marks = [point(m.lon, m.lat, { color: "#1f7a4d", glyph: "P", radius: 10, label: t("merchant.pickup") })];
+  if (state.dropoff) marks.push(point(state.dropoff.lon, state.dropoff.lat, { color: "#b3261e", glyph: "D", radius: 10, label: t("merchant.dropoffShort") }));
+  setMarkers(mapParts.map, "points", marks);
 }
 
 function localInput(d) {
@@ -58,10 +65,7 @@ function setDropoff(lat, lon, fromMap) {
   state.dropoff = { lat: Number(lat.toFixed(6)), lon: Number(lon.toFixed(6)) };
   $("#dropoff-point").textContent = `${t("merchant.point")} ${state.dropoff.lat}, ${state.dropoff.lon}`;
   if (fromMap && !$("#dropoff").value) $("#dropoff").value = `${state.dropoff.lat}, ${state.dropoff.lon}`;
-  if (mapParts) {
-    if (dropMarker) dropMarker.remove();
-    dropMarker = mapParts.L.circleMarker([lat, lon], { radius: 8, color: "#b3261e", fillOpacity: 0.9 }).addTo(mapParts.map);
-  }
+  drawPoints();
   state.quote = null;
   $("#quote").classList.add("hidden");
 }

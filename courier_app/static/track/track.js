@@ -4,10 +4,10 @@ import { initI18n, t, onLangChange } from "/static/common/i18n.js";
 import { $ } from "/static/common/api.js";
 import { setCoop, time } from "/static/common/fmt.js";
 import { LiveSocket } from "/static/common/socket.js";
-import { createMap } from "/static/common/map.js";
+import { createMap, setMarkers, setRoutes, legFeatures, point, fitTo } from "/static/common/map.js";
 
 const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
-let view = null, mapParts = null, marker = null;
+let view = null, mapParts = null, way = null;
 
 initI18n($("#lang"));
 onLangChange(render);
@@ -37,24 +37,34 @@ function render() {
   drawPosition();
 }
 
-function drawPosition() {
-  if (!mapParts) return;
+// The door (red pin), the courier (blue) and their way to the door along the streets.
+async function loadWay() {
+  try { const res = await fetch(`/api/v1/track/${encodeURIComponent(token)}/way`); if (res.ok) way = await res.json(); } catch { /* keep the last */ }
+  drawPosition(true);
+}
+
+function drawPosition(fit = false) {
+  if (!mapParts || !way) return;
+  const { map } = mapParts;
   const p = view && view.position;
-  if (!p) { if (marker) { marker.remove(); marker = null; } return; }
-  if (!marker) marker = mapParts.L.circleMarker([p.lat, p.lon], { className: "courier", radius: 9, color: "#1c5fb8", fillOpacity: 1 }).addTo(mapParts.map);
-  else marker.setLatLng([p.lat, p.lon]);
-  mapParts.map.panTo([p.lat, p.lon]);
+  const marks = [point(way.destination.lon, way.destination.lat, { color: "#b3261e", glyph: "D", radius: 11, label: t("track.door") })];
+  if (p) marks.push(point(p.lon, p.lat, { color: "#1c5fb8", radius: 9, label: view.courier_first_name || "" }));
+  setMarkers(map, "points", marks);
+  $("#map").dataset.courier = p ? "shown" : "";
+  const legs = p ? way.legs : [];
+  setRoutes(map, "way", legFeatures(legs, { color: "#1c5fb8" }));
+  if (fit) fitTo(map, legs.length ? legs[0].coordinates : [[way.destination.lon, way.destination.lat]], { padding: 50, maxZoom: 16 });
 }
 
 await load();
 new LiveSocket(`/ws/track/${encodeURIComponent(token)}`, {
   seqKey: `cd.track.${token}.seq`,
   onFrame: (f) => {
-    if (f.type === "courier.position" && view && view.position) { view.position = { lat: f.data.lat, lon: f.data.lon, at: f.data.at }; drawPosition(); }
+    if (f.type === "courier.position" && view && view.position) { view.position = { lat: f.data.lat, lon: f.data.lon, at: f.data.at }; loadWay(); }
     else if (f.seq > 0 || f.type === "resync") load();
   },
   onState: (s) => { document.body.dataset.ws = s; },
 }).connect();
-setInterval(load, 15000);
+setInterval(() => load().then(loadWay), 15000);
 mapParts = await createMap($("#map"));
-drawPosition();
+await loadWay();

@@ -128,7 +128,7 @@ def test_the_dispatcher_reassigns_a_delivery_and_both_courier_pages_follow(serve
     track = new_context(viewport={"width": 400, "height": 760}).new_page()
     track.goto(f"/track/{d['tracking_token']}")
     track.wait_for_selector("body[data-status='picked_up']", timeout=5_000)
-    track.wait_for_selector("#map path.courier")
+    track.wait_for_selector("#map[data-courier='shown']")
     text = track.text_content("body") or ""
     assert other.capitalize() in text and "Ilona" not in text and "765 4321" not in text
     screenshot(track, "tracking")
