@@ -65,9 +65,12 @@ class WebhookSender:
     async def _post(self, due: service.Due) -> None:
         status, error = None, None
         try:
-            await targets.check_async(due.url, self.ctx.settings.webhook_allow_hosts)
+            settings = self.ctx.settings
+            # connect to the address just checked (no second lookup a rebinding DNS could answer)
+            pinned = await targets.check_async(due.url, settings.webhook_allow_hosts, settings.webhook_allow_ports)
             headers = signing.headers(due.secret, due.event_id, int(time.time()), due.payload)
-            r = await self.client.post(due.url, content=due.payload, headers=headers)
+            r = await self.client.post(pinned.url, content=due.payload, headers={**headers, "Host": pinned.host},
+                                       extensions={"sni_hostname": pinned.host})
             status = r.status_code
             if not 200 <= status < 300:
                 error = f"HTTP {status}"

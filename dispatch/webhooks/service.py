@@ -51,7 +51,7 @@ def register(ctx: ServiceContext, who: Principal, url: str, event_types: list[st
     if unknown:
         raise InvalidInput(f"unknown event types {unknown}; choose from {list(EVENT_TYPES)}",
                            field="event_types")
-    targets.check_sync(url, ctx.settings.webhook_allow_hosts)
+    targets.check_sync(url, ctx.settings.webhook_allow_hosts, ctx.settings.webhook_allow_ports)
     with ctx.sessions() as s, s.begin():
         merchant = s.get(Merchant, who.merchant_id) if who.merchant_id else None
         if merchant is None:
