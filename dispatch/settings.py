@@ -5,13 +5,30 @@ Fails fast on bad configuration: outside dev/test mode the secret key must be se
 
 from __future__ import annotations
 
+import json
+import os
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SECRET = "dev-only-insecure-secret-change-me"
+
+
+def split_commas(value: Any) -> Any:
+    """``a,b`` (or a JSON list, as before) -> ``["a", "b"]``; empty -> ``[]``."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        return json.loads(text)
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+# A list setting from the environment is comma-separated (WEBHOOK_ALLOW_HOSTS=a,b), not JSON.
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(split_commas)]
+CommaInts = Annotated[list[int], NoDecode, BeforeValidator(split_commas)]
 
 
 class Settings(BaseSettings):
@@ -40,7 +57,7 @@ class Settings(BaseSettings):
     run_dispatch_loop: bool = True  # False on API replicas when a dedicated process runs the loop
     background_jobs: bool = True  # webhook sender and personal-data clean-up in this process
     login_attempts_per_minute: int = 10  # per account and per client address
-    webhook_allow_hosts: list[str] = Field(default_factory=list,
+    webhook_allow_hosts: CommaList = Field(default_factory=list,
                                            description="TESTS ONLY: hosts exempt from the private-address refusal")
     webhook_retry_base_s: float = 10.0
     webhook_retry_max_s: float = 3600.0
@@ -65,7 +82,7 @@ class Settings(BaseSettings):
     login_free_failures: int = 3  # per account (per address: 5x); past them each failure doubles the wait
     login_max_delay_s: int = 300  # the longest wait a failed login can cause, never a lock-out
     metrics_token: str = Field(default="", description="Bearer token that /metrics requires; empty: /metrics is off")
-    webhook_allow_ports: list[int] = Field(default_factory=lambda: [80, 443])
+    webhook_allow_ports: CommaInts = Field(default_factory=lambda: [80, 443])
 
     @model_validator(mode="after")
     def _refuse_dev_secret(self) -> Settings:
@@ -83,6 +100,47 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
 
+class SettingsError(SystemExit):
+    """Bad configuration: one line per bad variable, naming it and the format it expects.
+    A ``SystemExit``: every command stops with these lines and no traceback."""
+
+
+def expected_format(name: str) -> str:
+    """The format a setting expects, in words (from its type)."""
+    annotation = Settings.model_fields[name].annotation
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) is Literal:
+        return "one of " + ", ".join(str(a) for a in args)
+    if get_origin(annotation) is list or list in (get_origin(a) for a in args):
+        inner = get_args(annotation)[0] if get_origin(annotation) is list else int
+        return "comma-separated " + ("integers" if inner is int else "values") + " (a,b)"
+    kind = args[0] if args else annotation
+    return {int: "an integer", float: "a number", bool: "true or false"}.get(kind, "text")  # type: ignore[call-overload]
+
+
+def settings_error_lines(exc: ValidationError) -> list[str]:
+    lines = []
+    for error in exc.errors():
+        loc = [str(p) for p in error.get("loc", ()) if isinstance(p, str)]
+        if loc and loc[0] in Settings.model_fields:
+            env = {k.lower(): v for k, v in os.environ.items()}
+            got = env.get(loc[0], error.get("input"))  # the whole value, not the bad list item
+            lines.append(f"{loc[0].upper()}: expected {expected_format(loc[0])}, got {got!r}")
+        else:  # a rule across settings (its message names them)
+            lines.append(str(error.get("msg", "invalid settings")).removeprefix("Value error, "))
+    return lines
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, or ``SettingsError`` listing every bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError("coopdispatch: bad settings\n" + "\n".join(settings_error_lines(exc))) from None
+    except ValueError as exc:  # a list setting whose value is neither a,b nor JSON
+        raise SettingsError(f"coopdispatch: bad settings\n{exc}") from None
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()
