@@ -131,9 +131,10 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
 
     app.include_router(map_api.router)
     app.include_router(track_api.router)
-    from dispatch.api import places_api
+    from dispatch.api import imports_api, places_api
 
     app.include_router(places_api.router)  # issue 18: addresses of the co-op's map
+    app.include_router(imports_api.router)  # issue 18: orders from files, deliveries to CSV
     from dispatch.api import basemap_api
 
     app.include_router(basemap_api.router)  # issue 19: vector tiles, glyphs, routes on the streets

@@ -31,6 +31,8 @@ from dispatch.services.auth import Unauthorized, cached_principal, principal_fro
 log = logging.getLogger("coopdispatch.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]*\+)?json$")
+# a file of orders (base64 in JSON) may be larger than any other body (issue 18)
+IMPORTS_PATH, IMPORT_MAX_BYTES = "/api/v1/deliveries/imports", 8 * 1024 * 1024
 INTAKE = ("POST", "/api/v1/deliveries")
 LOGIN = ("POST", "/api/v1/auth/login")
 
@@ -107,16 +109,17 @@ class EdgeMiddleware:
             await send(message)
 
         settings = self.fastapi_app.state.settings
-        refusal = self._check_headers(scope, settings.max_body_bytes)
+        max_bytes = IMPORT_MAX_BYTES if scope["path"] == IMPORTS_PATH else settings.max_body_bytes
+        refusal = self._check_headers(scope, max_bytes)
         if refusal:
             status["code"] = refusal[0]
             await send_problem(send, refusal[0], refusal[1], rid, field=refusal[2])
             return
         try:
-            body = await self._read_body(receive, settings.max_body_bytes)
+            body = await self._read_body(receive, max_bytes)
         except TooLarge:
             status["code"] = 413
-            await send_problem(send, 413, f"the body exceeds {settings.max_body_bytes} bytes", rid, field="body")
+            await send_problem(send, 413, f"the body exceeds {max_bytes} bytes", rid, field="body")
             return
         retry = await self._rate_limited(scope, body, settings)
         if retry:

@@ -32,7 +32,7 @@ from routing.places.text import address_label, housenumber_key, normalise
 
 NAME_CUTOFF = 60.0  # rapidfuzz score (0-100) below which a name is not a candidate
 CANDIDATE_NAMES = 25
-DUPLICATE_M = 60.0  # two results with one label closer than this are one place
+OTHER_PLACE_M = 300.0  # equal matches farther apart than this are two places (one name, two streets)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +108,7 @@ class PlaceIndex:
                 by_name.setdefault(self.street_key[i], [])
             if r.name:
                 by_name[normalise(r.name)].append(i)
+        self.street_names = frozenset(self.street_key[i] for i, r in enumerate(self.records) if r.kind == "street")
         self.names = list(by_name)
         self.name_records = [by_name[n] for n in self.names]
         self.numbers = dict(numbers)
@@ -173,7 +174,7 @@ class PlaceIndex:
     def _entries(self, q: Query, name: str, name_i: int,
                  s: float) -> list[tuple[int, float, tuple[str, ...]]]:
         out: list[tuple[int, float, tuple[str, ...]]] = []
-        via = "name" if any(self.records[i].kind == "place" for i in self.name_records[name_i]) else "street"
+        via = "street" if name in self.numbers_of or name in self.street_names else "name"
         if q.number:
             for i in self.numbers.get((name, q.number), []):
                 # the bare door first; the shops behind it are the same door, a little lower
@@ -223,7 +224,9 @@ class PlaceIndex:
         out: list[Match] = []
         for k in order:
             i = int(ids[k])
-            if any(m.label == self.labels[i] and self._metres(m, i) < DUPLICATE_M for m in out):
+            label = self._label(i, scored[i][1])
+            head = label.split(", ")[0]  # "Kaivokatu 8" tagged on a building and on each shop in it
+            if any(m.label.split(", ")[0] == head and self._metres(m, i) < OTHER_PLACE_M for m in out):
                 continue
             score, matched = scored[i]
             out.append(self._match(i, score, matched, None if dist is None else float(dist[k])))
@@ -235,10 +238,17 @@ class PlaceIndex:
         x, y = self.proj.xy(m.lat, m.lon)
         return float(np.hypot(self.xy[i, 0] - x, self.xy[i, 1] - y))
 
+    def _label(self, i: int, matched: tuple[str, ...]) -> str:
+        """A shop's address typed without its name is shown as the address alone."""
+        r = self.records[i]
+        if r.name and r.kind in ("address", "interpolated") and "name" not in matched:
+            return address_label(r.street, r.housenumber, r.postcode, r.city)
+        return self.labels[i]
+
     def _match(self, i: int, score: float, matched: tuple[str, ...], distance_m: float | None) -> Match:
         r = self.records[i]
         s_lat, s_lon = self.snapped[i]
-        return Match(r.kind, self.labels[i], r.name, r.street, r.housenumber, r.postcode, r.city,
+        return Match(r.kind, self._label(i, matched), r.name, r.street, r.housenumber, r.postcode, r.city,
                      r.lat, r.lon, s_lat, s_lon, round(score, 4), matched,
                      None if distance_m is None else round(distance_m, 1))
 
@@ -262,7 +272,7 @@ class PlaceIndex:
     def _apart(self, a: Match, b: Match) -> bool:
         ax, ay = self.proj.xy(a.lat, a.lon)
         bx, by = self.proj.xy(b.lat, b.lon)
-        return float(np.hypot(ax - bx, ay - by)) > DUPLICATE_M
+        return float(np.hypot(ax - bx, ay - by)) > OTHER_PLACE_M
 
     def reverse(self, lat: float, lon: float, door_m: float = 40.0, street_m: float = 120.0) -> Match | None:
         """The label of a point: the nearest door within ``door_m``, else the nearest street
