@@ -3,6 +3,7 @@ courier name made of HTML is shown as text in the dispatcher's map popup, never 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +18,8 @@ from tests.e2e.browser.helpers import DESKTOP, open_dispatcher, open_merchant
 
 HOSTILE = '<img src=x onerror="window.__pwned=1">Eve'
 WATCH_CSP = """window.__csp = [];
-document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));"""
+document.addEventListener('securitypolicyviolation',
+  (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));"""
 
 
 def _watched(new_context: Any) -> Any:
@@ -43,8 +45,9 @@ def test_no_view_breaks_its_content_security_policy(server: Server, new_context)
 
 
 @pytest.fixture
-def hostile_courier_on_shift(server: Server) -> str:
-    """A courier whose first name is an HTML tag, on shift near the centre."""
+def hostile_courier_on_shift(server: Server) -> Iterator[str]:
+    """A courier whose first name is an HTML tag, on shift near the centre (off shift after the
+    test, so that the planner of the session's other tests never gives her work)."""
     engine = create_engine(server.database_url)
     with Session(engine) as s, s.begin():
         coop_id = s.scalar(select(Coop.id).where(Coop.slug == "demo"))
@@ -61,7 +64,9 @@ def hostile_courier_on_shift(server: Server) -> str:
     with server.http() as h:
         h.post("/api/v1/courier/shift/start", json={"lat": 60.1702, "lon": 24.9410},
                headers={"Authorization": f"Bearer {token}"})
-    return token
+    yield token
+    with server.http() as h:
+        h.post("/api/v1/courier/shift/end", headers={"Authorization": f"Bearer {token}"})
 
 
 def test_a_courier_name_made_of_html_is_text_in_the_map_popup(server: Server, new_context,
