@@ -62,7 +62,7 @@ def seed_demo(s: Session) -> DemoCredentials:
     seed_rule_set(s, coop.id)
     name, address, lat, lon = MERCHANT
     merchant = Merchant(coop_id=coop.id, name=name, address=address, lat=lat, lon=lon, is_member=True,
-                        phone=MERCHANT_PHONE)
+                        contact_phone=MERCHANT_PHONE)
     s.add(merchant)
     s.flush()
     s.add(ApiKey(merchant_id=merchant.id, prefix=DEMO_KEY_PREFIX, secret_hash=KEYS.hash(DEMO_KEY_SECRET),

@@ -101,7 +101,6 @@ class Merchant(Base):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     is_member: Mapped[bool] = mapped_column(Boolean, default=True)
-    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")  # for couriers at pickup
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     contact_email: Mapped[str] = mapped_column(String(200), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")

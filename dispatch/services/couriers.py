@@ -123,7 +123,7 @@ def stop_contact(st: Stop, d: Delivery, merchant: Merchant | None) -> dict[str, 
     (only ever called for the courier's own open stops, where both are theirs to see)."""
     if st.kind == "pickup":
         return {"role": "merchant", "name": merchant.name if merchant else None,
-                "phone": (merchant.phone or None) if merchant else None}
+                "phone": (merchant.contact_phone or None) if merchant else None}
     return {"role": "recipient", "name": d.recipient_name, "phone": d.recipient_phone}
 
 

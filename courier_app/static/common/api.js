@@ -1,4 +1,7 @@
 // HTTP helpers: bearer credential from localStorage, RFC 9457 problems as thrown errors.
+// Every request names the page's language: the server answers problems in it (Accept-Language).
+import { currentLang } from "/static/common/i18n.js";
+
 export class ApiError extends Error {
   constructor(status, problem) {
     super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
@@ -18,7 +21,7 @@ export function makeApi(storageKey) {
     get credential() { return localStorage.getItem(storageKey); },
     set credential(v) { v ? localStorage.setItem(storageKey, v) : localStorage.removeItem(storageKey); },
     async call(method, path, { body, headers = {}, raw } = {}) {
-      const h = { Accept: "application/json", ...headers };
+      const h = { Accept: "application/json", "Accept-Language": currentLang(), ...headers };
       if (api.credential) h.Authorization = `Bearer ${api.credential}`;
       let payload;
       if (raw !== undefined) payload = raw;
@@ -37,9 +40,6 @@ export function makeApi(storageKey) {
       api.credential = out.token;
       return out;
     },
-  };
-  return api;
-}
     // Revoke a person's token on the server (its sockets close), then forget it here.
     // An API key is not logged out: an admin revokes it.
     async logout() {
@@ -49,6 +49,9 @@ export function makeApi(storageKey) {
       }
       api.credential = null;
     },
+  };
+  return api;
+}
 
 export const $ = (sel, root = document) => root.querySelector(sel);
 export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];

@@ -76,7 +76,7 @@ const TEXTS = {
   "dispatcher.window": ["window", "créneau"], "dispatcher.whyUnassigned": ["Not assigned:", "Non attribuée :"],
   "dispatcher.pinned": ["Assigned by hand (kept by the planner).", "Attribuée à la main (le planificateur la garde)."],
   "dispatcher.why": ["The planner chose {name}.", "Le planificateur a choisi {name}."],
-  "dispatcher.alternative": ["The next best, {name}, would cost {cost} more.", "La meilleure autre option, {name}, coûterait {cost} de plus."],
+  "dispatcher.alternative": ["The next best, {name}, would cost the equivalent of {cost} min more riding.", "La meilleure autre option, {name}, coûterait l'équivalent de {cost} min de trajet en plus."],
   "dispatcher.noAlternative": ["No other courier could take it.", "Aucun autre coursier ne pouvait la prendre."],
   "dispatcher.needReason": ["Give a reason for the manual change.", "Donnez un motif pour le changement manuel."],
   "dispatcher.notDispatcher": ["This account is not a dispatcher's.", "Ce compte n'est pas celui d'un répartiteur."],
@@ -86,6 +86,23 @@ const TEXTS = {
   "track.from": ["From {name}", "De la part de {name}"], "track.window": ["promised", "promis"],
   "track.onItsWay": ["{name} is on the way with your parcel.", "{name} est en route avec votre colis."],
   "track.courier": ["Your courier: {name}", "Votre coursier : {name}"],
+  // issue 16, what users see: notes, contacts, receipts by status, manual decisions, keyboard
+  "courier.notes": ["Note:", "Note :"], "courier.contact.merchant": ["Shop", "Commerce"],
+  "courier.contact.recipient": ["Recipient", "Destinataire"],
+  "merchant.notesShort": ["Note:", "Note :"], "merchant.timezone": ["Times are in the co-op's time zone ({tz}).", "Heures dans le fuseau de la coopérative ({tz})."],
+  "receipt.delivered": ["Final receipt: delivered, this is what is charged.", "Reçu définitif : livrée, c'est le montant facturé."],
+  "receipt.cancelled": ["Cancelled: nothing is charged. The lines are the quote it was ordered with.", "Annulée : rien n'est facturé. Les lignes sont le devis de la commande."],
+  "receipt.failed": ["Failed: not delivered, nothing is charged. The lines are the quote it was ordered with.", "Échouée : non livrée, rien n'est facturé. Les lignes sont le devis de la commande."],
+  "receipt.notCharged": ["not charged", "non facturée"],
+  "dispatcher.manual": ["{by} assigned it by hand to {name} at {at}: “{reason}”.", "{by} l'a attribuée à la main à {name} à {at} : « {reason} »."],
+  "dispatcher.manualKept": ["The planner keeps this choice.", "Le planificateur garde ce choix."],
+  "dispatcher.someone": ["A dispatcher", "Un répartiteur"], "dispatcher.notes": ["Note for the courier:", "Note pour le coursier :"],
+  "dispatcher.eta": ["ETA", "arrivée prévue"], "dispatcher.list": ["Deliveries", "Livraisons"], "dispatcher.show": ["Show", "Afficher"],
+  "dispatcher.skip": ["Skip to the delivery list", "Aller à la liste des livraisons"],
+  "dispatcher.detail.already on board": ["already on board", "déjà à bord"],
+  "dispatcher.detail.pinned by the dispatcher": ["assigned by hand", "attribuée à la main"],
+  "dispatcher.detail.current route is infeasible": ["its current route cannot be kept", "sa tournée actuelle n'est pas tenable"],
+  "dispatcher.detail.not computed within the time limit": ["not computed in time", "pas calculé à temps"],
   "track.door": ["Your door", "Votre porte"],
   "dispatcher.state.free": ["free", "libre"], "dispatcher.state.to_pickup": ["riding to pickup", "vers l'enlèvement"],
   "dispatcher.state.carrying": ["carrying", "en livraison"], "dispatcher.state.quiet": ["gone quiet", "silencieux"],
@@ -117,6 +134,7 @@ export function applyI18n(root = document) {
   document.documentElement.lang = lang;
   for (const node of root.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
   for (const node of root.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t(node.dataset.i18nPlaceholder);
+  for (const node of root.querySelectorAll("[data-i18n-label]")) node.setAttribute("aria-label", t(node.dataset.i18nLabel));
 }
 
 export function setLang(next) {

@@ -1,5 +1,5 @@
 // Courier app: shift, today's route, next stop with its actions, offline outbox, live jobs.
-import { initI18n, t, onLangChange } from "/static/common/i18n.js";
+import { initI18n, t, onLangChange, currentLang } from "/static/common/i18n.js";
 import { makeApi, $, $$, el } from "/static/common/api.js";
 import { setCoop, time } from "/static/common/fmt.js";
 import { LiveSocket } from "/static/common/socket.js";
@@ -23,7 +23,7 @@ const outbox = new Outbox({
 });
 
 async function sendItem(item) {
-  const headers = { "Idempotency-Key": item.key, Authorization: `Bearer ${api.credential}` };
+  const headers = { "Idempotency-Key": item.key, Authorization: `Bearer ${api.credential}`, "Accept-Language": currentLang() };
   let res;
   if (item.type === "proof") {
     const body = { kind: item.proof, happened_at: item.happened_at, image_base64: await base64Of(item.blob) };
@@ -81,8 +81,13 @@ function renderNext(s) {
   $("#next-kind").textContent = t(`courier.${s.kind}`);
   $("#next-eta").textContent = time(s.eta);
   $("#next-address").textContent = place.address || `${place.lat.toFixed(5)}, ${place.lon.toFixed(5)}`;
-  const r = d.recipient || {};
-  $("#next-recipient").replaceChildren(...(r.name ? [r.name, " · ", el("a", { href: `tel:${r.phone}`, text: r.phone })] : []));
+  // whom to meet here: the shop at a pickup, the recipient at a dropoff (older cached routes: recipient)
+  const c = s.contact || { role: "recipient", ...(d.recipient || {}) };
+  $("#next-recipient").dataset.role = c.role;
+  $("#next-recipient").replaceChildren(...(c.name ? [el("span", { class: "muted", text: `${t(`courier.contact.${c.role}`)} · ` }), c.name,
+    ...(c.phone ? [" · ", el("a", { href: `tel:${c.phone}`, text: c.phone })] : [])] : []));
+  $("#next-notes").classList.toggle("hidden", !d.notes);
+  $("#next-notes").replaceChildren(...(d.notes ? [el("b", { text: `${t("courier.notes")} ` }), d.notes] : []));
   $("#next-nav").href = `geo:${place.lat},${place.lon}?q=${place.lat},${place.lon}`;
   const local = localStatus(s.id);
   $$("#next [data-action]").forEach((b) => {

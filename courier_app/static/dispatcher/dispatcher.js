@@ -116,16 +116,22 @@ function visible(d) {
   return true;
 }
 
+// Each row is a button (Tab reaches it, Enter or Space selects it); re-rendering keeps the
+// keyboard focus on the same delivery.
 function renderList() {
   const rows = [...state.deliveries.values()].filter(visible).sort((a, b) => (a.created_at || "").localeCompare(b.created_at || ""));
+  const focused = document.activeElement && document.activeElement.closest("#deliveries li");
+  const focusedId = focused ? focused.dataset.id : null;
   $("#deliveries").replaceChildren(...rows.map((d) => {
     const a = alertOf(d);
-    return el("li", { class: d.id === state.selected ? "selected" : "", dataset: { id: d.id, status: d.status }, onclick: () => select(d.id) },
-      el("span", { class: `badge ${d.status}`, text: t(`status.${d.status}`) }), " ",
-      a ? el("span", { class: `badge ${a}`, text: t(`dispatcher.${a}`) }) : null, " ",
-      `${d.pickup.address || ""} → ${d.dropoff.address || ""} · ${t("dispatcher.by")} ${time(d.dropoff_window.end)}`,
-      d.courier_id ? ` · ${courierName(d.courier_id)}` : "");
+    return el("li", { class: d.id === state.selected ? "selected" : "", dataset: { id: d.id, status: d.status } },
+      el("button", { type: "button", class: "pick", "aria-pressed": d.id === state.selected ? "true" : "false", onclick: () => select(d.id) },
+        el("span", { class: `badge ${d.status}`, text: t(`status.${d.status}`) }), " ",
+        a ? el("span", { class: `badge ${a}`, text: t(`dispatcher.${a}`) }) : null, " ",
+        `${d.pickup.address || ""} → ${d.dropoff.address || ""} · ${t("dispatcher.by")} ${time(d.dropoff_window.end)}`,
+        d.courier_id ? ` · ${courierName(d.courier_id)}` : ""));
   }));
+  if (focusedId) { const again = $(`#deliveries li[data-id="${focusedId}"] button`); if (again) again.focus(); }
 }
 
 function renderCouriers() {
@@ -143,19 +149,39 @@ function renderSelected() {
   $("#assign").disabled = !d || !["pending", "assigned"].includes(d.status);
   $("#unassign").disabled = !d || d.status !== "assigned";
   if (!d) return;
+  const drop = (d.stops || []).find((s) => s.kind === "dropoff");
   $("#selected").textContent = `${t(`status.${d.status}`)} · ${d.pickup.address || ""} → ${d.dropoff.address || ""} · `
-    + `${t("dispatcher.window")} ${time(d.dropoff_window.start)}–${time(d.dropoff_window.end)}${d.courier_id ? ` · ${courierName(d.courier_id)}` : ""}`;
+    + `${t("dispatcher.window")} ${time(d.dropoff_window.start)}–${time(d.dropoff_window.end)}${d.courier_id ? ` · ${courierName(d.courier_id)}` : ""}`
+    + (d.courier_id ? ` · ${t("dispatcher.eta")} ${time(drop && drop.eta)}` : "");
+  $("#selected-notes").classList.toggle("hidden", !d.notes);
+  $("#selected-notes").textContent = d.notes ? `${t("dispatcher.notes")} ${d.notes}` : "";
   $("#why").textContent = explain(d);
 }
 
+// The human decision, not the plan's, while a dispatcher's pin holds.
+function explainManual(d) {
+  const m = d.manual;
+  return `${t("dispatcher.manual", { by: m.by || t("dispatcher.someone"), name: courierName(d.courier_id), at: time(m.at), reason: m.reason || "" })} `
+    + t("dispatcher.manualKept");
+}
+
+function detailText(detail) {
+  const key = `dispatcher.detail.${detail}`;
+  return t(key) === key ? detail : t(key);
+}
+
+// Costs are in points where one point is one second of riding (routing.problem.Weights): minutes.
+function costMinutes(points) { return number(Math.max(points > 0 ? 1 : 0, Math.round((points || 0) / 60)), 0); }
+
 function explain(d) {
+  if (d.pinned && d.manual && d.status === "assigned") return explainManual(d);
   const p = state.plan;
   if (!p) return "";
   if (p.unassigned && p.unassigned[d.id]) return `${t("dispatcher.whyUnassigned")} ${p.unassigned[d.id]}`;
   const e = p.explanations && p.explanations[d.id];
   if (!e) return d.pinned ? t("dispatcher.pinned") : "";
-  const alt = e.alternative ? t("dispatcher.alternative", { name: courierName(e.alternative), cost: number(e.delta_cost || 0, 0) }) : t("dispatcher.noAlternative");
-  return `${t("dispatcher.why", { name: courierName(e.courier_id) })} ${alt}${e.detail ? ` (${e.detail})` : ""}`;
+  const alt = e.alternative ? t("dispatcher.alternative", { name: courierName(e.alternative), cost: costMinutes(e.delta_cost) }) : t("dispatcher.noAlternative");
+  return `${t("dispatcher.why", { name: courierName(e.courier_id) })} ${alt}${e.detail ? ` (${detailText(e.detail)})` : ""}`;
 }
 
 function select(id) {

@@ -2,7 +2,7 @@
 // deliveries live, read receipts, cancel before pickup.
 import { initI18n, t, onLangChange, currentLang } from "/static/common/i18n.js";
 import { makeApi, uuid, $, el } from "/static/common/api.js";
-import { setCoop, money, time, dayKey } from "/static/common/fmt.js";
+import { setCoop, money, time, dayKey, inputFromDate, isoFromInput, coopInfo } from "/static/common/fmt.js";
 import { LiveSocket } from "/static/common/socket.js";
 import { createMap, setMarkers, point } from "/static/common/map.js";
 
@@ -51,14 +51,10 @@ function drawPoints() {
   setMarkers(mapParts.map, "points", marks);
 }
 
-function localInput(d) {
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-
 function defaultTimes() {
   const now = new Date(Date.now() + 5 * 60000);
-  $("#ready").value = localInput(now);
+  $("#ready").value = inputFromDate(now); // the coop's wall clock, not the browser's
+  $("#tz-hint").textContent = t("merchant.timezone", { tz: coopInfo().timezone });
 }
 
 function setDropoff(lat, lon, fromMap) {
@@ -76,8 +72,7 @@ $("#dropoff").addEventListener("change", () => {
 });
 
 function iso(id) {
-  const v = $(id).value;
-  return v ? new Date(v).toISOString() : null;
+  return isoFromInput($(id).value); // typed in the coop's time zone
 }
 
 function orderBody() {
@@ -194,7 +189,8 @@ function renderList() {
   $("#none").classList.toggle("hidden", rows.length > 0);
   $("#deliveries").replaceChildren(...rows.map((d) => el("tr", { dataset: { id: d.id, status: d.status } },
     el("td", { text: time(d.created_at) }),
-    el("td", { text: (d.dropoff && d.dropoff.address) || "" }),
+    el("td", {}, (d.dropoff && d.dropoff.address) || "",
+      d.notes ? el("div", { class: "muted notes", text: `${t("merchant.notesShort")} ${d.notes}` }) : null),
     el("td", {}, el("span", { class: `badge ${d.status}`, text: t(`status.${d.status}`) })),
     el("td", { text: money(d.fee_cents) }),
     el("td", {},
@@ -210,6 +206,13 @@ async function cancel(d) {
   catch (e) { alert(e.message); await loadDeliveries(); }
 }
 
+// What the receipt is worth, by the delivery's status: charged, provisional, or not charged.
+function receiptText(r) {
+  if (r.status === "delivered") return t("receipt.delivered");
+  if (r.status === "cancelled" || r.status === "failed") return t(`receipt.${r.status}`);
+  return t("merchant.provisional");
+}
+
 async function showReceipt(id) {
   const body = $("#receipt-body");
   body.replaceChildren(el("p", { text: "…" }));
@@ -218,8 +221,8 @@ async function showReceipt(id) {
     const r = await api.get(`/api/v1/deliveries/${id}/receipt`);
     const rules = r.rule_set || {};
     body.replaceChildren(
-      el("h2", { text: `${t("merchant.receipt")} · ${money(r.fee_cents)}` }),
-      el("p", { class: "muted", text: r.final ? t("merchant.final") : t("merchant.provisional") }),
+      el("h2", { text: `${t("merchant.receipt")} · ${r.final && !r.charged ? t("receipt.notCharged") : money(r.fee_cents)}` }),
+      el("p", { class: "muted receipt-state", dataset: { status: r.status }, text: receiptText(r) }),
       splitBox(r.split), feeLines(r.lines),
       el("p", { class: "muted", text: rules[`description_${currentLang()}`] || "" }),
       el("p", { class: "muted", text: `${t("merchant.ruleSet")} ${r.rule_set_version ?? ""}${rules.adopted_by ? ` · ${rules.adopted_by}` : ""}` }),

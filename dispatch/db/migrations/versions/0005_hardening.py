@@ -18,11 +18,9 @@ depends_on = None
 
 def upgrade() -> None:
     _upgrade_auth()
-    _upgrade_views()
 
 
 def downgrade() -> None:
-    _downgrade_views()
     _downgrade_auth()
 
 
@@ -52,17 +50,3 @@ def _downgrade_auth() -> None:
         batch_op.drop_column("revoked_reason")
         batch_op.drop_column("revoked_at")
 # --- end of authentication and secrets --------------------------------------------------------
-
-
-# --- what users see in the views (issue 16, items 17-25) ---------------------------------------
-# merchants.phone: at a pickup the courier's card shows the merchant's name and phone.
-
-def _upgrade_views() -> None:
-    with op.batch_alter_table("merchants", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("phone", sa.String(length=40), nullable=False, server_default=""))
-
-
-def _downgrade_views() -> None:
-    with op.batch_alter_table("merchants", schema=None) as batch_op:
-        batch_op.drop_column("phone")
-# --- end of what users see in the views -------------------------------------------------------

@@ -1,0 +1,176 @@
+"""Every view as its people see it (issue 16, items 17-25) in real Chromium: no console error
+in any view (the favicon), the dispatcher's list by keyboard alone, server errors in French on
+a French page with times typed in the co-op's zone. Screenshots (desktop and phone) go to
+``test-output/screenshots/16c-*``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.e2e.browser.conftest import AINO_AT, MERCHANT_KEY, PASSWORD, Server, screenshot
+from tests.e2e.browser.helpers import DESKTOP, create_delivery_by_api, delivery, parse_iso
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 390, "height": 844}
+# what the browser reports that is no fault of the page (headless GPU fallbacks)
+HARMLESS = ("GPU stall", "WebGL", "GroupMarkerNotSet", "Automatic fallback to software WebGL")
+
+
+def logged_in(new_context: Any, path: str, *, email: str | None = None, **options: Any) -> Any:
+    """A page of ``path`` after logging in (merchant key, else ``email``), its socket open;
+    the map is not waited for (these tests are about what surrounds it)."""
+    page = new_context(**({"viewport": DESKTOP} | options)).new_page()
+    page.goto(path)
+    if email is None:
+        page.fill("#api-key", MERCHANT_KEY)
+        page.click("#key-form button")
+    else:
+        page.fill("#email", email)
+        page.fill("#password", PASSWORD)
+        page.click("#login-form button")
+    page.wait_for_selector("body[data-ws='open']")
+    return page
+
+
+def watch_console(page: Any) -> list[str]:
+    """Collect the page's console errors and uncaught exceptions."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"console: {m.text} @ {m.location.get('url')}")
+            if m.type == "error" and not any(h in m.text for h in HARMLESS) else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    return errors
+
+
+def test_every_view_loads_without_a_console_error(server: Server, new_context):
+    """Landing, merchant, courier, dispatcher and tracking pages: no error in the console
+    (a missing /favicon.ico used to be one in each), and the icon is the project's own."""
+    d = create_delivery_by_api(server, 60.17250, 24.94500)
+    with server.http() as h:
+        icon = h.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
+    assert icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    pages = []
+    landing = new_context(viewport=DESKTOP).new_page()
+    pages.append((landing, watch_console(landing)))
+    landing.goto("/")
+    landing.wait_for_load_state("networkidle")
+    track = new_context(viewport=PHONE).new_page()
+    pages.append((track, watch_console(track)))
+    track.goto(f"/track/{d['tracking_token']}")
+    track.wait_for_selector("body[data-ready='1']")
+    track.wait_for_load_state("networkidle")
+    for opened in (logged_in(new_context, "/merchant/"),
+                   logged_in(new_context, "/dispatcher/", email="dispatcher@demo.coop"),
+                   logged_in(new_context, "/courier/", email="lumi@demo.coop", viewport=PHONE,
+                             geolocation=AINO_AT, permissions=["geolocation"])):
+        opened.reload()  # watch from the first request on, logged in
+        errors = watch_console(opened)
+        opened.wait_for_selector("body[data-ready='1']")
+        opened.wait_for_load_state("networkidle")
+        pages.append((opened, errors))
+    for page, errors in pages:
+        assert errors == [], (page.url, errors)
+
+
+def test_the_dispatchers_list_works_by_keyboard_alone(server: Server, new_context):
+    """From the top of the page: skip link, into the list, select with Enter, give a reason
+    and assign with the keyboard; every stop of Tab on the way has a name, none is a marker.
+    The panel then shows the human decision and an ETA at once."""
+    d = create_delivery_by_api(server, 60.17300, 24.94600)
+    eero = logged_in(new_context, "/courier/", email="eero@demo.coop", viewport=PHONE,
+                     geolocation={"latitude": 60.168, "longitude": 24.947}, permissions=["geolocation"])
+    if eero.get_attribute("body", "data-shift") != "on":
+        eero.click("#shift-start")
+        eero.wait_for_selector("body[data-shift='on']")
+    page = logged_in(new_context, "/dispatcher/", email="dispatcher@demo.coop")
+    page.wait_for_selector(f"#deliveries li[data-id='{d['id']}']")
+    fresh(page)  # Tab from the top of the page, not from the hidden login form
+    stops = tab_stops(page, until="#deliveries button.pick")
+    assert stops[0]["name"] == "Skip to the delivery list" and len(stops) <= 25, stops
+    for stop in stops:
+        assert stop["name"].strip(), f"unlabelled focus stop: {stop}"
+        assert not stop["marker"], f"a map marker takes the focus: {stop}"
+    fresh(page)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the skip link
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('#deliveries li')?.dataset.id") is not None
+    while page.evaluate("document.activeElement.closest('#deliveries li')?.dataset.id") != d["id"]:
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#deliveries li.selected[data-id='{d['id']}']")
+    assert page.evaluate("document.activeElement.closest('#deliveries li')?.dataset.id") == d["id"]
+    for _ in range(30):
+        if page.evaluate("document.activeElement.id") == "courier-select":
+            break
+        page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "reason"
+    page.keyboard.type("Eero is next door")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('#why').textContent.includes('Eero is next door')")
+    selected = page.text_content("#selected")
+    assert "ETA" in selected and "ETA –" not in selected
+    screenshot(page, "16c-dispatcher-manual")
+
+
+def fresh(page: Any) -> None:
+    page.reload()
+    page.wait_for_selector("body[data-ws='open'] #deliveries li")
+
+
+def tab_stops(page: Any, until: str, limit: int = 40) -> list[dict[str, Any]]:
+    """Press Tab from the start of the page until ``until`` has the focus: each stop's name."""
+    stops = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        stop = page.evaluate("""(until) => {
+          const e = document.activeElement;
+          const label = e.id && document.querySelector(`label[for="${e.id}"]`);
+          return { tag: e.tagName, id: e.id, done: e.matches(until),
+                   name: e.getAttribute("aria-label") || (label && label.textContent) || e.title || e.textContent || "",
+                   marker: !!e.closest(".leaflet-marker-icon, .leaflet-interactive, .maplibregl-marker") };
+        }""", until)
+        if stop["done"]:
+            return stops
+        stops.append(stop)
+    raise AssertionError(f"Tab never reached {until}: {stops}")
+
+
+def test_a_french_page_shows_server_errors_in_french_and_takes_times_in_the_coops_zone(
+        server: Server, new_context):
+    """A browser in New York on the Helsinki co-op's French merchant page: the ready time is
+    typed in Helsinki time, and a refused order reads French."""
+    ctx = new_context(viewport=DESKTOP, timezone_id="America/New_York")
+    ctx.add_init_script("localStorage.setItem('cd.lang', 'fr')")
+    page = ctx.new_page()
+    page.goto("/merchant/")
+    page.fill("#api-key", MERCHANT_KEY)
+    page.click("#key-form button")
+    page.wait_for_selector("body[data-ready='1'] #app:not(.hidden)")
+    ready = page.input_value("#ready")
+    helsinki_soon = datetime.now(UTC) + timedelta(hours=2, minutes=5)  # EET in December
+    assert abs(datetime.fromisoformat(ready) - helsinki_soon.replace(tzinfo=None)) < timedelta(minutes=3)
+    page.fill("#dropoff", "60.17400, 24.94800")
+    page.dispatch_event("#dropoff", "change")
+    page.fill("#recipient", "Matti Meikäläinen")
+    page.fill("#phone", "+358 40 123 4567")
+    page.fill("#kg", "900")
+    page.click("#submit")
+    page.wait_for_function("() => document.querySelector('#form-error').textContent.length > 0")
+    error = page.text_content("#form-error")
+    assert "dépasse le plus grand véhicule" in error or "doit être inférieur" in error, error
+    page.fill("#kg", "2")
+    page.fill("#notes", "3e étage, sonnez deux fois")
+    before = set(page.eval_on_selector_all("#deliveries tr", "rows => rows.map(r => r.dataset.id)"))
+    page.click("#submit")
+    page.wait_for_function("n => document.querySelectorAll('#deliveries tr').length > n", arg=len(before))
+    (new_id,) = set(page.eval_on_selector_all("#deliveries tr", "rows => rows.map(r => r.dataset.id)")) - before
+    made = delivery(server, new_id)
+    assert abs(parse_iso(made["ready_at"]) - (datetime.now(UTC) + timedelta(minutes=5))) < timedelta(minutes=3)
+    assert "3e étage" in page.text_content(f"#deliveries tr[data-id='{new_id}']")
+    screenshot(page, "16c-merchant-fr")
