@@ -241,10 +241,10 @@ def install_production(app: Any, ctx: Any) -> None:
     limiter = limiter_for(settings.bus_url)
     app.add_middleware(InputGuard, fastapi_app=app)  # inside the edge: after the body limits
     app.add_middleware(EdgeMiddleware, fastapi_app=app, limiter=limiter)
+    app.add_middleware(BrowserHeaders)  # CSP and friends on the HTML views (dispatch/browser_headers.py)
     if settings.forwarded_allow_ips:  # outermost: the edge and the app see the client's address
         from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-    app.add_middleware(BrowserHeaders)  # CSP and friends on the HTML views (dispatch/browser_headers.py)
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     install_metrics(app)
     app.include_router(webhooks_router)
