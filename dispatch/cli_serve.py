@@ -70,7 +70,7 @@ def serve(
     typer.echo(f"coopdispatch on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     # Per-message deflate cost a third of the event loop in the realtime benchmark, for frames
     # of a few hundred bytes that compress little: off.
-    uvicorn.run("dispatch.asgi:app", host=host, port=port, workers=workers, log_level="info",
-                factory=False, ws_per_message_deflate=False, proxy_headers=False)
     # X-Forwarded-For is believed only from FORWARDED_ALLOW_IPS, by the app itself
     # (dispatch/middleware.py): uvicorn's own handling would trust any local process by default.
+    uvicorn.run("dispatch.asgi:app", host=host, port=port, workers=workers, log_level="info",
+                factory=False, ws_per_message_deflate=False, proxy_headers=False)
