@@ -54,6 +54,15 @@ class Stop(Out):
     done_at: datetime | None
 
 
+class ManualDecision(Out):
+    """Who assigned a delivery by hand, when and why (dispatcher views of a pinned delivery)."""
+
+    by: str | None = Field(description="the dispatcher's name")
+    role: str
+    reason: str | None
+    at: datetime
+
+
 class DeliverySummary(Out):
     """A delivery without its stops (lists, transitions, socket frames, webhook payloads)."""
 
@@ -74,6 +83,10 @@ class DeliverySummary(Out):
     fee_cents: int | None = Field(description="null when the co-op has adopted no rule set")
     tracking_token: str | None = Field(description="the public link /track/<token>; null for couriers")
     reason: str | None = Field(description="why it failed or was cancelled")
+    notes: str | None = Field(default=None, description="for the courier (\"3rd floor, ring twice\"); "
+                              "null where the reader may not see it; socket frames carry none")
+    manual: ManualDecision | None = Field(default=None, description="dispatcher views: the human "
+                                          "decision while a manual assignment holds")
     picked_up_at: datetime | None
     delivered_at: datetime | None
     created_at: datetime
@@ -220,7 +233,9 @@ class Receipt(Out):
     delivery_id: str
     status: DeliveryStatus
     delivered_at: datetime | None
-    final: bool
+    final: bool = Field(description="the receipt will not change (delivered, cancelled or failed)")
+    charged: bool = Field(description="the fee is owed: only once delivered (a cancelled or failed "
+                          "delivery shows the quote it was ordered with, not charged)")
     schema_version: int
     currency: str
     rule_set_version: int

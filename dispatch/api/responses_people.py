@@ -64,8 +64,17 @@ class PositionAck(Out):
     at: datetime
 
 
+class Contact(Out):
+    """Whom the courier meets at a stop: the merchant at a pickup, the recipient at a dropoff."""
+
+    role: Literal["merchant", "recipient"]
+    name: str | None
+    phone: str | None
+
+
 class RouteStop(Stop):
     delivery: DeliverySummary
+    contact: Contact
 
 
 class Route(Out):
