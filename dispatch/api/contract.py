@@ -58,10 +58,10 @@ def _shared_kinds(op: dict[str, Any]) -> list[str]:
 def _merge_problems(op: dict[str, Any]) -> None:
     responses = op.setdefault("responses", {})
     for code in [c for c in responses if c != "default" and c[0] in "45"]:
-        content = responses[code].get("content", {})
-        if MEDIA_TYPE not in content:  # FastAPI's 422 or a bare declaration
-            responses[code] = {"description": responses[code].get("description", "Error"),
-                               "content": {MEDIA_TYPE: {"schema": PROBLEM_REF, "examples": {}}}}
+        # FastAPI's 422, a bare declaration or one without the schema: all become Problem
+        examples = responses[code].get("content", {}).get(MEDIA_TYPE, {}).get("examples", {})
+        responses[code] = {"description": responses[code].get("description", "Error"),
+                           "content": {MEDIA_TYPE: {"schema": PROBLEM_REF, "examples": examples}}}
     for status, entry in problem_responses(*_shared_kinds(op)).items():
         code = str(status)
         mine = responses.setdefault(code, {"description": entry["description"],
