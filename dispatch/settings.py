@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     solver_time_limit_s: float = 1.0
     dispatch_tick_s: float = 15.0
     quote_ttl_s: int = 900
+    # fair price (issue 16): a quote holds for its ready time give or take this much; the floor
+    # no co-op may go below (cents per hour of active time; default: the 2026 French SMIC)
+    quote_ready_tolerance_s: int = Field(default=900, ge=0, le=3 * 3600)
+    legal_floor_cents_per_hour: int = Field(default=1202, ge=0, le=1_000_000)
     token_ttl_s: int = 12 * 3600
     max_body_bytes: int = 64 * 1024
     outbox_retention: int = 10_000

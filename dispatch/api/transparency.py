@@ -64,12 +64,22 @@ def _paragraphs(texts: list[str]) -> str:
     return "\n".join(f"<p>{escape(t)}</p>" for t in texts)
 
 
+def _version(rules: RuleSet, lang: Lang, in_force: bool) -> str:
+    """One adopted version with all its numbers (not only its own words): a version whose text
+    promises what its figures do not keep is visible as such."""
+    mark = {"fr": " (en vigueur)", "en": " (in force)"}[lang] if in_force else ""
+    head, *rest = describe_rule_set(rules, lang)
+    return (f'<li id="v{rules.version}"><article><h3>{escape(head)}{mark}</h3>\n'
+            f"{_paragraphs(rest)}</article></li>")
+
+
 def _page(name: str, slug: str, lang: Lang, current: RuleSet | None, history: list[RuleSet],
           dispatch: list[str]) -> str:
     w = _WORDS[lang]
     other = "en" if lang == "fr" else "fr"
     prices = _paragraphs(describe_rule_set(current, lang)) if current else f"<p>{w['none']}</p>"
-    past = "\n".join(f"<li>{escape(t)}</li>" for t in describe_rule_set_history(history, lang))
+    past = "\n".join(_version(r, lang, r is current) for r in
+                     sorted(history, key=lambda r: (r.effective_from, r.version), reverse=True))
     title = f"{w['title']} — {escape(name)}"
     return f"""<!doctype html>
 <html lang="{lang}">

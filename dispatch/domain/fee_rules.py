@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
+from dispatch.domain.instants import EARLIEST_YEAR, LATEST_YEAR, RANGE_TEXT
+
 PayBasis = Literal["estimated", "actual"]
 Party = Literal["courier", "coop", "merchant"]
 LoadMeasure = Literal["weight", "volume"]
@@ -26,6 +28,17 @@ BP_WHOLE = 10_000  # basis points in 100 %
 
 #: The 2026 French SMIC, gross, per hour; the default living-wage floor for couriers.
 SMIC_2026_CENTS_PER_HOUR = 1202
+
+# Bounds of a rule set. Generous for any real co-op, and small enough that no trip the service
+# accepts (at most 1000 kg, 5000 l, a city's distances) can make a fee that overflows a
+# database integer: a rule set with ``base_cents: 10**19`` was stored and then broke every
+# delivery created under it.
+MAX_RATE_CENTS = 1_000_000  # any amount or rate: 10 000.00 in the co-op's currency
+MAX_THRESHOLD = 10_000_000  # load thresholds: 10 t or 10 m3
+MAX_TIERS = 20  # surcharge entries of each kind
+MAX_FEE_CENTS = 100_000_000  # one delivery's fee
+MAX_TEXT = {"adopted_by": 500, "description_en": 4000, "description_fr": 4000}
+MAX_LABEL = 100
 
 
 class FeeError(ValueError):
@@ -52,10 +65,10 @@ class FloorNotMet(FeeError):
     """
 
     def __init__(self, needed_cents: int, available_cents: int, active_s: int,
-                 floor_cents_per_hour: int) -> None:
+                 floor_cents_per_hour: int, where: str = "") -> None:
         super().__init__(
             "courier_floor_cents_per_hour",
-            f"the courier share would be {available_cents} cents but the floor of "
+            f"{where}the courier share would be {available_cents} cents but the floor of "
             f"{floor_cents_per_hour} cents/hour for {active_s} s of active time needs "
             f"{needed_cents} cents; the fee rule set cannot pay this trip fairly",
         )
@@ -198,9 +211,14 @@ def _require(ok: bool, parameter: str, message: str) -> None:
         raise FeeRuleError(parameter, message)
 
 
-def _check_cents(value: object, parameter: str) -> None:
-    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-    _require(ok, parameter, f"must be a whole number of cents >= 0, got {value!r}")
+def _check_cents(value: object, parameter: str, most: int = MAX_RATE_CENTS) -> None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= most
+    _require(ok, parameter, f"must be a whole number between 0 and {most}, got {value!r}")
+
+
+def _check_text(value: object, parameter: str, most: int) -> None:
+    _require(isinstance(value, str) and bool(value.strip()) and len(value) <= most, parameter,
+             f"must be a non-empty text of at most {most} characters")
 
 
 def _check_bp(value: object, parameter: str) -> None:
@@ -209,25 +227,31 @@ def _check_bp(value: object, parameter: str) -> None:
 
 
 def _validate_identity(rules: RuleSet) -> None:
-    _require(isinstance(rules.version, int) and rules.version >= 1, "version",
-             f"must be an integer >= 1, got {rules.version!r}")
+    _require(isinstance(rules.version, int) and not isinstance(rules.version, bool)
+             and 1 <= rules.version <= 1_000_000, "version",
+             f"must be an integer between 1 and 1000000, got {rules.version!r}")
     _require(isinstance(rules.effective_from, date), "effective_from",
              f"must be a date, got {rules.effective_from!r}")
-    for name in ("adopted_by", "description_en", "description_fr"):
+    _require(EARLIEST_YEAR <= rules.effective_from.year <= LATEST_YEAR, "effective_from",
+             f"must be a date {RANGE_TEXT}, got {rules.effective_from.isoformat()}")
+    for name, most in MAX_TEXT.items():
         text = getattr(rules, name)
-        _require(isinstance(text, str) and bool(text.strip()), name,
-                 "must say, in plain words, who adopted the rules and what they mean")
+        _require(isinstance(text, str) and bool(text.strip()) and len(text) <= most, name,
+                 f"must say, in plain words (at most {most} characters), who adopted the rules "
+                 "and what they mean")
     _require(isinstance(rules.currency, str) and len(rules.currency) == 3
              and rules.currency.isalpha() and rules.currency.isupper(), "currency",
              f"must be an ISO 4217 code such as 'EUR', got {rules.currency!r}")
 
 
 def _validate_surcharges(rules: RuleSet) -> None:
+    for kind in ("load_surcharges", "time_surcharges", "weather_surcharges"):
+        _require(len(getattr(rules, kind)) <= MAX_TIERS, kind, f"at most {MAX_TIERS} entries")
     for i, load in enumerate(rules.load_surcharges):
         name = f"load_surcharges[{i}]"
         _require(load.measure in ("weight", "volume"), f"{name}.measure",
                  f"must be 'weight' or 'volume', got {load.measure!r}")
-        _check_cents(load.above, f"{name}.above")
+        _check_cents(load.above, f"{name}.above", MAX_THRESHOLD)
         _check_cents(load.cents_per_unit, f"{name}.cents_per_unit")
     hours_taken: set[int] = set()
     for i, tod in enumerate(rules.time_surcharges):
@@ -246,12 +270,12 @@ def _validate_surcharges(rules: RuleSet) -> None:
     for i, wx in enumerate(rules.weather_surcharges):
         name = f"weather_surcharges[{i}]"
         _require(isinstance(wx.condition, str) and bool(wx.condition.strip())
-                 and wx.condition not in seen, f"{name}.condition",
+                 and len(wx.condition) <= MAX_LABEL and wx.condition not in seen, f"{name}.condition",
                  f"must be a non-empty condition not listed before, got {wx.condition!r}")
         seen.add(wx.condition)
         _check_cents(wx.cents, f"{name}.cents")
-        _require(bool(wx.label_en.strip()) and bool(wx.label_fr.strip()), f"{name}.label_en",
-                 "needs an English and a French label")
+        _check_text(wx.label_en, f"{name}.label_en", MAX_LABEL)
+        _check_text(wx.label_fr, f"{name}.label_fr", MAX_LABEL)
 
 
 def _validate_split(rules: RuleSet) -> None:
@@ -262,8 +286,10 @@ def _validate_split(rules: RuleSet) -> None:
              "coop_share_bp + merchant_rebate_bp must not exceed 10000 (100 %)")
     _require(rules.pay_courier_on in ("estimated", "actual"), "pay_courier_on",
              f"must be 'estimated' or 'actual', got {rules.pay_courier_on!r}")
-    _require(sorted(rules.rounding_order) == sorted(PARTIES), "rounding_order",
-             f"must list each of {PARTIES} once, got {rules.rounding_order!r}")
+    order = rules.rounding_order
+    _require(isinstance(order, tuple | list) and len(order) == len(PARTIES)
+             and all(isinstance(p, str) for p in order) and set(order) == set(PARTIES),
+             "rounding_order", f"must list each of {PARTIES} once, got {order!r}")
 
 
 def validate_rule_set(rules: RuleSet) -> RuleSet:

@@ -144,15 +144,19 @@ def describe_rule_set(rules: RuleSet, lang: Lang) -> list[str]:
 
 
 def describe_rule_set_history(history: Sequence[RuleSet], lang: Lang) -> list[str]:
-    """One line per version, newest first: version, date, who adopted it, and its summary."""
+    """One line per version, newest first: version, date, who adopted it, its summary and its
+    numbers (price, split, floor), so that no version's free text stands without the figures
+    it was adopted with."""
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
     lines = []
     for r in sorted(history, key=lambda r: (r.effective_from, r.version), reverse=True):
         when = format_date(r.effective_from, lang)
+        numbers = " ".join([*_price_paragraphs(r, lang), *_split_paragraphs(r, lang)])
         if lang == "fr":
             lines.append(f"Version {r.version} (depuis le {when}) — {r.adopted_by}. "
-                         f"{r.description_fr}")
+                         f"{r.description_fr} {numbers}")
         else:
-            lines.append(f"Version {r.version} (from {when}) — {r.adopted_by}. {r.description_en}")
+            lines.append(f"Version {r.version} (from {when}) — {r.adopted_by}. {r.description_en} "
+                         f"{numbers}")
     return lines

@@ -59,6 +59,7 @@ from dataclasses import dataclass
 from dispatch.domain.fee_rules import (
     BP_WHOLE,
     DEFAULT_RULE_SET,
+    MAX_FEE_CENTS,
     PARTIES,
     SMIC_2026_CENTS_PER_HOUR,
     FeeError,
@@ -277,6 +278,8 @@ def quote(rules: RuleSet, trip: TripEstimate) -> Quote:
     validate_trip(trip)
     lines = fee_lines(rules, trip)
     fee = sum(line.amount_cents for line in lines)
+    if fee > MAX_FEE_CENTS:  # a bounded rule set cannot get here with a trip the API accepts
+        raise TripInputError("trip", f"the fee would be {fee} cents, above {MAX_FEE_CENTS}")
     split = split_fee(rules, fee, trip.merchant_is_member)
     floor = courier_floor_cents(rules.courier_floor_cents_per_hour, trip.active_s)
     if split.courier_cents < floor:

@@ -170,19 +170,23 @@ def fee_for_new_delivery(ctx: ServiceContext, who: Principal, new: Any, trip: An
     A coop that has adopted no rule set yet charges nothing (no columns). ``session``: read in
     the caller's transaction instead of a session of its own.
     """
+    tolerance = timedelta(seconds=ctx.settings.quote_ready_tolerance_s)
     if session is not None:
-        return _fee_columns(session, who, new, trip, now)
+        return _fee_columns(session, who, new, trip, now, tolerance)
     with ctx.sessions() as s:
-        return _fee_columns(s, who, new, trip, now)
+        return _fee_columns(s, who, new, trip, now, tolerance)
 
 
-def _fee_columns(s: Session, who: Principal, new: Any, trip: Any, now: datetime) -> dict[str, Any]:
+def _fee_columns(s: Session, who: Principal, new: Any, trip: Any, now: datetime,
+                 tolerance: timedelta) -> dict[str, Any]:
     from dispatch.services.deliveries import Place, merchant_and_coop
 
     merchant, coop = merchant_and_coop(s, who)
     if new.quote_id:
         pickup = new.pickup or Place(merchant.lat, merchant.lon, merchant.address)
-        q = _accepted_quote(s, who, new, pickup, now)
+        accepted = _accepted_quote(s, who, new, pickup, now)
+        _check_quote_still_applies(s, coop, accepted, new.ready_at or now, tolerance)
+        q = accepted[0]
     else:
         ready = new.ready_at or now
         rules = rule_set_in_force(s, coop.id, local_day(coop, ready))
@@ -194,7 +198,9 @@ def _fee_columns(s: Session, who: Principal, new: Any, trip: Any, now: datetime)
             "quote": {"quote_id": new.quote_id, "quoted_at": iso(now), **stored_quote(q)}}
 
 
-def _accepted_quote(s: Session, who: Principal, new: Any, pickup: Any, now: datetime) -> Quote:
+def _accepted_quote(s: Session, who: Principal, new: Any, pickup: Any,
+                    now: datetime) -> tuple[Quote, str, datetime]:
+    """The merchant's unexpired quote for this trip: (quote, its id, the ready time it priced)."""
     row = s.get(QuoteRow, new.quote_id)
     if row is None or row.merchant_id != who.merchant_id:
         raise InvalidInput(f"no quote {new.quote_id} for this merchant", field="quote_id")
@@ -207,7 +213,27 @@ def _accepted_quote(s: Session, who: Principal, new: Any, pickup: Any, now: date
     if not same:
         raise InvalidInput(f"quote {row.id} was for another trip (pickup, dropoff or load "
                            f"differ)", field="quote_id")
-    return quote_from_stored(b)
+    return quote_from_stored(b), row.id, datetime.fromisoformat(b["ready_at"])
+
+
+def _check_quote_still_applies(s: Session, coop: Coop, accepted: tuple[Quote, str, datetime],
+                               ready: datetime, tolerance: timedelta) -> None:
+    """A quote holds for the ready time it priced (give or take ``tolerance``: the hour decides
+    night surcharges) and while its rule set is the one in force on that day; else 422."""
+    q, quote_id, priced_ready = accepted
+    if abs(ready - priced_ready) > tolerance:
+        tz = ZoneInfo(coop.timezone)
+        raise InvalidInput(
+            f"quote {quote_id} priced a pickup ready at {priced_ready.astimezone(tz):%Y-%m-%d %H:%M}; "
+            f"this delivery is ready at {ready.astimezone(tz):%Y-%m-%d %H:%M}, more than "
+            f"{int(tolerance.total_seconds()) // 60} min apart: ask for a quote for that time",
+            field="quote_id")
+    rules = rule_set_in_force(s, coop.id, local_day(coop, ready))
+    if rules is not None and rules.version != q.rules.version:
+        raise InvalidInput(
+            f"quote {quote_id} was priced under rule set version {q.rules.version}, but version "
+            f"{rules.version} is in force on {local_day(coop, ready).isoformat()}: ask for a new quote",
+            field="quote_id")
 
 
 def _near(stored: dict[str, Any], place: Any) -> bool:

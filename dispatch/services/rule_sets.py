@@ -7,6 +7,7 @@ new version never changes a receipt already issued.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,9 +19,19 @@ from sqlalchemy.orm import Session
 from dispatch.db.models import AuditEntry, Coop, RuleSetRow
 from dispatch.domain.errors import Conflict, InvalidInput, NotFound
 from dispatch.domain.fee_dicts import rule_set_from_dict, rule_set_to_dict
-from dispatch.domain.fees import FeeError, FeeRuleError, FloorNotMet, RuleSet, rule_set_in_effect
+from dispatch.domain.fee_samples import check_adoptable
+from dispatch.domain.fees import (
+    DEFAULT_RULE_SET,
+    FeeError,
+    FeeRuleError,
+    FloorNotMet,
+    RuleSet,
+    rule_set_in_effect,
+)
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext
+
+log = logging.getLogger(__name__)
 
 
 class FloorRefused(InvalidInput):
@@ -44,6 +55,7 @@ def local_day(coop: Coop, at: datetime) -> date:
 # a stored rule set never changes (a change is a new version, a new row): parsed bodies are
 # kept by row id, so a quote reads two short columns instead of decoding every version again
 _PARSED: dict[str, RuleSet] = {}
+INVALID = DEFAULT_RULE_SET  # a marker (by identity) for a stored version that fails validation
 _PARSED_MAX = 4096
 
 
@@ -57,8 +69,18 @@ def rule_set_history(s: Session, coop_id: str) -> list[RuleSet]:
         if len(_PARSED) > _PARSED_MAX:
             _PARSED.clear()
         for row_id, body in s.execute(select(RuleSetRow.id, RuleSetRow.body).where(RuleSetRow.id.in_(missing))):
-            found[row_id] = _PARSED[row_id] = rule_set_from_dict(body)
-    return [found[r.id] for r in rows]  # type: ignore[misc]
+            found[row_id] = _PARSED[row_id] = _stored(row_id, body)
+    return [rules for rules in found.values() if rules is not INVALID]
+
+
+def _stored(row_id: str, body: Any) -> RuleSet:
+    """A stored version, or ``INVALID`` for one that today's bounds refuse (adopted before
+    they existed): it is left out, logged, so that it cannot break every quote and intake."""
+    try:
+        return rule_set_from_dict(body)
+    except FeeError as exc:
+        log.error("rule set row %s is invalid and is ignored: %s", row_id, exc)
+        return INVALID
 
 
 def rule_set_in_force(s: Session, coop_id: str, day: date) -> RuleSet | None:
@@ -78,7 +100,7 @@ def adopt_rule_set(ctx: ServiceContext, admin: Principal, body: dict[str, Any]) 
             assert coop is not None
             latest = s.scalar(select(func.max(RuleSetRow.version))
                               .where(RuleSetRow.coop_id == coop.id))
-            rules = _checked_rules(body, (latest or 0) + 1, coop, now)
+            rules = checked_rule_set(ctx, body, (latest or 0) + 1, coop, now)
             s.add(RuleSetRow(coop_id=coop.id, version=rules.version,
                              effective_from=rules.effective_from, body=rule_set_to_dict(rules)))
             s.add(AuditEntry(coop_id=coop.id, action="adopt_rule_set", actor_kind=admin.role,
@@ -90,7 +112,12 @@ def adopt_rule_set(ctx: ServiceContext, admin: Principal, body: dict[str, Any]) 
     return rule_set_to_dict(rules)
 
 
-def _checked_rules(body: dict[str, Any], version: int, coop: Coop, now: datetime) -> RuleSet:
+def checked_rule_set(ctx: ServiceContext, body: dict[str, Any], version: int, coop: Coop,
+                     now: datetime) -> RuleSet:
+    """The rule set ``body`` describes, if the co-op may adopt it, else a 422 naming the field:
+    every parameter within bounds, the floor at least ``legal_floor_cents_per_hour`` and paid
+    on every sample trip (:mod:`dispatch.domain.fee_samples`), the co-op's currency, not
+    taking effect in the past. Every way of adopting (API, admin view) goes through here."""
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a rule set object", field="body")
     try:
@@ -102,7 +129,10 @@ def _checked_rules(body: dict[str, Any], version: int, coop: Coop, now: datetime
     if rules.effective_from < local_day(coop, now):
         raise InvalidInput("effective_from must not be in the past: a new version never "
                            "reprices past deliveries", field="effective_from")
-    return rules
+    try:
+        return check_adoptable(rules, ctx.settings.legal_floor_cents_per_hour)
+    except FeeError as exc:
+        raise invalid_from_fee_error(exc) from exc
 
 
 def public_rule_sets(ctx: ServiceContext, slug: str) -> tuple[Coop, list[RuleSet], RuleSet | None]:

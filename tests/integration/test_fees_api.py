@@ -37,6 +37,16 @@ def adopt(client: Any, admin: dict[str, str], **changes: Any) -> Any:
     return client.post("/api/v1/coop/rule-sets", json=body, headers=admin)
 
 
+def store_unchecked(ctx: Any, coop_id: str, rules: dict[str, Any]) -> None:
+    """Store a rule set as adoption did before it priced sample trips (effective today)."""
+    from dispatch.db.models import RuleSetRow
+
+    rules = rules | {"effective_from": today_in_helsinki()}
+    with ctx.sessions() as s, s.begin():
+        s.add(RuleSetRow(coop_id=coop_id, version=rules["version"],
+                         effective_from=datetime.fromisoformat(rules["effective_from"]).date(), body=rules))
+
+
 def test_a_quote_adds_up_expires_and_its_id_keeps_the_price_for_its_merchant_only(client, world, ctx):
     """Fee = its lines = its three shares; the quote id keeps that price; others' ids, changed
     trips and expired quotes are refused naming quote_id."""
@@ -61,9 +71,12 @@ def test_a_quote_adds_up_expires_and_its_id_keeps_the_price_for_its_merchant_onl
     assert base[2]["amount_cents"] == base[1]["amount_cents"] + 500
     assert new_price["fee_cents"] >= q["fee_cents"] + 500
 
-    kept = create_delivery(client, world.merchant_key, delivery_body(quote_id=q["id"]))
+    stale = create_delivery(client, world.merchant_key, delivery_body(quote_id=q["id"]))
+    assert (stale.status_code, stale.json()["field"]) == (422, "quote_id"), stale.text
+    assert "version 2 is in force" in stale.json()["detail"]  # a quote holds for its rule set only
+    kept = create_delivery(client, world.merchant_key, delivery_body(quote_id=new_price["id"]))
     assert kept.status_code == 201, kept.text
-    assert kept.json()["fee_cents"] == q["fee_cents"]
+    assert kept.json()["fee_cents"] == new_price["fee_cents"]
     fresh = create_delivery(client, world.merchant_key)
     assert fresh.json()["fee_cents"] == new_price["fee_cents"]
 
@@ -81,12 +94,16 @@ def test_a_quote_adds_up_expires_and_its_id_keeps_the_price_for_its_merchant_onl
 
 def test_rules_that_cannot_pay_the_floor_are_refused_naming_the_rule_and_bad_rules_naming_the_parameter(
         client, world, ctx):
-    """A tiny fee makes quotes and deliveries 422 on courier_floor_cents_per_hour; invalid
-    rule sets are 422 on their parameter; only admins adopt."""
+    """A tiny fee is refused at adoption, and one stored before that check makes quotes and
+    deliveries 422 on courier_floor_cents_per_hour; invalid rule sets are 422 on their
+    parameter; only admins adopt."""
     admin = login(client, ADMIN_EMAIL, world.password)
-    tiny = adopt(client, admin, base_cents=1, per_km_cents=0, per_active_minute_cents=0,
-                 minimum_fee_cents=0, load_surcharges=[], time_surcharges=[], weather_surcharges=[])
-    assert tiny.status_code == 201, tiny.text
+    tiny_rules = {"base_cents": 1, "per_km_cents": 0, "per_active_minute_cents": 0, "minimum_fee_cents": 0,
+                  "load_surcharges": [], "time_surcharges": [], "weather_surcharges": []}
+    tiny = adopt(client, admin, **tiny_rules)
+    assert (tiny.status_code, tiny.json()["field"]) == (422, "courier_floor_cents_per_hour"), tiny.text
+    assert "sample trip" in tiny.json()["detail"]
+    store_unchecked(ctx, world.coop_id, current_rules(client) | tiny_rules | {"version": 2})
     r = client.post("/api/v1/quotes", json=quote_body(), headers=bearer(world.merchant_key))
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     assert r.json()["field"] == "courier_floor_cents_per_hour"
