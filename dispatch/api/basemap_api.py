@@ -21,11 +21,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from dispatch.api.deps import Ctx, CourierCaller, Dispatcher, bearer
+from dispatch.api.deps import CourierCaller, Ctx, Dispatcher, bearer
 from dispatch.services import basemap as svc
-from dispatch.services.timeline import delivery_timeline
 from dispatch.services.auth import principal_from_bearer
 from dispatch.services.maps import coop_map
+from dispatch.services.timeline import delivery_timeline
 
 router = APIRouter(tags=["map"])
 MVT = "application/vnd.mapbox-vector-tile"
@@ -131,7 +131,7 @@ def tile(map_id: MapId, z: Zoom, x: Coord, y: Coord, ctx: Ctx, request: Request)
 def fonts(fontstack: Annotated[str, Path(max_length=100)], start: Annotated[int, Path(ge=0, le=65280)],
           end: Annotated[int, Path(ge=255, le=65535)], ctx: Ctx, request: Request) -> Response:
     body = svc.glyphs(fontstack, start - start % 256)
-    return _cached(request, body, "application/x-protobuf", zipped=False, cache="public, max-age=604800")
+    return _cached(request, body, "application/x-protobuf", zipped=True, cache="public, max-age=604800")
 
 
 @router.get("/api/v1/courier/route/shape", summary="My way through my open stops, along the streets",

@@ -47,13 +47,17 @@ function labelLanguage(info) {
 }
 
 // Create a map in `element`; resolves to {maplibregl, map, info}. `onClick(lngLat)` gets
-// {lat, lng}. The element gets data-basemap="ready" once the first tiles are drawn.
-export async function createMap(element, { onClick, credential, fit } = {}) {
+// {lat, lng}; `credential` (a bearer token or key) brings the co-op's area and language;
+// `centre` ([lon, lat]) and `zoom` start there instead of the whole map. The element gets
+// data-basemap="ready" once the first tiles are drawn, and `element.mapInstance` is the map.
+// Helpers below: setMarkers (points with labels that never overlap, optional clustering),
+// setRoutes (lines with direction arrows), setPolygon (an area), fitTo, legFeatures.
+export async function createMap(element, { onClick, credential, fit, centre, zoom } = {}) {
   const [maplibregl, info] = await Promise.all([loadMapLibre(), mapInfo(credential)]);
   const [w, s, e, n] = info.bounds;
   const map = new maplibregl.Map({
     container: element, style: basemapStyle(info, labelLanguage(info), location.origin),
-    bounds: fit || [[w, s], [e, n]], fitBoundsOptions: { padding: 10 },
+    ...(centre ? { center: centre, zoom: zoom || 15 } : { bounds: fit || [[w, s], [e, n]], fitBoundsOptions: { padding: 10 } }),
     minZoom: info.min_zoom, maxZoom: 19, maxBounds: [[w - 0.05, s - 0.03], [e + 0.05, n + 0.03]],
     attributionControl: { compact: true }, dragRotate: false, pitchWithRotate: false,
     fadeDuration: 0,
@@ -132,6 +136,14 @@ export function setMarkers(map, id, features, { radius = 8, cluster = false, lab
       });
     }
   }
+}
+
+// An area (a GeoJSON Polygon geometry, or null to clear), filled lightly and outlined.
+export function setPolygon(map, id, geometry, { color = "#c2185b" } = {}) {
+  const data = geometry ? { type: "Feature", properties: {}, geometry } : featureCollection([]);
+  if (!source(map, id, data)) return;
+  map.addLayer({ id: `${id}-fill`, type: "fill", source: id, paint: { "fill-color": color, "fill-opacity": 0.12 } });
+  map.addLayer({ id: `${id}-outline`, type: "line", source: id, paint: { "line-color": color, "line-width": 3 } });
 }
 
 // Fit the view to [lon, lat] points (a leg, a route), keeping a readable zoom.

@@ -291,10 +291,10 @@ async function enter() {
   await refreshQueued();
   document.body.dataset.ready = "1";
   api.get("/api/v1/web/profile").then((p) => { state.profile = p; save("cd.courier.profile", p); setCoop(p.coop); render(); }).catch(() => {});
+  startMap(); // the basemap from the cache while the route comes over the network
   await refresh();
   connect();
   outbox.flush(true);
-  startMap();
 }
 
 async function logout() {

@@ -349,6 +349,7 @@ async function enter() {
   $("#login").classList.add("hidden");
   $("#app").classList.remove("hidden");
   $("#logout").classList.remove("hidden");
+  const mapReady = createMap($("#map"), { credential: api.credential }); // loads while the lists come
   await loadAll();
   state.socket = new LiveSocket("/ws/dispatcher", {
     credential: () => api.credential,
@@ -357,7 +358,7 @@ async function enter() {
   });
   state.socket.connect();
   document.body.dataset.ready = "1";
-  state.map = await createMap($("#map"), { credential: api.credential });
+  state.map = await mapReady;
   drawMap();
   loadShapes();
   setInterval(renderAll, 15000); // greys couriers that went quiet, ages the alerts

@@ -38,7 +38,9 @@ async function start() {
   await loadDeliveries();
   connect();
   document.body.dataset.ready = "1";
-  mapParts = await createMap($("#map"), { onClick: (ll) => setDropoff(ll.lat, ll.lng, true), credential: api.credential });
+  const shop = state.profile.merchant;
+  mapParts = await createMap($("#map"), { onClick: (ll) => setDropoff(ll.lat, ll.lng, true), credential: api.credential,
+    centre: [shop.lon, shop.lat], zoom: 15 });
   drawPoints();
 }
 
@@ -157,7 +159,7 @@ async function submit(ev) {
     state.dropoff = null; state.quote = null;
     $("#quote").classList.add("hidden");
     $("#dropoff-point").textContent = t("merchant.noPoint");
-    if (dropMarker) { dropMarker.remove(); dropMarker = null; }
+    drawPoints();
   } catch (e) {
     $("#form-error").textContent = e.status ? `${e.message}${e.problem.field ? ` (${e.problem.field})` : ""}` : t("common.networkRetry");
   } finally { $("#submit").disabled = false; }

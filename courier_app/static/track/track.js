@@ -56,6 +56,7 @@ function drawPosition(fit = false) {
   if (fit) fitTo(map, legs.length ? legs[0].coordinates : [[way.destination.lon, way.destination.lat]], { padding: 50, maxZoom: 16 });
 }
 
+const mapReady = createMap($("#map")); // the library and tiles load while the status comes
 await load();
 new LiveSocket(`/ws/track/${encodeURIComponent(token)}`, {
   seqKey: `cd.track.${token}.seq`,
@@ -66,5 +67,5 @@ new LiveSocket(`/ws/track/${encodeURIComponent(token)}`, {
   onState: (s) => { document.body.dataset.ws = s; },
 }).connect();
 setInterval(() => load().then(loadWay), 15000);
-mapParts = await createMap($("#map"));
+mapParts = await mapReady;
 await loadWay();

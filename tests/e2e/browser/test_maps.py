@@ -5,16 +5,28 @@ shows after the signal is gone."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from tests.e2e.browser.conftest import AINO_AT, MERCHANT_KEY, PASSWORD, Server, screenshot
-from tests.e2e.browser.helpers import create_delivery_by_api, delivery, open_courier, open_dispatcher
+from tests.e2e.browser.helpers import create_delivery_by_api, delivery, open_courier
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 CENTRE = (24.9443, 60.1695)  # lon, lat: Keskuskatu, in the shipped map
+
+
+def dispatcher_page(ctx: Any) -> Any:
+    """The dispatcher logged in, with the basemap drawn (a loaded machine draws slowly: 30 s)."""
+    page = ctx.new_page()
+    page.goto("/dispatcher/")
+    page.fill("#email", "dispatcher@demo.coop")
+    page.fill("#password", PASSWORD)
+    page.click("#login-form button")
+    page.wait_for_selector("#map[data-basemap='ready']", timeout=30_000)
+    return page
 
 
 def watch_requests(page: Any) -> list[str]:
@@ -64,9 +76,10 @@ def test_the_dispatcher_map_names_streets_and_draws_routes_along_them(server: Se
     """Street labels at zoom 16, pickups and dropoffs as P and D, a courier coloured by state
     whose click shows route and load, counts per status and a delivery's timeline."""
     d, _ = assigned
-    page = new_context(viewport={"width": 1280, "height": 860}).new_page()
-    urls = watch_requests(page)
-    page = open_dispatcher(lambda **kw: page.context)  # same context: the requests are watched
+    ctx = new_context(viewport={"width": 1280, "height": 860})
+    urls: list[str] = []
+    ctx.on("request", lambda r: urls.append(r.url))
+    page = dispatcher_page(ctx)
     page.wait_for_function("""() => document.querySelector('#map').mapInstance
         .queryRenderedFeatures({layers: ['routes-line']}).length > 0""", timeout=15_000)
     glyphs = set(rendered(page, "deliveries-glyph", "glyph"))
@@ -80,11 +93,11 @@ def test_the_dispatcher_map_names_streets_and_draws_routes_along_them(server: Se
     page.wait_for_timeout(300)
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + aino["x"], box["y"] + aino["y"])
-    popup = page.wait_for_selector(".courier-pop")
+    popup = page.wait_for_selector(".courier-pop", timeout=20_000)
     assert "kg" in (popup.text_content() or "") and "km" in (popup.text_content() or "")
     assert any(state in (popup.text_content() or "") for state in ("free", "riding to pickup", "carrying"))
     page.click(f"#deliveries li[data-id='{d['id']}'] button")
-    page.wait_for_selector("#timeline li")
+    page.wait_for_selector("#timeline li", timeout=20_000)
     assert page.text_content("#counts [data-count='assigned'] b") != "0"
     screenshot(page, "maps-dispatcher-courier-clicked")
     page.set_viewport_size(PHONE)
@@ -98,7 +111,7 @@ def test_the_courier_sees_the_current_leg_on_named_streets(server: Server, new_c
     page = open_courier(new_context, assigned[1], AINO_AT, start_shift=True)
     urls = watch_requests(page)
     page.reload()
-    page.wait_for_selector("#map[data-basemap='ready']", timeout=15_000)
+    page.wait_for_selector("#map[data-basemap='ready']", timeout=30_000)
     page.wait_for_function("""() => document.querySelector('#map').mapInstance
         .queryRenderedFeatures({layers: ['route-line']}).length > 0""", timeout=15_000)
     assert page.evaluate("document.querySelector('#map').mapInstance.getZoom()") >= 14
@@ -115,13 +128,13 @@ def test_the_courier_map_still_shows_offline_after_one_visit(server: Server, new
     page.fill("#email", "lumi@demo.coop")
     page.fill("#password", PASSWORD)
     page.click("#login-form button")
-    page.wait_for_selector("#map[data-basemap='ready']", timeout=15_000)
+    page.wait_for_selector("#map[data-basemap='ready']", timeout=30_000)
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.reload()  # now under the worker's control: what the map fetches lands in its cache
-    page.wait_for_selector("#map[data-basemap='ready']", timeout=15_000)
+    page.wait_for_selector("#map[data-basemap='ready']", timeout=30_000)
     ctx.set_offline(True)
     page.reload()
-    page.wait_for_selector("#map[data-basemap='ready']", timeout=15_000)
+    page.wait_for_selector("#map[data-basemap='ready']", timeout=30_000)
     assert len(rendered(page, "road", "class")) > 10, "no street drawn offline"
     screenshot(page, "maps-courier-offline-phone")
 
@@ -133,17 +146,44 @@ def test_the_merchant_and_tracking_maps_draw_from_this_server_only(server: Serve
     page.goto("/merchant/")
     page.fill("#api-key", MERCHANT_KEY)
     page.click("#key-form button")
-    page.wait_for_selector("#map[data-basemap='ready']", timeout=15_000)
+    page.wait_for_selector("#map[data-basemap='ready']", timeout=30_000)
     page.wait_for_function("""() => document.querySelector('#map').mapInstance
-        .queryRenderedFeatures({layers: ['points-glyph']}).length > 0""")
+        .queryRenderedFeatures({layers: ['points-glyph']}).length > 0""", timeout=20_000)
     screenshot(page, "maps-merchant-desktop")
     assert_only_this_server(urls, server)
     created = create_delivery_by_api(server, 60.16650, 24.94900)
     track = new_context(viewport=PHONE).new_page()
     urls = watch_requests(track)
     track.goto(f"/track/{created['tracking_token']}")
-    track.wait_for_selector("#map[data-basemap='ready']", timeout=15_000)
+    track.wait_for_selector("#map[data-basemap='ready']", timeout=30_000)
     track.wait_for_function("""() => document.querySelector('#map').mapInstance
-        .queryRenderedFeatures({layers: ['points-glyph']}).some((f) => f.properties.glyph === 'D')""")
+        .queryRenderedFeatures({layers: ['points-glyph']}).some((f) => f.properties.glyph === 'D')""", timeout=20_000)
     screenshot(track, "maps-track-phone")
     assert_only_this_server(urls, server)
+
+
+def test_an_order_at_risk_with_nobody_to_take_it_shows_a_banner_and_rings(server: Server, new_context) -> None:
+    """With no courier on shift, an order due within minutes is at risk: the dispatcher sees a
+    banner and hears a chime (counted through the page's AudioContext)."""
+    with server.http() as h:
+        for email in ("aino@demo.coop", "eero@demo.coop", "lumi@demo.coop"):
+            token = h.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}).json()["token"]
+            h.post("/api/v1/courier/shift/end", headers={"Authorization": f"Bearer {token}"})
+        now = datetime.now(UTC)
+        r = h.post("/api/v1/deliveries", headers={"Authorization": f"Bearer {MERCHANT_KEY}", "Idempotency-Key": "risk-1"},
+                   json={"dropoff": {"lat": 60.1700, "lon": 24.9450, "address": "Kluuvikatu 1"},
+                         "recipient": {"name": "Aleksi", "phone": "+358 40 111 2222"},
+                         "dropoff_window": {"start": now.isoformat(), "end": (now + timedelta(minutes=9)).isoformat()}})
+        assert r.status_code == 201, r.text
+    ctx = new_context(viewport={"width": 1280, "height": 860})
+    ctx.add_init_script("""window.__chimes = 0; const Real = window.AudioContext;
+        window.AudioContext = class extends Real { constructor(...a) { super(...a); window.__chimes += 1; } };""")
+    page = dispatcher_page(ctx)
+    page.wait_for_selector("#alert:not(.hidden)", timeout=20_000)
+    assert "at risk" in (page.text_content("#alert") or "")
+    assert page.evaluate("window.__chimes") >= 1
+    assert page.text_content("#counts [data-count='pending'] b") != "0"
+    screenshot(page, "maps-dispatcher-alert")
+    with server.http() as h:
+        h.post(f"/api/v1/deliveries/{r.json()['id']}/cancel", headers={"Authorization": f"Bearer {MERCHANT_KEY}"},
+               json={"reason": "test over"})
