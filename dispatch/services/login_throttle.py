@@ -14,6 +14,7 @@ out; a growing delay only slows a guesser down to a few hundred tries a day per 
 from __future__ import annotations
 
 import hashlib
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,6 +27,7 @@ from dispatch.domain.errors import DomainError
 
 FORGET_AFTER = timedelta(hours=1)
 ADDRESS_FACTOR = 5  # an address may fail this many times more than one account before waiting
+PRUNE_ONE_IN = 64  # about every 64th failure deletes the rows nobody failed for FORGET_AFTER
 
 
 class TooManyAttempts(DomainError):
@@ -60,6 +62,8 @@ def check(s: Session, keys: Keys, now: datetime) -> None:
 
 def record_failure(s: Session, keys: Keys, now: datetime, free: int, max_delay_s: int) -> None:
     """Count a failed attempt against both keys (in the caller's transaction)."""
+    if random.randrange(PRUNE_ONE_IN) == 0:  # random emails must not grow the table forever
+        s.execute(delete(LoginThrottle).where(LoginThrottle.last_failed_at < now - FORGET_AFTER))
     for key, allowed in ((keys.account, free), (keys.address, free * ADDRESS_FACTOR)):
         row = s.get(LoginThrottle, key)
         if row is None:

@@ -76,3 +76,29 @@ def test_log_lines_are_json_objects_carrying_the_request_id():
         request_id_var.reset(token)
     assert line["request_id"] == "rid-42" and line["msg"] == "GET /x" and line["status"] == 200
     assert line["level"] == "info"
+
+
+def test_secrets_are_redacted_from_plain_and_json_log_lines():
+    """uvicorn's access line (its formatter unpacks the arguments), its socket line and our JSON
+    line lose tokens, API keys, bearer values and tracking links, and keep everything else."""
+    from uvicorn.logging import AccessFormatter, DefaultFormatter
+
+    from dispatch.observability import RedactSecrets
+
+    secret_key, token = "cd_abc123_s3cr3t-Key_x", "tok-EN_9f8e7d6c5b4a"
+    access = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5", "GET", f"/api/v1/x?key={secret_key}&page=2", "1.1", 200), None)
+    socket = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, '%s - "WebSocket %s" [accepted]',
+                               ("127.0.0.1:6", f"/ws/courier?token={token}"), None)
+    ours = logging.LogRecord("coopdispatch.access", logging.INFO, __file__, 1, "%s %s", ("GET", "/track/AbCdEfGh12"),
+                             None)
+    ours.path = "/track/AbCdEfGh12"
+    for record in (access, socket, ours):
+        assert RedactSecrets().filter(record)
+    lines = [AccessFormatter(use_colors=False).format(access), DefaultFormatter(use_colors=False).format(socket),
+             JsonFormatter().format(ours)]
+    text = "\n".join(lines)
+    assert secret_key not in text and "s3cr3t" not in text and token not in text and "AbCdEfGh12" not in text
+    assert "key=[redacted]&page=2" in lines[0] and " 200" in lines[0]
+    assert "/ws/courier?token=[redacted]" in lines[1]
+    assert json.loads(lines[2])["path"] == "/track/[redacted]"
