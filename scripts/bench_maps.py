@@ -91,8 +91,8 @@ def _free_port() -> int:
 
 
 def _server(folder: Path) -> tuple[subprocess.Popen[str], str]:
-    env = os.environ | {"DATABASE_URL": f"sqlite:///{folder / 'bench.db'}", "COOPDISPATCH_DATA_DIR": str(folder / "data"),
-                        "COOPDISPATCH_ENV": "dev", "SOLVER_TIME_LIMIT_S": "0.3"}
+    env = os.environ | {"DATABASE_URL": f"sqlite:///{folder / 'bench.db'}", "COOPDISPATCH_ENV": "dev",
+                        "COOPDISPATCH_DATA_DIR": str(folder / "data"), "SOLVER_TIME_LIMIT_S": "0.3"}
     for args in (["migrate"], ["seed"]):
         subprocess.run([sys.executable, "-m", "dispatch.cli", *args], cwd=REPO, env=env, check=True,
                        capture_output=True, timeout=300)

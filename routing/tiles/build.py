@@ -26,7 +26,7 @@ from pathlib import Path
 from routing.tiles.features import read_features, write_geojsonseq
 
 MIN_ZOOM, MAX_ZOOM = 10, 18
-SCHEMA_VERSION = 1  # bump when layers or properties change: archives are rebuilt under a new name
+SCHEMA_VERSION = 2  # bump when layers or properties change: archives are rebuilt under a new name
 ATTRIBUTION = "© OpenStreetMap contributors (ODbL 1.0)"
 BBox = tuple[float, float, float, float]  # south, west, north, east
 _build_lock = threading.Lock()

@@ -147,7 +147,7 @@ def _point_feature(tags: Any) -> tuple[str, int, dict[str, Any]] | None:
     return None
 
 
-class _Reader(osmium.SimpleHandler):  # type: ignore[misc]
+class _Reader(osmium.SimpleHandler):
     def __init__(self) -> None:
         super().__init__()
         self.wkb = osmium.geom.WKBFactory()
@@ -173,10 +173,11 @@ class _Reader(osmium.SimpleHandler):  # type: ignore[misc]
         coast = tags.get("natural") == "coastline"
         if kind is None and not coast:
             return
-        try:
-            line = shapely.from_wkb(self.wkb.create_linestring(w))
-        except (RuntimeError, osmium.InvalidLocationError):
+        # an extract cuts ways at its edge: keep the part whose nodes it has
+        coords = [(n.location.lon, n.location.lat) for n in w.nodes if n.location.valid()]
+        if len(coords) < 2:
             return
+        line = shapely.LineString(coords)
         if coast:
             self.coast.append(line)
         self._add(kind, line)

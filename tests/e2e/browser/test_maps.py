@@ -66,7 +66,8 @@ def assigned(server: Server) -> tuple[dict[str, Any], str]:
         assert time.monotonic() < deadline, "the planner never assigned the delivery"
         time.sleep(0.2)
     with server.http() as h:
-        token = h.post("/api/v1/auth/login", json={"email": "dispatcher@demo.coop", "password": PASSWORD}).json()["token"]
+        login = {"email": "dispatcher@demo.coop", "password": PASSWORD}
+        token = h.post("/api/v1/auth/login", json=login).json()["token"]
         couriers = h.get("/api/v1/dispatch/couriers", headers={"Authorization": f"Bearer {token}"}).json()
     name = next(c["first_name"] for c in couriers if c["courier_id"] == d["courier_id"])
     return d, f"{name.lower()}@demo.coop"
@@ -170,7 +171,8 @@ def test_an_order_at_risk_with_nobody_to_take_it_shows_a_banner_and_rings(server
             token = h.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}).json()["token"]
             h.post("/api/v1/courier/shift/end", headers={"Authorization": f"Bearer {token}"})
         now = datetime.now(UTC)
-        r = h.post("/api/v1/deliveries", headers={"Authorization": f"Bearer {MERCHANT_KEY}", "Idempotency-Key": "risk-1"},
+        key = {"Authorization": f"Bearer {MERCHANT_KEY}", "Idempotency-Key": "risk-1"}
+        r = h.post("/api/v1/deliveries", headers=key,
                    json={"dropoff": {"lat": 60.1700, "lon": 24.9450, "address": "Kluuvikatu 1"},
                          "recipient": {"name": "Aleksi", "phone": "+358 40 111 2222"},
                          "dropoff_window": {"start": now.isoformat(), "end": (now + timedelta(minutes=9)).isoformat()}})

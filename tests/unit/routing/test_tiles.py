@@ -67,3 +67,15 @@ def test_a_glyph_range_names_its_stack_and_holds_latin_letters() -> None:
     assert b"Sans Regular" in pbf and b"0-255" in pbf and len(pbf) > 50_000
     with pytest.raises(ValueError, match="multiple of 256"):
         glyph_range_pbf(font, "Sans Regular", 100)
+
+
+@pytest.mark.shared_data
+def test_the_sea_of_monaco_lies_off_its_coast(shared_data: Path) -> None:
+    """Coastlines cut by the extract still make a sea: the port's water is in it, the casino not."""
+    import shapely
+
+    sea = [f.geometry for f in read_features(shared_data / "osm" / "monaco.osm.pbf")
+           if f.layer == "water" and f.properties["class"] == "sea"]
+    water = shapely.union_all(sea)
+    assert water.contains(shapely.Point(7.4330, 43.7370))  # off the port
+    assert not water.contains(shapely.Point(7.4276, 43.7396))  # the casino
