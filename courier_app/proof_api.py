@@ -1,16 +1,16 @@
-"""Proof of delivery: a photo or a signature the courier attaches to a dropoff.
+"""Proof of delivery: a photo or a signature the courier attaches to a dropoff (the HTTP edge).
 
 ``POST /api/v1/courier/stops/{stop_id}/proof`` with ``{"kind": "photo"|"signature",
 "happened_at": ISO, "image_base64": ...}`` (a JPEG photo or a PNG signature; JSON because the
 API edge takes JSON bodies only, and at most ``MAX_PROOF_BYTES`` decoded so that the request
 stays under the edge's body limit: the app downscales the photo in a canvas first) and an
-``Idempotency-Key``, like every queued courier action.
+``Idempotency-Key``, like every queued courier action. A retried key answers the first result
+and writes nothing.
 
-The schema has no table for proofs, so the image is stored as a file under
-``<COOPDISPATCH_DATA_DIR>/proofs/<delivery id>.<jpg|png>`` (default ``./data``; a photo is a
-``.jpg``, a signature a ``.png``, so a dropoff may have one of each) and the audit log gets a row
-(action ``proof``, at the phone's time) whose reason names the file and its SHA-256. A retried
-key answers the first result and writes nothing.
+``POST /api/v1/dispatch/deliveries/{delivery_id}/allow-proof`` (dispatcher, with a reason) lets
+the courier attach one more proof once the delivery is final. How proofs are stored (content-
+addressed files, linked into place after their audit row commits, never replaced) is
+:mod:`dispatch.services.proofs`.
 """
 
 from __future__ import annotations
@@ -18,28 +18,24 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
-from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import IntegrityError
 
-from dispatch.api.deps import CourierCaller, Ctx, IdempotencyKey
+from dispatch.api.deps import CourierCaller, Ctx, Dispatcher, IdempotencyKey
 from dispatch.api.fields import Instant
 from dispatch.api.problems import problem_responses
 from dispatch.api.responses_people import Proof
-from dispatch.db.models import AuditEntry, Delivery, Stop
-from dispatch.domain.errors import InvalidInput, NotFound
+from dispatch.domain.errors import InvalidInput
 from dispatch.services import idempotency
-from dispatch.services.auth import Principal
-from dispatch.services.context import ServiceContext, unit_of_work
+from dispatch.services import proofs as svc
+from dispatch.services.proofs import DATA_DIR_ENV, proofs_dir  # noqa: F401 - this module's old names
 
 router = APIRouter(prefix="/api/v1/courier", tags=["courier"])
 MAX_PROOF_BYTES = 45 * 1024  # base64 of it plus the JSON stays under the 64 KiB body limit
 MEDIA = {"photo": ("jpg", b"\xff\xd8\xff"), "signature": ("png", b"\x89PNG")}
-DATA_DIR_ENV = "COOPDISPATCH_DATA_DIR"
+dispatch_router = APIRouter(prefix="/api/v1/dispatch", tags=["dispatch"])
 
 
 class ProofIn(BaseModel):
@@ -49,8 +45,18 @@ class ProofIn(BaseModel):
     image_base64: str = Field(min_length=8, max_length=(MAX_PROOF_BYTES * 4) // 3 + 8)
 
 
-def proofs_dir() -> Path:
-    return Path(os.environ.get(DATA_DIR_ENV, "./data")) / "proofs"
+class AllowProofIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ProofAllowance(BaseModel):
+    """One more proof may be attached to this final delivery."""
+
+    delivery_id: str
+    status: Literal["delivered", "failed"]
+    proofs_allowed: int
+    allowed_at: str
 
 
 def image_from_body(body: ProofIn) -> tuple[bytes, str]:
@@ -69,7 +75,7 @@ def image_from_body(body: ProofIn) -> tuple[bytes, str]:
 
 @router.post("/stops/{stop_id}/proof", status_code=201, summary="Attach a photo or signature to a dropoff",
              operation_id="courier_proof_attach", response_model=Proof,
-             responses=problem_responses("not-found", "invalid-input", "idempotency-conflict"))
+             responses=problem_responses("not-found", "invalid-input", "idempotency-conflict", "conflict"))
 def attach_proof(stop_id: str, body: ProofIn, ctx: Ctx, who: CourierCaller, key: IdempotencyKey) -> Response:
     checked = idempotency.check_key(key)
     image, ext = image_from_body(body)
@@ -78,34 +84,16 @@ def attach_proof(stop_id: str, body: ProofIn, ctx: Ctx, who: CourierCaller, key:
     with ctx.sessions() as s:
         stored = idempotency.replay(s, f"courier:{who.courier_id}", checked, req_hash)
     if stored is None:
-        stored = _store(ctx, who, stop_id, body, image, ext, checked, req_hash)
+        proof = svc.NewProof(stop_id, body.kind, body.happened_at, image, ext, digest)
+        stored = svc.attach_proof(ctx, who, proof, checked, req_hash)
     return Response(stored.body, status_code=stored.status_code, media_type="application/json")
 
 
-def _store(ctx: ServiceContext, who: Principal, stop_id: str, body: ProofIn, image: bytes, ext: str,
-           key: str, req_hash: str) -> idempotency.StoredResponse:
-    scope = f"courier:{who.courier_id}"
-    kind, digest = body.kind, hashlib.sha256(image).hexdigest()
-    try:
-        with unit_of_work(ctx) as uow:
-            stop = uow.session.get(Stop, stop_id)
-            d = uow.session.get(Delivery, stop.delivery_id) if stop else None
-            if stop is None or d is None or stop.kind != "dropoff" or d.courier_id != who.courier_id:
-                raise NotFound(f"no dropoff {stop_id} on your route", field="stop_id")
-            if d.status not in ("picked_up", "delivered", "failed"):
-                raise InvalidInput("a proof belongs to a dropoff of a picked-up delivery", field="stop_id")
-            folder = proofs_dir()
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{d.id}.{ext}"
-            path.write_bytes(image)
-            uow.session.add(AuditEntry(
-                coop_id=d.coop_id, delivery_id=d.id, action="proof", actor_kind="courier",
-                actor_id=who.actor_id, reason=f"{kind} proofs/{path.name} sha256={digest}",
-                happened_at=body.happened_at,
-            ))
-            answer = idempotency.dumps({"delivery_id": d.id, "kind": kind, "file": f"proofs/{path.name}",
-                                        "sha256": digest, "bytes": len(image)})
-            idempotency.record(uow.session, scope, key, req_hash, 201, answer)
-    except IntegrityError:
-        return idempotency.after_conflict(ctx.sessions, scope, key, req_hash)
-    return idempotency.StoredResponse(201, answer)
+@dispatch_router.post("/deliveries/{delivery_id}/allow-proof", operation_id="dispatch_allow_proof",
+                      response_model=ProofAllowance,
+                      summary="Let the courier attach one more proof to a final delivery",
+                      responses=problem_responses("not-found", "conflict"))
+def allow_proof(delivery_id: str, body: AllowProofIn, ctx: Ctx, who: Dispatcher) -> dict[str, Any]:
+    """Once a delivery is delivered or failed its proofs are closed; this opens them for one
+    more (a retaken photo, a late signature), recorded in the audit log with the reason."""
+    return svc.allow_proof(ctx, who, delivery_id, body.reason)

@@ -96,6 +96,7 @@ def install(app: FastAPI) -> None:
 
     app.include_router(web_api.router)
     app.include_router(proof_api.router)
+    app.include_router(proof_api.dispatch_router)
     app.include_router(router)
     if not MAPLIBRE_DIR.is_dir():
         log.warning("the map library is not installed (run scripts/setup.sh): maps will not draw")
