@@ -119,7 +119,7 @@ def expected_format(name: str) -> str:
         inner = get_args(annotation)[0] if get_origin(annotation) is list else int
         return "comma-separated " + ("integers" if inner is int else "values") + " (a,b)"
     kind = args[0] if args else annotation
-    return {int: "an integer", float: "a number", bool: "true or false"}.get(kind, "text")  # type: ignore[call-overload]
+    return {int: "an integer", float: "a number", bool: "true or false"}.get(kind, "text")  # type: ignore[arg-type]
 
 
 def settings_error_lines(exc: ValidationError) -> list[str]:

@@ -81,7 +81,7 @@ def _merge_problems(op: dict[str, Any]) -> None:
 def _finish(schema: dict[str, Any]) -> dict[str, Any]:
     _components(schema)
     for ops in list(schema.get("paths", {}).values()) + list(schema.get("webhooks", {}).values()):
-        for method, op in ops.items():
+        for op in ops.values():
             if not isinstance(op, dict) or "responses" not in op:
                 continue
             if ops is not None and op.get("operationId", "").startswith("webhook_"):

@@ -24,6 +24,7 @@ UNASSIGN = ("POST", "/api/v1/dispatch/deliveries/{delivery_id}/unassign")
 REPORT = ("POST", "/api/v1/courier/stops/{stop_id}/reports")
 PROOF = ("POST", "/api/v1/courier/stops/{stop_id}/proof")
 TRACK_IT = {"path.token": "$response.body#/tracking_token"}
+OPTIONAL = {PROOF}  # served with the web views only (SERVE_STATIC): no link to it without them
 
 # (method, path, status) of the answer -> {link name: ((method, path) of the next call, parameters)}
 LINKS: dict[tuple[str, str, str], dict[str, tuple[tuple[str, str], dict[str, str]]]] = {
@@ -98,6 +99,8 @@ def add_links(schema: dict[str, Any]) -> dict[str, Any]:
         response = paths[path][method.lower()]["responses"][status]
         out = response.setdefault("links", {})
         for name, (target, parameters) in links.items():
+            if target in OPTIONAL and target not in operation_id:
+                continue
             out[name] = {"operationId": operation_id[target], **({"parameters": parameters} if parameters else {})}
     return schema
 

@@ -10,13 +10,25 @@ extra fields, so a field a view adds before it is declared here is passed on, no
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import ConfigDict, Field
 
 from dispatch.api.schemas import Out
 
-DeliveryStatus = Literal["pending", "assigned", "picked_up", "delivered", "failed", "cancelled"]
+
+class DeliveryStatus(StrEnum):
+    """Where a delivery is in its life (``pending -> assigned -> picked_up -> delivered``)."""
+
+    pending = "pending"
+    assigned = "assigned"
+    picked_up = "picked_up"
+    delivered = "delivered"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
 EXAMPLE_ID = "0f3c9a8e5b7d4e21a6c2d9b0e8f1a7c3"
 
 

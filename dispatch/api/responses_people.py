@@ -4,6 +4,7 @@ statements, public tracking, the map, webhooks and health (see ``responses.py``)
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import Field
@@ -12,8 +13,18 @@ from dispatch.api.responses import DeliverySummary, RuleSet, Stop, Window
 from dispatch.api.schemas import Out
 
 Role = Literal["admin", "dispatcher", "courier", "merchant"]
-EventType = Literal["delivery.created", "delivery.assigned", "delivery.unassigned", "delivery.picked_up",
-                    "delivery.delivered", "delivery.failed", "delivery.cancelled"]
+
+
+class EventType(StrEnum):
+    """A webhook event type (the document's ``webhooks`` section describes each)."""
+
+    created = "delivery.created"
+    assigned = "delivery.assigned"
+    unassigned = "delivery.unassigned"
+    picked_up = "delivery.picked_up"
+    delivered = "delivery.delivered"
+    failed = "delivery.failed"
+    cancelled = "delivery.cancelled"
 
 
 class Token(Out):

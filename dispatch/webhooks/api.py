@@ -28,7 +28,8 @@ class WebhookIn(BaseModel):
              operation_id="webhooks_create", response_model=WebhookCreated,
              responses=problem_responses("webhook-target-refused", "invalid-input", "not-found"))
 def register(body: WebhookIn, ctx: Ctx, who: Merchant) -> dict[str, Any]:
-    return service.register(ctx, who, body.url, list(body.event_types) if body.event_types else None)
+    types = [t.value for t in body.event_types] if body.event_types else None
+    return service.register(ctx, who, body.url, types)
 
 
 @router.get("", summary="My webhooks", operation_id="webhooks_list", response_model=list[Webhook])

@@ -13,7 +13,7 @@ event older than one it already applied (e.g. after restoring a backup).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Body, FastAPI
 from pydantic import Field, create_model
@@ -38,7 +38,7 @@ def _model_name(event_type: str) -> str:
 
 PAYLOADS: dict[str, type[WebhookEvent]] = {
     t: create_model(_model_name(t), __base__=WebhookEvent, __doc__=doc,
-                    type=(Literal[t], Field(description="the event type")))  # type: ignore[call-overload]
+                    type=(Literal[t], Field(description="the event type")))  # type: ignore[arg-type]
     for t, doc in EVENTS.items()
 }
 
@@ -46,10 +46,10 @@ PAYLOADS: dict[str, type[WebhookEvent]] = {
 def document(app: FastAPI) -> None:
     """Declare every event in ``app.webhooks`` (the OpenAPI document's ``webhooks``)."""
     for event_type, model in PAYLOADS.items():
-        def receive(event: Any = Body(...)) -> None:  # documentation only, never called
+        def receive(event: Any) -> None:  # documentation only, never called
             return None
 
-        receive.__annotations__["event"] = model
+        receive.__annotations__["event"] = Annotated[model, Body()]
         app.webhooks.add_api_route(
             event_type, receive, methods=["POST"], operation_id=f"webhook_{event_type.replace('.', '_')}",
             summary=EVENTS[event_type], status_code=204,
