@@ -55,6 +55,17 @@ def tracking_page(token: str) -> FileResponse:
     return _page("track/index.html")
 
 
+@router.get("/admin/")
+def admin_page() -> FileResponse:
+    return _page("admin/index.html")
+
+
+@router.get("/accept/")
+def accept_page() -> FileResponse:
+    """A one-time link's page: the token is in the URL's fragment, which never reaches a server."""
+    return _page("accept/index.html")
+
+
 @router.get("/favicon.ico")
 def favicon() -> FileResponse:
     """The co-op bicycle (the courier app's icon) for every view's tab: browsers ask for it."""

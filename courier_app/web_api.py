@@ -30,7 +30,7 @@ def profile(ctx: Ctx, who: Caller) -> dict[str, Any]:
         assert coop is not None
         out: dict[str, Any] = {
             "role": who.role,
-            "coop": {"name": coop.name, "locale": coop.locale, "currency": coop.currency,
+            "coop": {"name": coop.name, "slug": coop.slug, "locale": coop.locale, "currency": coop.currency,
                      "timezone": coop.timezone},
             "merchant": None, "courier": None,
         }

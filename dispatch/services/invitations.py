@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.db.models import Coop, Invitation, User
 from dispatch.domain.errors import InvalidInput, NotFound
-from dispatch.services.auth import hash_password, issue_token
+from dispatch.services.auth import Principal, hash_password, issue_token
 from dispatch.services.context import ServiceContext
 from dispatch.settings import Settings
 
@@ -118,6 +118,7 @@ def accept_link(ctx: ServiceContext, token: str, password: str, name: str | None
         if name and name.strip():
             user.name = name.strip()[:200]
         inv.used_at = now
-        record(s, None, user.coop_id, f"{inv.purpose}_accepted", now, {"user_id": user.id})
+        me = Principal(role=user.role, coop_id=user.coop_id, user_id=user.id, merchant_id=user.merchant_id)
+        record(s, me, user.coop_id, f"{inv.purpose}_accepted", now, {"user_id": user.id})
         token_out = issue_token(s, user.id, ctx.settings.token_ttl_s, now)
         return {"token": token_out, "role": user.role, "email": user.email}

@@ -154,3 +154,6 @@ export function initI18n(select) {
     select.addEventListener("change", () => setLang(select.value));
   }
 }
+
+// A view with many texts of its own (admin) keeps them in its folder and adds them here.
+export function addTexts(more) { Object.assign(TEXTS, more); }

@@ -5,6 +5,7 @@ import { makeApi, uuid, $, el } from "/static/common/api.js";
 import { setCoop, money, time, dayKey, inputFromDate, isoFromInput, coopInfo } from "/static/common/fmt.js";
 import { LiveSocket } from "/static/common/socket.js";
 import { createMap, setMarkers, point } from "/static/common/map.js";
+import { pickupChooser } from "/static/merchant/sites.js";
 
 const api = makeApi("cd.merchant.credential");
 const state = { profile: null, deliveries: new Map(), dropoff: null, quote: null, pending: null, socket: null };
@@ -33,6 +34,11 @@ async function start() {
   setCoop(state.profile.coop);
   $("#who").textContent = state.profile.merchant.name;
   $("#pickup").value = state.profile.merchant.address;
+  await pickupChooser(api, $("#pickup-site"), (site) => {
+    state.profile.merchant = { ...state.profile.merchant, lat: site.lat, lon: site.lon, address: site.address };
+    $("#pickup").value = site.address;
+    drawPoints();
+  });
   defaultTimes();
   show(true);
   await loadDeliveries();
