@@ -32,6 +32,8 @@ from routing.places.text import address_label, housenumber_key, normalise
 
 NAME_CUTOFF = 60.0  # rapidfuzz score (0-100) below which a name is not a candidate
 CANDIDATE_NAMES = 25
+WEAKER_BY = 0.5  # a suggestion this much below the best one is not shown
+GOOD_NAME = 0.8  # a name matched at least this well is the name the person meant
 OTHER_PLACE_M = 300.0  # equal matches farther apart than this are two places (one name, two streets)
 
 
@@ -72,7 +74,7 @@ def record_label(r: PlaceRecord) -> str:
     if r.kind == "street":
         tail = " ".join(p for p in (r.postcode, r.city) if p)
         return f"{r.street}, {tail}" if tail else r.street
-    return f"{r.name}, {r.street}" if r.street else r.name
+    return f"{r.name}, {r.street}" if r.street and normalise(r.street) != normalise(r.name) else r.name
 
 
 class PlaceIndex:
@@ -154,6 +156,9 @@ class PlaceIndex:
             for rec_i, score, matched in self._entries(q, self.names[name_i], name_i, name_score):
                 if score > scored.get(rec_i, (-1.0, ()))[0]:
                     scored[rec_i] = (score, matched)
+        if scored:  # far weaker matches than the best are noise, not suggestions
+            floor = max(score for score, _ in scored.values()) - WEAKER_BY
+            scored = {i: v for i, v in scored.items() if v[0] >= floor}
         return self._ranked(scored, q, near, limit)
 
     def _candidate_names(self, name: str) -> list[tuple[int, float]]:
@@ -259,11 +264,13 @@ class PlaceIndex:
         match equally well (``ambiguous``). Never a silent guess."""
         results = self.search(text, near, limit=6)
         q = parse_query(text, self.postcodes, self.cities)
-        if not results or results[0].score < 1.0:
+        if not results or results[0].score < 1.0 or not any(
+                score >= GOOD_NAME for _, score in self._candidate_names(q.name)):
             return Resolution(None, "none", tuple(results))
         best = results[0]
         if q.number and "housenumber" not in best.matched or best.kind == "street":
-            return Resolution(None, "no_number", tuple(results))
+            # the street is right, the door is not: offer the doors the map knows on it
+            return Resolution(None, "no_number", tuple(self.search(q.name, near, limit=6)))
         ties = [m for m in results[1:] if abs(m.score - best.score) < 1e-6 and self._apart(best, m)]
         if ties:
             return Resolution(None, "ambiguous", (best, *ties))

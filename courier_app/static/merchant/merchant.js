@@ -6,11 +6,14 @@ import { setCoop, money, time, dayKey, inputFromDate, isoFromInput, coopInfo } f
 import { LiveSocket } from "/static/common/socket.js";
 import { createMap, setMarkers, point } from "/static/common/map.js";
 import { pickupChooser } from "/static/merchant/sites.js";
+import { attachAutocomplete } from "/static/merchant/autocomplete.js";
+import { importPanel } from "/static/merchant/imports.js";
 
 const api = makeApi("cd.merchant.credential");
 const state = { profile: null, deliveries: new Map(), dropoff: null, quote: null, pending: null, socket: null };
 const CANCELLABLE = new Set(["pending", "assigned"]);
 let mapParts = null;
+let dropCombo = null, pickCombo = null; // address autocompletes (issue 18)
 
 initI18n($("#lang"));
 onLangChange(() => renderList());
@@ -39,6 +42,7 @@ async function start() {
     $("#pickup").value = site.address;
     drawPoints();
   });
+  addressInputs();
   defaultTimes();
   show(true);
   await loadDeliveries();
@@ -65,13 +69,40 @@ function defaultTimes() {
   $("#tz-hint").textContent = t("merchant.timezone", { tz: coopInfo().timezone });
 }
 
-function setDropoff(lat, lon, fromMap) {
-  state.dropoff = { lat: Number(lat.toFixed(6)), lon: Number(lon.toFixed(6)) };
-  $("#dropoff-point").textContent = `${t("merchant.point")} ${state.dropoff.lat}, ${state.dropoff.lon}`;
-  if (fromMap && !$("#dropoff").value) $("#dropoff").value = `${state.dropoff.lat}, ${state.dropoff.lon}`;
+// The dropoff point and its label: picked from the suggestions (label known), or clicked on the
+// map / typed as "lat, lon" (label asked from the co-op's map: the nearest door).
+async function setDropoff(lat, lon, fromMap, label) {
+  state.dropoff = { lat: Number(lat.toFixed(6)), lon: Number(lon.toFixed(6)), label: label || "" };
+  $("#dropoff-point").textContent = `${t("merchant.point")} ${label || "…"}`;
   drawPoints();
   state.quote = null;
   $("#quote").classList.add("hidden");
+  if (label) return;
+  const mine = state.dropoff;
+  try {
+    const r = await api.get(`/api/v1/places/reverse?lat=${mine.lat}&lon=${mine.lon}`);
+    if (state.dropoff !== mine || !r.place) return;
+    mine.label = r.place.label;
+    $("#dropoff-point").textContent = `${t("merchant.point")} ${mine.label}`;
+    if (fromMap || /^\s*-?\d/.test($("#dropoff").value)) dropCombo.set(mine.label);
+  } catch { /* the label is a courtesy: the point stands */ }
+}
+
+function clearDropoff() {
+  state.dropoff = null; state.quote = null;
+  $("#quote").classList.add("hidden");
+  $("#dropoff-point").textContent = t("merchant.noPoint");
+  drawPoints();
+}
+
+function addressInputs() {
+  const near = () => ({ lat: state.profile.merchant.lat, lon: state.profile.merchant.lon });
+  dropCombo = attachAutocomplete(api, $("#dropoff"), $("#dropoff-list"), {
+    near, onPick: (m) => setDropoff(m.lat, m.lon, false, m.label), onEdit: clearDropoff });
+  pickCombo = attachAutocomplete(api, $("#pickup"), $("#pickup-list"), {
+    near, onPick: (m) => { state.pickup = { lat: m.lat, lon: m.lon, address: m.label }; },
+    onEdit: () => { state.pickup = null; } });
+  importPanel(api, () => loadDeliveries());
 }
 
 $("#dropoff").addEventListener("change", () => {
@@ -83,12 +114,20 @@ function iso(id) {
   return isoFromInput($(id).value); // typed in the coop's time zone
 }
 
+// A stop is sent as its point with the label it was chosen by, or as the typed text alone for the
+// server to resolve (a 422 then lists the candidates): never an old point with a new text.
+function stops() {
+  const typed = $("#dropoff").value.trim();
+  if (!state.dropoff && !typed) throw new Error(t("merchant.needPoint"));
+  const dropoff = state.dropoff ? { lat: state.dropoff.lat, lon: state.dropoff.lon, address: state.dropoff.label || typed } : { address: typed };
+  const p = state.profile.merchant, text = $("#pickup").value.trim();
+  const pickup = state.pickup || (text && text !== p.address ? { address: text } : { lat: p.lat, lon: p.lon, address: p.address });
+  return { pickup, dropoff };
+}
+
 function orderBody() {
-  if (!state.dropoff) throw new Error(t("merchant.needPoint"));
-  const p = state.profile.merchant;
   const body = {
-    pickup: { lat: p.lat, lon: p.lon, address: $("#pickup").value.trim() || p.address },
-    dropoff: { ...state.dropoff, address: $("#dropoff").value.trim() },
+    ...stops(),
     load: { kg: Number($("#kg").value || 0), litres: Number($("#litres").value || 0) },
   };
   const ready = iso("#ready");
@@ -165,10 +204,19 @@ async function submit(ev) {
     state.dropoff = null; state.quote = null;
     $("#quote").classList.add("hidden");
     $("#dropoff-point").textContent = t("merchant.noPoint");
+    state.pickup = null;
+    dropCombo.clear(); pickCombo.clear();
     drawPoints();
   } catch (e) {
-    $("#form-error").textContent = e.status ? `${e.message}${e.problem.field ? ` (${e.problem.field})` : ""}` : t("common.networkRetry");
+    $("#form-error").textContent = e.status ? problemText(e) : t("common.networkRetry");
   } finally { $("#submit").disabled = false; }
+}
+
+// A problem in words; an address that named no single place lists what it could mean.
+function problemText(e) {
+  const cands = (e.problem && e.problem.candidates) || [];
+  const more = cands.length ? ` ${t("merchant.didYouMean")} ${cands.slice(0, 4).map((c) => c.label).join(" · ")}` : "";
+  return `${e.message}${e.problem && e.problem.field ? ` (${e.problem.field})` : ""}${more}`;
 }
 
 async function loadDeliveries() {
