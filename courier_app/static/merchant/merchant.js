@@ -227,12 +227,16 @@ async function loadDeliveries() {
 
 function upsert(d) {
   const old = state.deliveries.get(d.id) || {};
-  if (old.version > d.version) return; // a late frame about an older state
-  const merged = { ...old, ...d };
-  // Socket frames carry no personal data: keep what the HTTP answer told us.
-  if (d.tracking_token == null && old.tracking_token) merged.tracking_token = old.tracking_token;
-  if (d.dropoff && d.dropoff.address == null && old.dropoff) merged.dropoff = old.dropoff;
-  if (d.recipient && d.recipient.name == null && old.recipient) merged.recipient = old.recipient;
+  // The newer version wins; the other one may still know what socket frames never carry (the
+  // address, the recipient, the notes, the tracking link): the HTTP answer to an order can
+  // arrive after the frames of its creation and its assignment.
+  const newer = !(old.version > d.version);
+  const merged = newer ? { ...old, ...d } : { ...old };
+  const other = newer ? old : d;
+  if (merged.tracking_token == null && other.tracking_token) merged.tracking_token = other.tracking_token;
+  if (merged.dropoff && merged.dropoff.address == null && other.dropoff && other.dropoff.address != null) merged.dropoff = other.dropoff;
+  if (merged.recipient && merged.recipient.name == null && other.recipient) merged.recipient = other.recipient;
+  if (merged.notes === undefined && other.notes !== undefined) merged.notes = other.notes;
   state.deliveries.set(d.id, merged);
   renderList();
 }
