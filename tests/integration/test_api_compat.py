@@ -21,12 +21,17 @@ SNAPSHOT = Path(__file__).with_name("api_contract.json")
 NOISE = {"description", "examples", "example", "title", "default", "summary"}
 
 
-def shape(schema: Any) -> Any:
-    """A schema without its prose (what a client's types depend on)."""
+def shape(schema: Any, components: dict[str, Any] | None = None) -> Any:
+    """A schema without its prose (what a client's types depend on); a named enum is inlined
+    (``{"$ref": DeliveryStatus}`` and the same values written in place are one type)."""
+    components = components or {}
     if isinstance(schema, dict):
-        return {k: shape(v) for k, v in sorted(schema.items()) if k not in NOISE}
+        target = components.get(schema.get("$ref", "").rsplit("/", 1)[-1], {})
+        if "enum" in target:
+            return shape({k: v for k, v in target.items()}, components)
+        return {k: shape(v, components) for k, v in sorted(schema.items()) if k not in NOISE}
     if isinstance(schema, list):
-        return [shape(v) for v in schema]
+        return [shape(v, components) for v in schema]
     return schema
 
 
@@ -58,7 +63,8 @@ def contract_of(doc: dict[str, Any]) -> dict[str, Any]:
         if not path.startswith("/api/v1/"):
             continue
         for method, op in methods.items():
-            success = {code: {media: shape(c.get("schema", {})) for media, c in r.get("content", {}).items()}
+            success = {code: {media: shape(c.get("schema", {}), components)
+                              for media, c in r.get("content", {}).items()}
                        for code, r in op["responses"].items() if code.startswith("2")}
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
             out_refs |= refs(success)
@@ -72,7 +78,8 @@ def contract_of(doc: dict[str, Any]) -> dict[str, Any]:
 
     def fields(names: set[str]) -> dict[str, Any]:
         return {n: {"required": sorted(components[n].get("required", [])),
-                    "properties": {k: shape(v) for k, v in components[n].get("properties", {}).items()}}
+                    "properties": {k: shape(v, components)
+                                   for k, v in components[n].get("properties", {}).items()}}
                 for n in sorted(closure(names, components))}
 
     return {"operations": ops, "webhooks": sorted(doc.get("webhooks", {})),
