@@ -86,8 +86,8 @@ function renderNext(s) {
   $("#next-recipient").dataset.role = c.role;
   $("#next-recipient").replaceChildren(...(c.name ? [el("span", { class: "muted", text: `${t(`courier.contact.${c.role}`)} · ` }), c.name,
     ...(c.phone ? [" · ", el("a", { href: `tel:${c.phone}`, text: c.phone })] : [])] : []));
-  $("#next-notes").classList.toggle("hidden", !d.notes);
-  $("#next-notes").replaceChildren(...(d.notes ? [el("b", { text: `${t("courier.notes")} ` }), d.notes] : []));
+  const notes = $("#next-notes"); // absent from a page the service worker cached before notes existed
+  if (notes) { notes.classList.toggle("hidden", !d.notes); notes.replaceChildren(...(d.notes ? [el("b", { text: `${t("courier.notes")} ` }), d.notes] : [])); }
   $("#next-nav").href = `geo:${place.lat},${place.lon}?q=${place.lat},${place.lon}`;
   const local = localStatus(s.id);
   $$("#next [data-action]").forEach((b) => {
