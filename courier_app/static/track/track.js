@@ -56,8 +56,8 @@ function drawPosition(fit = false) {
   if (fit) fitTo(map, legs.length ? legs[0].coordinates : [[way.destination.lon, way.destination.lat]], { padding: 50, maxZoom: 16 });
 }
 
-const mapReady = createMap($("#map")); // the library and tiles load while the status comes
-await load();
+await load(); // the status first: it is what the recipient came for
+const mapReady = createMap($("#map"));
 new LiveSocket(`/ws/track/${encodeURIComponent(token)}`, {
   seqKey: `cd.track.${token}.seq`,
   onFrame: (f) => {
