@@ -3,11 +3,11 @@ data). Pydantic at the edge only; the services validate again what they own (nam
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dispatch.api.fields import Day
 from dispatch.api.schemas import Lat, Lon, Strict
 
 Role = Literal["admin", "dispatcher", "courier", "merchant"]
@@ -87,7 +87,7 @@ class AdoptionIn(Strict):
     """A rule set as the assembly adopted it: the rules, the assembly's date and its vote."""
 
     rules: dict[str, Any]
-    assembly_date: date
+    assembly_date: Day
     votes_for: int = Field(ge=0, le=100_000)
     votes_against: int = Field(ge=0, le=100_000)
     abstentions: int = Field(default=0, ge=0, le=100_000)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from dispatch.api.fields import Instant
+from dispatch.api.fields import Day, Instant
 
 Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
@@ -50,6 +49,10 @@ class RecipientIn(Strict):
 
 
 class DeliveryIn(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "dropoff": {"lat": 60.174, "lon": 24.948, "address": "Kaisaniemenkatu 1"},
+        "recipient": {"name": "Matti Meikäläinen", "phone": "+358 40 123 4567"},
+        "load": {"kg": 3, "litres": 10}, "notes": "3rd floor, ring twice"}]})
     dropoff: PlaceIn
     recipient: RecipientIn
     pickup: PlaceIn | None = None
@@ -108,6 +111,9 @@ class UnassignIn(Strict):
 class QuoteIn(Strict):
     """A quote request: the trip of a future delivery (no recipient needed yet)."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "dropoff": {"lat": 60.174, "lon": 24.948, "address": "Kaisaniemenkatu 1"},
+        "load": {"kg": 3, "litres": 10}}]})
     dropoff: PlaceIn
     pickup: PlaceIn | None = None
     ready_at: Instant | None = None
@@ -152,7 +158,7 @@ class RuleSetIn(Strict):
         "minimum_fee_cents": 600, "courier_floor_cents_per_hour": 1202, "coop_share_bp": 1500,
         "merchant_rebate_bp": 500}]})
     version: int | None = Field(default=None, description="ignored: the server numbers versions")
-    effective_from: date
+    effective_from: Day
     adopted_by: str = Field(max_length=500)
     description_en: str = Field(max_length=4000)
     description_fr: str = Field(max_length=4000)

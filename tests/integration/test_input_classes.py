@@ -6,6 +6,7 @@ covered without touching this file."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -62,7 +63,7 @@ def operations(app: Any) -> Iterator[tuple[str, str, dict[str, Any]]]:
 
 
 def url_for(path: str, params: dict[str, str]) -> str:
-    for name in [p.strip("{}") for p in path.split("/") if p.startswith("{")]:
+    for name in re.findall(r"{(\w+)}", path):
         path = path.replace("{" + name + "}", quote(params.get(name, PLACEHOLDER), safe=""))
     return path
 
@@ -146,7 +147,7 @@ def date_inputs(app: Any) -> Iterator[tuple[str, str, str, str]]:
 def credential_for(path: str, creds: dict[str, dict[str, str]]) -> dict[str, str]:
     if path.startswith("/api/v1/courier"):
         return creds["courier"]
-    if path.startswith(("/api/v1/dispatch", "/api/v1/couriers", "/api/v1/coop")):
+    if path.startswith(("/api/v1/dispatch", "/api/v1/couriers", "/api/v1/coop", "/api/v1/admin")):
         return creds["admin"]
     return creds["merchant"]
 
