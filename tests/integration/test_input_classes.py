@@ -213,3 +213,29 @@ def test_deeply_nested_json_is_a_422_naming_body_on_every_kind_of_endpoint(clien
         assert "nests deeper" in r.json()["detail"]
     r = client.post("/api/v1/auth/login", content=b'{"email": ', headers={"Content-Type": "application/json"})
     assert r.status_code == 422 and r.json()["field"] == "body"
+
+
+# -- socket messages ---------------------------------------------------------------------------
+
+def frames_until(ws: Any, frame_type: str, limit: int = 20) -> dict[str, Any]:
+    for _ in range(limit):
+        frame: dict[str, Any] = json.loads(ws.receive_text())
+        if frame["type"] == frame_type:
+            return frame
+    raise AssertionError(f"no {frame_type} frame in {limit}")
+
+
+def test_a_socket_position_with_a_naive_or_out_of_range_time_gets_an_error_frame_and_the_socket_stays(
+        client, creds):
+    """The courier socket answers a bad ``at`` with an error frame naming it, then still
+    answers a ping (it used to drop with a traceback)."""
+    token = creds["courier"]["Authorization"].split(" ", 1)[1]
+    with client.websocket_connect("/ws/courier") as ws:
+        ws.send_json({"type": "auth", "token": token})
+        ws.send_json({"type": "resume", "after": 0})
+        for at in ("2026-03-01T12:30:00", "0001-01-01T00:00:00+14:00"):
+            ws.send_json({"type": "position", "lat": 60.1716, "lon": 24.9443, "at": at})
+            error = frames_until(ws, "error")
+            assert error["data"]["field"] == "at", error
+        ws.send_json({"type": "ping"})
+        assert frames_until(ws, "heartbeat")["seq"] == 0
