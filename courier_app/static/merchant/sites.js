@@ -10,7 +10,11 @@ export async function pickupChooser(api, select, onChoose) {
   select.classList.toggle("hidden", sites.length < 2);
   if (select.labels) for (const l of select.labels) l.classList.toggle("hidden", sites.length < 2);
   if (sites.length < 2) return;
-  select.replaceChildren(...sites.map((s, i) => el("option", { value: String(i), text: `${s.label} · ${s.address}` })));
-  select.addEventListener("change", () => onChoose(sites[Number(select.value)]));
+  const text = (s) => (s.label && s.label !== s.address ? `${s.label} · ${s.address}` : s.address);
+  select.replaceChildren(...sites.map((s, i) => el("option", { value: String(i), text: text(s) })));
+  let chosen = "0";
+  select.addEventListener("change", () => { chosen = select.value; onChoose(sites[Number(chosen)]); });
+  // the order form is reset after each order: the chosen address stays chosen
+  if (select.form) select.form.addEventListener("reset", () => setTimeout(() => { select.value = chosen; }));
   onChoose(sites[0]);
 }

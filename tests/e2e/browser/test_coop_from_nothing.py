@@ -25,6 +25,7 @@ from tests.e2e.browser.conftest import _wait_healthy, free_port
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("COOPDISPATCH_SHOTS", str(REPO / "test-output" / "screenshots" / "coop-setup")))
 PASSWORD = "correct-horse-battery"
+OPERATOR_KEY = "the-server-operators-key-for-this-test"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 COURIER_AT = {"latitude": 60.17162, "longitude": 24.94430}
@@ -55,7 +56,8 @@ def empty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     base = f"http://127.0.0.1:{port}"
     env = os.environ | {"DATABASE_URL": f"sqlite:///{folder / 'empty.db'}", "COOPDISPATCH_ENV": "dev",
                         "COOPDISPATCH_DATA_DIR": str(folder / "data"), "PUBLIC_URL": base,
-                        "DISPATCH_POLICY": "nearest", "DISPATCH_TICK_S": "2", "DEMO_FEED": "0"}
+                        "DISPATCH_POLICY": "nearest", "DISPATCH_TICK_S": "2", "DEMO_FEED": "0",
+                        "OPERATOR_KEY": OPERATOR_KEY}
     cli(env, "migrate")
     first = cli(env, "coop", "create", "--name", "Pyörä Osuuskunta", "--slug", "pyora", "--timezone",
                 "Europe/Helsinki", "--currency", "EUR", "--locale", "en", "--admin-email", "admin@pyora.coop", "-y")
@@ -176,14 +178,24 @@ def test_a_coop_from_nothing_to_a_delivered_order_and_a_second_coop_sees_none_of
     admin.click(".tabs [data-tab='audit']")
     admin.wait_for_selector("#audit tr")
     shot(admin, "admin-audit-desktop")
+    admin.click(".tabs [data-tab='rules']")
+    admin.wait_for_selector("#history li")
+    admin.click("#preview")
+    admin.wait_for_selector("#preview-rows tr")
+    shot(admin, "admin-rules-desktop")
+    admin.click(".tabs [data-tab='settings']")
+    admin.wait_for_selector("#area-map canvas")
+    admin.wait_for_timeout(1000)  # the first tiles
+    shot(admin, "admin-area-desktop")
     admin.set_viewport_size(PHONE)
     admin.click(".tabs [data-tab='members']")
     shot(admin, "admin-members-phone")
 
-    second = cli(server["env"], "coop", "create", "--name", "Toinen", "--slug", "toinen", "--timezone",
-                 "Europe/Helsinki", "--admin-email", "admin@toinen.coop", "-y")
-    with httpx.Client(base_url=server["base"]) as h:
-        token = h.post("/api/v1/invitations/accept", json={"token": link_in(second).split("#", 1)[1],
+    with httpx.Client(base_url=server["base"]) as h:  # a second co-op on the same server, over the API
+        second = h.post("/api/v1/admin/coops", headers={"Authorization": f"Bearer {OPERATOR_KEY}"}, json={
+            "name": "Toinen", "slug": "toinen", "timezone": "Europe/Helsinki", "admin_email": "admin@toinen.coop"})
+        assert second.status_code == 201, second.text
+        token = h.post("/api/v1/invitations/accept", json={"token": second.json()["admin"]["url"].split("#", 1)[1],
                                                             "password": PASSWORD}).json()["token"]
         other = {"Authorization": f"Bearer {token}"}
         seen = " ".join(h.get(p, headers=other).text for p in (
