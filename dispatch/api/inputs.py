@@ -6,7 +6,8 @@ operation at once (present and future), instead of in each schema:
 - **Control characters in text.** PostgreSQL refuses ``\\u0000`` in text (a 500 from the driver),
   SQLite stores it, and none of them belongs in a name, a note, an id or a cursor. Every string
   and object key of a JSON body, every path parameter and every query parameter is checked; a
-  hit is a 422 problem naming the field (``recipient.name``, ``delivery_id``, ``cursor``). In
+  hit is a 422 problem naming the field (``recipient.name``, ``delivery_id``, ``cursor``); so
+  is the ``Idempotency-Key`` header, the one header the service stores. In
   body text tab, line feed and carriage return are allowed (notes have lines); in path and
   query parameters no control character is. Lone surrogates (``"\\ud800"``), which no database
   can encode, count as control characters too.
@@ -32,6 +33,7 @@ from dispatch.api.problems import problem
 MAX_DEPTH = 32  # our deepest body (a rule set) nests 3 levels
 TEXT_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 PARAM_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+STORED_HEADERS = {b"idempotency-key": "Idempotency-Key"}
 JSON_TYPE = re.compile(r"^application/([a-z0-9.+-]*\+)?json$")
 
 
@@ -125,6 +127,15 @@ def template_pattern(template: str) -> re.Pattern[str]:
         for p in parts) + "$")
 
 
+def check_headers(scope: Scope) -> None:
+    """The text headers the service stores (HTTP servers refuse control characters in headers,
+    but not every client goes through one)."""
+    for key, value in scope.get("headers", []):
+        if key in STORED_HEADERS and PARAM_CONTROL.search(value.decode("latin-1")):
+            name = STORED_HEADERS[key]
+            raise BadInput(f"{name}: control characters are not allowed", name)
+
+
 def _is_json(scope: Scope) -> bool:
     for key, value in scope.get("headers", []):
         if key == b"content-type":
@@ -153,6 +164,7 @@ class InputGuard:
         try:
             check_path(self.templates(), scope)
             check_query(scope.get("query_string", b""))
+            check_headers(scope)
         except BadInput as exc:
             await self._refuse(scope, receive, send, exc)
             return

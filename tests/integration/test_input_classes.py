@@ -80,6 +80,8 @@ def control_character_cases(app: Any) -> Iterator[tuple[str, str, str, dict[str,
             elif param["in"] == "query":
                 url = f"{url_for(path, {})}?{param['name']}={quote('a' + in_url + 'b')}"
                 yield method, url, param["name"], {}
+            elif param["in"] == "header" and param["name"] == "Idempotency-Key":  # the stored header
+                yield method, url_for(path, {}), param["name"], {"headers": {param["name"]: f"key{in_url}1234567"}}
         body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
         if body:
             for field, _ in text_fields(body, doc):
@@ -89,8 +91,9 @@ def control_character_cases(app: Any) -> Iterator[tuple[str, str, str, dict[str,
 
 
 def test_every_text_input_of_every_operation_refuses_control_characters(client, world):
-    """Body strings, path and query parameters: a 422 problem naming the field, on both
-    backends, before any authentication (nothing with a NUL reaches the database)."""
+    """Body strings, path and query parameters, the Idempotency-Key header: a 422 problem naming
+    the field, on both backends, before any authentication (nothing with a NUL reaches the
+    database)."""
     cases = list(control_character_cases(client.app))
     assert len(cases) > 40, "the OpenAPI walk found too few text inputs"
     seen = set()
@@ -101,7 +104,7 @@ def test_every_text_input_of_every_operation_refuses_control_characters(client, 
         assert r.json()["field"] == field, (method, url, r.json())
         seen.add(field)
     assert {"recipient.name", "notes", "email", "delivery_id", "cursor", "slug", "from",
-            "token", "stop_id", "image_base64"} <= seen
+            "token", "stop_id", "image_base64", "Idempotency-Key"} <= seen
 
 
 def test_text_with_line_breaks_and_tabs_is_still_accepted(client, world, ctx):
