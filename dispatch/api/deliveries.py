@@ -12,10 +12,10 @@ from dispatch.api.responses import Delivery, DeliveryPage, DeliverySummary
 from dispatch.api.schemas import CancelIn, DeliveryIn
 from dispatch.domain.errors import Forbidden
 from dispatch.services import deliveries as svc
-from dispatch.services import places
+from dispatch.services import idempotency
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext
-from dispatch.services import idempotency
+from dispatch.services.stop_input import place_from_input
 
 router = APIRouter(prefix="/api/v1/deliveries", tags=["deliveries"])
 StatusName = Literal["pending", "assigned", "picked_up", "delivered", "failed", "cancelled"]
@@ -26,10 +26,10 @@ def new_delivery_from_body(ctx: ServiceContext, who: Principal, body: DeliveryIn
     window = body.dropoff_window
     pickup = None
     if body.pickup:
-        pickup = places.place_from_input(ctx, who, body.pickup.lat, body.pickup.lon, body.pickup.address, "pickup")
+        pickup = place_from_input(ctx, who, body.pickup.lat, body.pickup.lon, body.pickup.address, "pickup")
     near = (pickup.lat, pickup.lon) if pickup else None
     return svc.NewDelivery(
-        dropoff=places.place_from_input(ctx, who, body.dropoff.lat, body.dropoff.lon, body.dropoff.address,
+        dropoff=place_from_input(ctx, who, body.dropoff.lat, body.dropoff.lon, body.dropoff.address,
                                         "dropoff", near),
         pickup=pickup,
         recipient_name=body.recipient.name, recipient_phone=body.recipient.phone,

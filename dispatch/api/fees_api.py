@@ -14,7 +14,7 @@ from dispatch.api.schemas import QuoteIn, RuleSetIn
 from dispatch.services import fees as svc
 from dispatch.services import statements as pay
 from dispatch.services.auth import Principal
-from dispatch.services.places import place_from_input
+from dispatch.services.stop_input import place_from_input
 
 router = APIRouter(prefix="/api/v1", tags=["fair price"])
 Admin = Annotated[Principal, Depends(role_guard("admin"))]

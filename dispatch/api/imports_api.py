@@ -86,18 +86,29 @@ def create_import(body: ImportIn, ctx: Ctx, who: Merchant, response: Response) -
     return started
 
 
-@router.get("/api/v1/deliveries/imports/template", operation_id="imports_template",
-            summary="The import columns as a CSV template with one example row",
-            responses={200: {"content": {"text/csv": {}}, "description": "CSV"}})
+CSV_BODY = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "CSV"}}
+
+
+class ImportColumn(Out):
+    name: str
+    description: str
+
+
+class ImportColumns(Out):
+    columns: list[ImportColumn]
+
+
+@router.get("/api/v1/deliveries/imports/template", operation_id="imports_template", response_class=Response,
+            summary="The import columns as a CSV template with one example row", responses=CSV_BODY)
 def template() -> Response:
     return Response(template_csv(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="orders-template.csv"'})
 
 
-@router.get("/api/v1/deliveries/imports/columns", operation_id="imports_columns",
+@router.get("/api/v1/deliveries/imports/columns", operation_id="imports_columns", response_model=ImportColumns,
             summary="What each import column means")
-def columns() -> dict[str, str]:
-    return COLUMNS
+def columns() -> dict[str, object]:
+    return {"columns": [{"name": k, "description": v} for k, v in COLUMNS.items()]}
 
 
 @router.get("/api/v1/deliveries/imports/{import_id}", operation_id="imports_get", response_model=ImportStatus,
@@ -107,8 +118,7 @@ def get_import(import_id: str, ctx: Ctx, who: Merchant) -> dict[str, Any]:
 
 
 @router.get("/api/v1/dispatch/exports/deliveries.csv", operation_id="dispatch_export_deliveries",
-            summary="The co-op's deliveries as CSV (dispatcher)",
-            responses={200: {"content": {"text/csv": {}}, "description": "CSV"}})
+            summary="The co-op's deliveries as CSV (dispatcher)", response_class=Response, responses=CSV_BODY)
 def export_deliveries(ctx: Ctx, who: Dispatcher,
                       days: Annotated[int, Query(ge=1, le=366, description="created in the last N days")] = 31
                       ) -> Response:

@@ -18,6 +18,7 @@ from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext, unit_of_work
 from dispatch.services.deliveries import load_visible
 from dispatch.services.manual import manual_decisions, provisional_etas
+from dispatch.services.places import label_of_point
 from dispatch.services.transitions import transition
 from dispatch.services.views import delivery_view, iso, shift_view
 
@@ -36,7 +37,10 @@ def couriers_on_shift(ctx: ServiceContext, who: Principal) -> list[dict[str, Any
                          .where(Shift.coop_id == who.coop_id, Shift.ended_at.is_(None))).all()
         # the map greys a courier after the planner's own threshold (it gives them nothing new)
         quiet_after_s = int(QUIET_AFTER.total_seconds())
-        return [shift_view(sh) | {"first_name": c.first_name, "quiet_after_s": quiet_after_s} for sh, c in rows]
+        # where each one is, in words (the nearest door or street of the co-op's map)
+        return [shift_view(sh) | {"first_name": c.first_name, "quiet_after_s": quiet_after_s,
+                                  "near": label_of_point(ctx, who.coop_id, sh.last_lat, sh.last_lon)}
+                for sh, c in rows]
 
 
 def open_deliveries(ctx: ServiceContext, who: Principal) -> list[dict[str, Any]]:

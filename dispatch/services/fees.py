@@ -60,6 +60,7 @@ from dispatch.services.rule_sets import (  # re-exported: the fee service's whol
     rule_set_history,
     rule_set_in_force,
 )
+from dispatch.services.places import street_of_point
 from dispatch.services.views import iso
 
 TYPICAL_APPROACH_S = 300
@@ -265,7 +266,10 @@ def receipt_view(ctx: ServiceContext, who: Principal, delivery_id: str) -> dict[
 
     with ctx.sessions() as s:
         d = load_visible(s, who, delivery_id)
-        head = {"delivery_id": d.id, "status": d.status, "delivered_at": iso(d.delivered_at)}
+        head = {"delivery_id": d.id, "status": d.status, "delivered_at": iso(d.delivered_at),
+                # the trip in words, the same for everyone involved: the shop, the dropoff's street
+                "pickup": d.pickup_address,
+                "dropoff": street_of_point(ctx, d.coop_id, d.dropoff_lat, d.dropoff_lon)}
         if d.receipt is not None:
             return head | {"final": True, "charged": True} | d.receipt
         if d.quote is None:

@@ -24,7 +24,7 @@ from dispatch.services import fees, idempotency
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext
 from dispatch.services.import_files import FileRow, read_rows
-from dispatch.services.places import place_from_input
+from dispatch.services.stop_input import place_from_input
 
 # which column a service error's field points at
 FIELD_COLUMN = {"dropoff": "dropoff_address", "dropoff.address": "dropoff_address", "pickup": "pickup_address",

@@ -21,7 +21,6 @@ from dispatch.db.models import Merchant
 from dispatch.domain.errors import InvalidInput
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext
-from dispatch.services.deliveries import Place
 from dispatch.services.maps import coop_map
 from dispatch.services.places_build import load_index
 from routing.places import Match, PlaceIndex
@@ -98,11 +97,13 @@ def resolve_address(ctx: ServiceContext, coop_id: str, text: str, field: str,
                              candidates=candidates)
 
 
-def place_from_input(ctx: ServiceContext, who: Principal, lat: float | None, lon: float | None,
-                     address: str, field: str, near: tuple[float, float] | None = None) -> Place:
-    """A stop as given (coordinates, an address, or both) made whole: coordinates from the
-    resolved address, the label from the nearest door when only coordinates came."""
-    if lat is not None and lon is not None:
-        return Place(lat, lon, address.strip() or label_of_point(ctx, who.coop_id, lat, lon))
-    m = resolve_address(ctx, who.coop_id, address, field, near or merchant_point(ctx, who))
-    return Place(m.snapped_lat, m.snapped_lon, m.label)
+def street_of_point(ctx: ServiceContext, coop_id: str, lat: float, lon: float) -> str:
+    """The street a point lies on, without a house number ("Kaisaniemenkatu, 00100 Helsinki"):
+    what a receipt may show of a dropoff to everyone involved (no door, no person)."""
+    m = index_for(ctx, coop_id).reverse(lat, lon, door_m=-1.0)
+    if m is None:
+        return ""
+    if m.kind == "street":
+        return m.label
+    tail = " ".join(p for p in (m.postcode, m.city) if p)
+    return ", ".join(p for p in (m.street or m.name, tail) if p)

@@ -114,7 +114,7 @@ class DemoFeed:
         lat, lon = demo_dropoff(net, rng)
         now = datetime.now(UTC)
         prep = timedelta(minutes=rng.uniform(3, 10) / self.config.speed)
-        body = {"dropoff": {"lat": lat, "lon": lon, "address": f"Demo street {rng.randint(1, 99)}"},
+        body = {"dropoff": {"lat": lat, "lon": lon},  # the server labels it with the nearest door
                 "recipient": {"name": rng.choice(NAMES), "phone": f"+358 40 {rng.randint(100, 999)} 0{rng.randint(100, 999)}"},
                 "ready_at": (now + prep).isoformat(), "load": {"kg": round(rng.uniform(0.5, 5), 1)},
                 "notes": "demo feed"}

@@ -137,7 +137,7 @@ function renderList() {
 function renderCouriers() {
   const list = [...state.couriers.values()];
   $("#couriers").replaceChildren(...list.map((c) => el("li", { class: isStale(c) ? "stale" : "", dataset: { courierId: c.courier_id } },
-    `${c.first_name} · ${t(`vehicle.${c.vehicle_kind}`)} · ${t("dispatcher.seen")} ${time(c.position && c.position.at)}`)));
+    `${c.first_name} · ${t(`vehicle.${c.vehicle_kind}`)} · ${t("dispatcher.seen")} ${time(c.position && c.position.at)}${c.near ? ` · ${c.near}` : ""}`)));
   const sel = $("#courier-select");
   const keep = sel.value;
   sel.replaceChildren(...list.map((c) => el("option", { value: c.courier_id, text: c.first_name })));

@@ -283,6 +283,7 @@ async function showReceipt(id) {
     body.replaceChildren(
       el("h2", { text: `${t("merchant.receipt")} · ${r.final && !r.charged ? t("receipt.notCharged") : money(r.fee_cents)}` }),
       el("p", { class: "muted receipt-state", dataset: { status: r.status }, text: receiptText(r) }),
+      r.pickup || r.dropoff ? el("p", { class: "receipt-trip", text: `${r.pickup || ""} → ${r.dropoff || ""}` }) : null,
       splitBox(r.split), feeLines(r.lines),
       el("p", { class: "muted", text: rules[`description_${currentLang()}`] || "" }),
       el("p", { class: "muted", text: `${t("merchant.ruleSet")} ${r.rule_set_version ?? ""}${rules.adopted_by ? ` · ${rules.adopted_by}` : ""}` }),
