@@ -168,6 +168,8 @@ class Quote(Out):
     id: str
     created_at: datetime
     expires_at: datetime
+    ready_at: datetime = Field(description="the pickup time this price is for")
+    ready_tolerance_s: int = Field(description="the price holds for a delivery ready this close to ready_at")
     rule_set_version: int
     currency: str = Field(examples=["EUR"])
     trip: Trip

@@ -133,7 +133,9 @@ def create_quote(ctx: ServiceContext, who: Principal, req: QuoteRequest) -> dict
         row = QuoteRow(merchant_id=merchant.id, body=body, expires_at=expires, created_at=now)
         s.add(row)
         s.flush()
-        return quote_view(q) | {"id": row.id, "created_at": iso(now), "expires_at": iso(expires)}
+        return quote_view(q) | {"id": row.id, "created_at": iso(now), "expires_at": iso(expires),
+                                "ready_at": iso(ready),
+                                "ready_tolerance_s": ctx.settings.quote_ready_tolerance_s}
 
 
 def _place(p: Any) -> dict[str, Any]:

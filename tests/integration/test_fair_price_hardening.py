@@ -75,6 +75,8 @@ def test_a_quote_holds_only_for_the_ready_time_and_rule_set_it_priced(client, wo
     noon = client.post("/api/v1/quotes", json=quote_body(ready_at=_tomorrow_at(12)), headers=merchant)
     assert noon.status_code == 201, noon.text
     assert noon.json()["rule_set_version"] == 1
+    assert noon.json()["ready_tolerance_s"] == 900
+    assert datetime.fromisoformat(noon.json()["ready_at"]) == datetime.fromisoformat(_tomorrow_at(12))
 
     late = create_delivery(client, world.merchant_key, delivery_body(quote_id=noon.json()["id"],
                                                                      ready_at=_tomorrow_at(23)))
