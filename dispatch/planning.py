@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from dispatch.commitment import hold
 from dispatch.domain.presence import is_quiet
 from dispatch.services.dispatching import PlannedStop, PlanToWrite
-from routing.problem import Courier, Delivery, Plan, Problem, StopKind, courier_fault, delivery_fault
+from routing.problem import Courier, Delivery, Plan, Problem, StopKind, Weights, courier_fault, delivery_fault
 
 LatLon = tuple[float, float]
 # (points, origins) -> (seconds, metres). The first ``origins`` points are couriers' positions,
@@ -26,7 +27,10 @@ MatrixFn = Callable[[Sequence[LatLon], int], tuple[np.ndarray, np.ndarray]]
 PolicyFn = Callable[[Problem, Plan | None, float], Plan]
 
 MAX_RIDE_S = 60 * 60  # food stays warm: at most an hour from pickup to dropoff
+# The live objective and the policy's rules (routing.problem.Weights, the one documented place)
+WEIGHTS = Weights()
 OVERTIME_S = 30 * 60  # a courier past shift end with work on board may still finish it
+HOLDING_POLICIES = frozenset({"solver"})  # commit orders when a courier must set off (dispatch.commitment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +43,7 @@ class LiveCourier:
     speed_pct: int
     heading: tuple[str, str] | None = None  # (delivery id, "pickup" | "dropoff")
     position_at: datetime | None = None  # when the position was sent (None: always fresh)
+    below_floor: bool = False  # earned less than the hourly floor so far today
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,14 +110,17 @@ def problem_from_state(state: LiveState, matrix: MatrixFn) -> Problem:
     nc, nd = len(state.couriers), len(deliveries)
     seconds, metres = matrix(points, nc)
     couriers = tuple(_courier(state, c, i) for i, c in enumerate(state.couriers))
-    routed = tuple(_delivery(state.now, d, nc + i, nc + nd + i, on_shift) for i, d in enumerate(deliveries))
+    slowest = max((c.speed_pct for c in state.couriers), default=100)
+    routed = tuple(_delivery(state.now, d, nc + i, nc + nd + i, on_shift,
+                             ride_bound_s(d, int(seconds[nc + i, nc + nd + i]), slowest, WEIGHTS.bundle_detour_s))
+                   for i, d in enumerate(deliveries))
     previous = tuple((d.id, d.courier_id) for d in deliveries
                      if d.courier_id in on_shift and d.status in ("assigned", "picked_up"))
     heading = tuple((c.id, c.heading[0], StopKind(c.heading[1])) for c in state.couriers
                     if c.heading and any(d.id == c.heading[0] for d in deliveries))
     return Problem(couriers=couriers, deliveries=routed, travel_s=np.asarray(seconds, dtype=np.int64),
                    distance_m=np.asarray(metres, dtype=np.int64), previous=previous,  # type: ignore[arg-type]
-                   heading_to=heading)
+                   heading_to=heading, weights=WEIGHTS)
 
 
 def prepare(state: LiveState, matrix: MatrixFn) -> tuple[LiveState, Problem, LeftOut]:
@@ -171,10 +179,20 @@ def _courier(state: LiveState, c: LiveCourier, place: int) -> Courier:
     end_s = int((c.shift_end_at - state.now).total_seconds())
     return Courier(key=c.id, start=place, available_s=0, shift_end_s=max(end_s, OVERTIME_S),
                    capacity_g=c.capacity_g, capacity_ml=c.capacity_ml, speed_pct=c.speed_pct,
-                   takes_new=not is_quiet(c.position_at, state.now))
+                   takes_new=not is_quiet(c.position_at, state.now), below_floor=c.below_floor)
 
 
-def _delivery(now: datetime, d: LiveDelivery, pickup: int, dropoff: int, on_shift: set[str]) -> Delivery:
+def ride_bound_s(d: LiveDelivery, direct_s: int, slowest_pct: int, detour_s: int) -> int:
+    """The most time from the start of ``d``'s pickup to the start of its dropoff: what riding
+    it alone takes (its pickup service, the direct ride at the slowest speed on shift) plus
+    ``detour_s`` (``Weights.bundle_detour_s``), so bundling never makes one customer's food
+    much later than riding it alone would; an hour at most (food stays warm)."""
+    alone = d.pickup_service_s + -(-direct_s * max(100, slowest_pct) // 100)
+    return min(MAX_RIDE_S, alone + detour_s)
+
+
+def _delivery(now: datetime, d: LiveDelivery, pickup: int, dropoff: int, on_shift: set[str],
+              max_ride_s: int = MAX_RIDE_S) -> Delivery:
     on_board = d.courier_id if d.status == "picked_up" else None
     pinned = d.courier_id if d.pinned and d.status == "assigned" and d.courier_id in on_shift else None
     end_s = seconds_after(now, d.window_end_at)
@@ -184,14 +202,18 @@ def _delivery(now: datetime, d: LiveDelivery, pickup: int, dropoff: int, on_shif
         key=d.id, pickup=pickup, dropoff=dropoff, ready_s=seconds_after(now, d.ready_at),
         window_start_s=min(seconds_after(now, d.window_start_at), end_s), window_end_s=end_s,
         load_g=d.load_g, load_ml=d.load_ml, pickup_service_s=d.pickup_service_s,
-        dropoff_service_s=d.dropoff_service_s, max_ride_s=MAX_RIDE_S, on_board_of=on_board, pinned_to=pinned,
+        dropoff_service_s=d.dropoff_service_s, max_ride_s=max_ride_s, on_board_of=on_board, pinned_to=pinned,
     )
 
 
 def plan_to_write(state: LiveState, plan: Plan, policy: str, left: LeftOut | None = None) -> PlanToWrite:
     """Convert solver output (seconds from now, keys) to ids and datetimes; what ``prepare``
     left out is listed with its reason (deliveries with the unassigned, couriers in the
-    objective's ``couriers_left_out``, quiet ones in ``couriers_quiet``)."""
+    objective's ``couriers_left_out``, quiet ones in ``couriers_quiet``). A holding policy
+    gives only what couriers must set off for now (``dispatch.commitment``)."""
+    held: dict[str, str] = {}
+    if policy in HOLDING_POLICIES:
+        plan, held = hold(plan, state.deliveries, WEIGHTS.commit_ahead_stops)
     routes = {
         r.courier: [PlannedStop(s.delivery, s.kind.value, state.now + timedelta(seconds=s.arrival_s))
                     for s in r.stops]
@@ -203,6 +225,7 @@ def plan_to_write(state: LiveState, plan: Plan, policy: str, left: LeftOut | Non
     explanations = {e.delivery: {"courier_id": e.courier, "alternative": e.alternative,
                                  "delta_cost": e.delta_cost, "detail": e.detail} for e in plan.explanations}
     unassigned = {u.delivery: f"{u.reason.value}: {u.detail}".rstrip(": ") for u in plan.unassigned}
+    unassigned |= held
     if left is not None:
         unassigned |= {k: f"left_out: {why}" for k, why in left.deliveries.items()}
         if left.couriers:

@@ -60,6 +60,9 @@ class Evaluator:
             c for c, _, _ in problem.heading_to if c not in problem.unpin_heading
         }
         live_delay = not self.benchmark and problem.weights.delay_per_s > 0
+        # the fairness surcharge applies while someone on shift is below the hourly floor
+        self.fair = (not self.benchmark and problem.weights.fairness_per_order > 0
+                     and any(c.below_floor for c in problem.couriers))
         self.ideal = {d.key: ideal_dropoff_s(problem, d) for d in problem.deliveries} if live_delay else {}
 
     def route_cost(self, courier: Courier, visits: Sequence[Visit]) -> int | None:
@@ -77,6 +80,7 @@ class Evaluator:
         w = self.problem.weights
         grams, ml = self.loads[courier.key]
         place, clock, cost, pct = courier.start, courier.available_s, 0, courier.speed_pct
+        surcharge = w.fairness_per_order if self.fair and not courier.below_floor else 0
         picked: dict[str, int] = {}
         for v in visits:
             d = v.delivery
@@ -107,6 +111,8 @@ class Evaluator:
                 ride = start - picked.get(d.key, start)
                 if d.max_ride_s is not None and ride > d.max_ride_s:
                     return None
+                if d.on_board_of is None:
+                    cost += surcharge
                 clock = start + d.dropoff_service_s
             place = to
         if courier.end is not None:

@@ -73,6 +73,7 @@ def build_model(
     _add_loads(problem, model)
     _add_pairs_and_rules(problem, model, penalty)
     _add_churn(problem, model)
+    _add_fairness(problem, model)
     return model
 
 
@@ -289,6 +290,27 @@ def _add_churn(problem: Problem, model: Model) -> None:
         callbacks, 0, [big] * len(model.couriers), True, "churn"
     )
     model.routing.GetDimensionOrDie("churn").SetSpanCostCoefficientForAllVehicles(weight)
+
+
+def _add_fairness(problem: Problem, model: Model) -> None:
+    """``Weights.fairness_per_order`` per new order on a courier not below the floor, while
+    someone on shift is (the insertion evaluator prices it the same way)."""
+    weight = problem.weights.fairness_per_order
+    if problem.mode is Mode.BENCHMARK or not weight or not any(c.below_floor for c in model.couriers):
+        return
+    callbacks = []
+    for c in model.couriers:
+        given = [0] * len(model.visits)
+        if not c.below_floor:
+            for i, v in enumerate(model.visits):
+                if v is not None and v.kind is StopKind.DROPOFF and v.delivery.on_board_of is None:
+                    given[i] = 1
+        callbacks.append(model.routing.RegisterUnaryTransitVector(given))
+    big = len(model.visits)
+    model.routing.AddDimensionWithVehicleTransitAndCapacity(
+        callbacks, 0, [big] * len(model.couriers), True, "fair"
+    )
+    model.routing.GetDimensionOrDie("fair").SetSpanCostCoefficientForAllVehicles(weight)
 
 
 def routes_to_indices(model: Model, sequences: Mapping[str, Sequence[Visit]]) -> list[list[int]]:

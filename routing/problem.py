@@ -61,6 +61,20 @@ class Weights:
     cost per second from placement (or ready) to dropoff up to a constant per delivery, so it is
     the click-to-door KPI in linear form.
 
+    ``fairness_per_order``: while some courier on shift is below the co-op's hourly floor so far
+    today (``Courier.below_floor``), an order given to a courier who is not costs this much
+    more. 180 is three minutes of riding, or a minute and a half of a customer's delay: the
+    work goes to members the co-op's pay guarantee would otherwise pay for waiting, when that
+    costs little, and never when it costs a customer more than that.
+
+    Two rules of the live policy live here too, so the public page reads them from one place:
+    ``bundle_detour_s`` bounds bundling (an order rides with others only when its food reaches
+    the door at most that much later than if its courier rode it alone from the kitchen: a
+    maximum ride time per order, ``dispatch.planning.ride_bound_s``), and
+    ``commit_ahead_stops`` says when an order is given to a courier (when at most that many
+    stops come before its pickup; until then it is held so a better bundle may form,
+    ``dispatch.commitment``).
+
     ``churn_per_move`` is what moving a delivery to another courier must save: 600 is ten
     minutes of riding, or five minutes of ``delay_per_s``. The dispatch loop re-inserts every
     order not yet picked up each round (``dispatch.planning.policy_solver``), so this price is
@@ -75,6 +89,9 @@ class Weights:
     unassigned_penalty: int = 1_000_000
     fairness_per_s: int = 0  # off by default; spreads work (max route time) when > 0
     delay_per_s: int = 2  # per second of each dropoff after its ideal time (click-to-door)
+    fairness_per_order: int = 180
+    bundle_detour_s: int = 600
+    commit_ahead_stops: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +110,8 @@ class Courier:
     takes_new : False for a courier who keeps what they carry, their pins and what the plan in
         force already gave them (``Problem.previous``), but gets nothing new (a phone that
         went quiet: the service cannot tell whether they still ride).
+    below_floor : whether the courier earned less than the co-op's hourly floor so far today
+        (the fairness term, ``Weights.fairness_per_order``, prefers them).
     """
 
     key: str
@@ -104,6 +123,7 @@ class Courier:
     speed_pct: int = 100
     end: int | None = None
     takes_new: bool = True
+    below_floor: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,9 @@ def weights_to_dict(weights: Weights) -> dict[str, int]:
     return {"lateness_per_s": weights.lateness_per_s, "travel_per_s": weights.travel_per_s,
             "churn_per_move": weights.churn_per_move,
             "unassigned_penalty": weights.unassigned_penalty,
-            "fairness_per_s": weights.fairness_per_s, "delay_per_s": weights.delay_per_s}
+            "fairness_per_s": weights.fairness_per_s, "delay_per_s": weights.delay_per_s,
+            "fairness_per_order": weights.fairness_per_order, "bundle_detour_s": weights.bundle_detour_s,
+            "commit_ahead_stops": weights.commit_ahead_stops}
 
 
 def _fr(w: Weights, ratio: str) -> list[str]:
@@ -47,7 +49,18 @@ def _fr(w: Weights, ratio: str) -> list[str]:
          f"points, pour répartir le travail entre coursiers." if w.fairness_per_s else
          "la répartition égale du travail entre coursiers n'est pas pondérée pour l'instant "
          "(poids 0)."),
+        f"tant qu'un coursier en service gagne moins que le plancher horaire depuis le début de "
+        f"sa journée, chaque course donnée à un coursier au-dessus du plancher : "
+        f"{_n(w.fairness_per_order, 'fr')} points de plus, pour que le travail aille d'abord aux "
+        f"membres que la garantie de revenu paierait à attendre, quand cela coûte peu.",
         f"Autrement dit, une minute de retard pèse autant que {ratio} minutes de trajet.",
+        f"Regrouper des courses : une course ne voyage avec d'autres que si elle arrive au "
+        f"plus {_n(w.bundle_detour_s // 60, 'fr')} minutes plus tard que si son coursier la "
+        f"livrait seule depuis le restaurant.",
+        f"Quand une course est confiée : elle reste en attente tant qu'un meilleur "
+        f"regroupement peut se former, et elle est confiée au coursier quand il doit partir la "
+        f"chercher (au plus {_n(w.commit_ahead_stops, 'fr')} arrêt(s) avant elle). Le "
+        f"dispatcheur voit pour qui elle est prévue.",
     ]
 
 
@@ -69,7 +82,17 @@ def _en(w: Weights, ratio: str) -> list[str]:
         (f"every second of the longest route: {_n(w.fairness_per_s, 'en')} points, to spread "
          f"work between couriers." if w.fairness_per_s else
          "spreading work evenly between couriers is not weighted at present (weight 0)."),
+        f"while a courier on shift has earned less than the hourly floor so far today, every "
+        f"delivery given to a courier above the floor: {_n(w.fairness_per_order, 'en')} points "
+        f"more, so work goes first to members the pay guarantee would otherwise pay to wait, "
+        f"when that costs little.",
         f"In other words, a minute late weighs as much as {ratio} minutes of riding.",
+        f"Bundling: a delivery rides with others only when it arrives at most "
+        f"{_n(w.bundle_detour_s // 60, 'en')} minutes later than if its courier rode it alone "
+        f"from the kitchen.",
+        f"When a delivery is given: it is held while a better bundle may form, and given to the "
+        f"courier when they must set off for it (at most {_n(w.commit_ahead_stops, 'en')} "
+        f"stop(s) before it). The dispatcher sees whom it is planned for.",
     ]
 
 

@@ -25,9 +25,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from dispatch.domain.fees import DEFAULT_RULE_SET
 from dispatch.domain.vehicles import VEHICLES
 from dispatch.planning import POLICIES, plan_to_write, prepare
 from dispatch.services.dispatching import PlanToWrite
+from dispatch.sim.pay import earned_cents
 from dispatch.sim.plan_rules import needed_stops, pickups_first
 from dispatch.sim.scenario import Scenario
 from dispatch.sim.state import (
@@ -86,6 +88,7 @@ class Simulation:
         self.seq, self.now = 0, 0
         self.dirty, self.decide_pending, self.last_decide_s = False, False, -10**9
         self.previous: Plan | None = None
+        self.floor_cents = DEFAULT_RULE_SET.courier_floor_cents_per_hour
         self.handlers: dict[str, Callable[[str, int], None]] = {
             "shift_start": self._shift_start, "shift_end": self._shift_end, "order": self._order,
             "cancel": self._cancel, "abandon": self._abandon, "arrive": self._arrive, "done": self._done,
@@ -143,7 +146,7 @@ class Simulation:
             return
         self.dirty, self.last_decide_s = False, self.now
         couriers = list(self.couriers.values())
-        state = live_state(self.now, couriers, list(self.orders.values()), self.travel.along)
+        state = live_state(self.now, couriers, list(self.orders.values()), self.travel.along, self.floor_cents)
         if not state.deliveries:
             return
         state, problem, left = prepare(state, self.travel.matrix)
@@ -247,6 +250,8 @@ class Simulation:
             failed = random.Random(f"{self.config.seed}:{o.id}:door").random() < self.config.dropoff_fail_share
             o.change("failed" if failed else "delivered", cid, "nobody at the door (simulated)" if failed else "")
             o.done_s, o.done_by = self.now, cid
+            if not failed:
+                c.earned_cents += earned_cents(o)
         self._kick()
         self._maybe_end(c)
         self._advance(c)

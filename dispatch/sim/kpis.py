@@ -31,10 +31,10 @@ from typing import Any
 
 import numpy as np
 
-from dispatch.domain.fees import DEFAULT_RULE_SET, FloorNotMet, TripEstimate, quote
-from dispatch.domain.receipts import receipt_from_quote
-from dispatch.domain.statements import DeliveryRecord, ShiftSpan, courier_statement
+from dispatch.domain.fees import DEFAULT_RULE_SET
+from dispatch.domain.statements import ShiftSpan, courier_statement
 from dispatch.sim.engine import SimResult
+from dispatch.sim.pay import fee_record
 from dispatch.sim.state import SimOrder, at
 
 # name -> (label, which way is better: -1 lower, +1 higher, 0 neither)
@@ -107,19 +107,6 @@ def kpis(result: SimResult) -> dict[str, Any]:
     out |= {"decisions": result.decisions, "policy_wall_s": round(result.policy_wall_s, 2),
             "wall_s": round(result.wall_s, 2)}
     return out
-
-
-def fee_record(o: SimOrder) -> DeliveryRecord | None:
-    """The delivered order's receipt under the default rule set (None if it would underpay)."""
-    trip = TripEstimate(distance_m=o.direct_m, ride_to_pickup_s=o.to_pickup_s, pickup_service_s=o.nominal_pickup_s,
-                        ride_s=o.direct_s, dropoff_service_s=o.nominal_dropoff_s, load_g=o.spec.load_g,
-                        load_ml=o.spec.load_ml,
-                        pickup_hour=((o.picked_s or 0) // 3600) % 24, merchant_is_member=True)
-    try:
-        receipt = receipt_from_quote(quote(DEFAULT_RULE_SET, trip))
-    except FloorNotMet:  # the co-op refuses to quote it; the simulation still counts the ride
-        return None
-    return DeliveryRecord(o.id, str(o.done_by), "sim-merchant", at(o.done_s or 0), receipt)
 
 
 def earnings(result: SimResult, delivered: list[SimOrder]) -> dict[str, Any]:

@@ -94,6 +94,7 @@ class SimCourier:
     busy_s: int = 0
     ridden_m: int = 0
     mark_s: int = 0
+    earned_cents: int = 0  # so far today (the fair-price courier share of what they delivered)
 
     @property
     def id(self) -> str:
@@ -113,13 +114,20 @@ class SimCourier:
         return along(self.leg.start, self.leg.end, (now - self.leg.start_s) / span)  # type: ignore[operator]
 
 
-def live_state(now: int, couriers: list[SimCourier], orders: list[SimOrder], along: object) -> LiveState:
+def below_floor(c: SimCourier, now: int, floor_cents_per_hour: int) -> bool:
+    """Whether ``c`` earned less than the hourly floor over their time on shift so far."""
+    return c.started_s is not None and c.earned_cents * 3600 < floor_cents_per_hour * (now - c.started_s)
+
+
+def live_state(now: int, couriers: list[SimCourier], orders: list[SimOrder], along: object,
+               floor_cents_per_hour: int = 0) -> LiveState:
     """The snapshot the service's ``dispatcher.live_state`` would read from the database."""
     on = [c for c in couriers if c.on_shift]
     live_couriers = tuple(
         LiveCourier(id=c.id, position=c.where(now, along), shift_end_at=at(c.spec.shift_end_s),
                     capacity_g=VEHICLES[c.spec.vehicle].capacity_g, capacity_ml=VEHICLES[c.spec.vehicle].capacity_ml,
-                    speed_pct=VEHICLES[c.spec.vehicle].speed_pct, heading=c.route[0] if c.route else None)
+                    speed_pct=VEHICLES[c.spec.vehicle].speed_pct, heading=c.route[0] if c.route else None,
+                    below_floor=below_floor(c, now, floor_cents_per_hour))
         for c in on)
     deliveries = tuple(
         LiveDelivery(id=o.id, status=o.status, pickup=o.spec.pickup, dropoff=o.spec.dropoff,

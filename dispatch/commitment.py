@@ -1,0 +1,63 @@
+"""When an order is given to a courier: hold it while a better bundle may form, commit it when
+the courier must set off for it.
+
+Pure. The solver re-plans every order not yet picked up each round. An order the plan puts
+late in a courier's route is not told to anyone yet: it stays pending (the dispatcher sees
+it held, and for whom), so the next rounds may pair it with an order from the same kitchen or
+give it to a courier who frees up, at no churn price. An order is committed when its pickup
+opens the courier's next run of new pickups and at most ``ahead_stops`` stops come before it
+(the courier is on the way to the last stop before it), so a courier always knows where to go
+after the current stop. What a courier was already given, or carries, stays committed; an
+order the plan moves from one courier to another moves at once (the churn price was paid).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from routing.problem import Plan, Route, Stop, StopKind
+
+
+class _Given(Protocol):
+    id: str
+    status: str
+    courier_id: str | None
+
+
+def hold(plan: Plan, deliveries: tuple[_Given, ...], ahead_stops: int = 1) -> tuple[Plan, dict[str, str]]:
+    """The plan with only the stops committed now, and each held order's reason
+    (``ahead_stops``: ``routing.problem.Weights.commit_ahead_stops``)."""
+    given = {d.id: d.courier_id for d in deliveries if d.status in ("assigned", "picked_up")}
+    routes, held = [], {}
+    for route in plan.routes:
+        kept, waiting = _committed(route, given, ahead_stops)
+        routes.append(Route(route.courier, kept, route.travel_s, route.distance_m))
+        for key, ahead in waiting.items():
+            held[key] = (f"held: planned for courier {route.courier} after {ahead} stop(s); "
+                         "committed when they set off for it")
+    kept_plan = Plan(routes=tuple(routes), unassigned=plan.unassigned, objective=plan.objective,
+                     explanations=tuple(e for e in plan.explanations if e.delivery not in held), meta=plan.meta)
+    return kept_plan, held
+
+
+def _committed(route: Route, given: dict[str, str | None],
+               ahead_stops: int) -> tuple[tuple[Stop, ...], dict[str, int]]:
+    """The stops of ``route`` committed now, and the held deliveries with the stops before them."""
+    run = "before"  # the run of new pickups committed now: before it, in it, after it
+    now: set[str] = set()
+    kept: list[Stop] = []
+    held: dict[str, int] = {}
+    for position, s in enumerate(route.stops):
+        new_pickup = s.kind is StopKind.PICKUP and s.delivery not in given
+        if new_pickup and s.delivery not in now and (run == "in" or (run == "before" and position <= ahead_stops)):
+            now.add(s.delivery)
+            kept.append(s)
+            run = "in"
+            continue
+        if s.delivery in given or s.delivery in now:  # given before (a move is priced as churn)
+            kept.append(s)
+        else:
+            held.setdefault(s.delivery, position)
+        if run == "in":
+            run = "after"
+    return tuple(kept), held

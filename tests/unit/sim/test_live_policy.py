@@ -1,0 +1,129 @@
+"""The live policy on hand-made and random live problems (issue 15 tests): invariants through
+``routing.check``, determinism for a seed, the fairness rule and the commitment rule."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from dispatch.planning import POLICIES, LiveCourier, LiveDelivery, LiveState, plan_to_write, prepare
+from routing.check import check
+from tests.unit.sim.test_round_leaves_out import NOW, courier, order, straight_lines
+
+KITCHEN = (60.170, 24.940)
+
+
+def random_state(seed: int) -> LiveState:
+    """Couriers with loads on board, pins and a stop they head to; orders pending and assigned."""
+    rng = random.Random(seed)
+
+    def near(spread: float = 0.01) -> tuple[float, float]:
+        return (round(60.17 + rng.uniform(-spread, spread), 5), round(24.94 + rng.uniform(-spread, spread), 5))
+
+    couriers = [replace(courier(f"c{i}", near()), speed_pct=rng.choice((100, 115, 130)),
+                        capacity_g=rng.choice((8_000, 20_000)), below_floor=rng.random() < 0.3)
+                for i in range(rng.randint(2, 6))]
+    deliveries: list[LiveDelivery] = []
+    carried = {c.id: 0 for c in couriers}
+    room = {c.id: c.capacity_g for c in couriers}
+    for n in range(rng.randint(3, 14)):
+        ready = NOW + timedelta(minutes=rng.randint(-5, 20))
+        d = replace(order(f"d{n}", near(0.004)), dropoff=near(), ready_at=ready, window_start_at=ready,
+                    window_end_at=ready + timedelta(minutes=rng.randint(15, 45)), load_g=rng.randint(500, 6000))
+        roll, who = rng.random(), rng.choice(couriers).id
+        if roll < 0.25 and carried[who] + d.load_g <= room[who]:  # what is on board fits the bike
+            carried[who] += d.load_g
+            d = replace(d, status="picked_up", courier_id=who)
+        elif roll < 0.45:
+            d = replace(d, status="assigned", courier_id=who, pinned=rng.random() < 0.5)
+        deliveries.append(d)
+    heading = {}
+    for d in deliveries:
+        if d.courier_id and d.courier_id not in heading:
+            heading[d.courier_id] = (d.id, "dropoff" if d.status == "picked_up" else "pickup")
+    couriers = [replace(c, heading=heading.get(c.id)) for c in couriers]
+    return LiveState("coop", NOW, tuple(couriers), tuple(deliveries))
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("policy", sorted(POLICIES))
+def test_random_live_problems_keep_every_invariant(seed, policy):
+    """On-board loads stay with their courier, pins and heading-to stops hold, no capacity
+    breach, pickup before dropoff on one courier, maximum ride time (the bundling bound)."""
+    _, problem, _ = prepare(random_state(seed), straight_lines)
+    plan = POLICIES[policy](problem, None, 0.0)
+    hard = [v for v in check(problem, plan) if v.code not in ("shift_end",)]
+    assert hard == [], hard
+
+
+@pytest.mark.parametrize("seed", [3, 7])
+def test_the_solver_is_deterministic_for_a_seed_under_an_iteration_budget(seed):
+    """With the search stopped by a solution count, not the clock, twice the same plan."""
+    from routing.solver import solve
+
+    _, problem, _ = prepare(random_state(seed), straight_lines)
+    first = solve(problem, time_limit_s=30.0, seed=seed, solution_limit=40)
+    again = solve(problem, time_limit_s=30.0, seed=seed, solution_limit=40)
+    assert [(r.courier, [(s.delivery, s.kind) for s in r.stops]) for r in first.routes] == \
+        [(r.courier, [(s.delivery, s.kind) for s in r.stops]) for r in again.routes]
+
+
+@pytest.mark.parametrize("time_limit_s", [0.0, 0.3])
+def test_of_two_equal_couriers_the_one_under_the_floor_gets_the_order(time_limit_s):
+    """Same place, same bike: without the fairness rule the first listed would get it."""
+    above = courier("aino", KITCHEN)
+    below = replace(courier("eero", KITCHEN), below_floor=True)
+    state = LiveState("coop", NOW, (above, below), (order("d1", KITCHEN),))
+    _, problem, _ = prepare(state, straight_lines)
+    assert POLICIES["solver"](problem, None, time_limit_s).assignment() == {"d1": "eero"}
+    _, problem, _ = prepare(replace(state, couriers=(above, replace(below, below_floor=False))), straight_lines)
+    assert POLICIES["solver"](problem, None, time_limit_s).assignment() == {"d1": "aino"}
+
+
+def test_a_second_order_from_the_same_kitchen_a_minute_later_rides_with_the_first():
+    """Round 1 gives the first order to the courier at the kitchen; a minute later the second
+    from the same kitchen, to a door nearby, joins it: both picked up before either dropoff."""
+    rider, other = courier("aino", (60.1695, 24.9395)), courier("eero", (60.160, 24.925))
+    first = order("d1", KITCHEN)
+    first = replace(first, ready_at=NOW + timedelta(minutes=10), window_start_at=NOW + timedelta(minutes=10))
+    state = LiveState("coop", NOW, (rider, other), (first,))
+    planned, problem, left = prepare(state, straight_lines)
+    written = plan_to_write(planned, POLICIES["solver"](problem, None, 0.0), "solver", left)
+    assert [p.delivery_id for p in written.routes["aino"]] == ["d1", "d1"]
+    later = NOW + timedelta(minutes=1)
+    second = replace(order("d2", KITCHEN), dropoff=(60.1752, 24.9505), ready_at=NOW + timedelta(minutes=11),
+                     window_start_at=NOW + timedelta(minutes=11), window_end_at=NOW + timedelta(minutes=56))
+    state = LiveState("coop", later, (replace(rider, heading=("d1", "pickup")), other),
+                      (replace(first, status="assigned", courier_id="aino"), second))
+    planned, problem, left = prepare(state, straight_lines)
+    written = plan_to_write(planned, POLICIES["solver"](problem, None, 0.0), "solver", left)
+    stops = [(p.delivery_id, p.kind) for p in written.routes["aino"]]
+    assert stops[:2] == [("d1", "pickup"), ("d2", "pickup")], stops
+
+
+def test_an_order_late_in_a_route_is_held_and_the_dispatcher_sees_for_whom():
+    """One courier, three orders ready 20 minutes apart: the first is given, the others wait
+    pending (no churn price) with the planned courier in the reason."""
+
+    def ready_in(d: LiveDelivery, minutes: int) -> LiveDelivery:
+        at = NOW + timedelta(minutes=minutes)
+        return replace(d, ready_at=at, window_start_at=at, window_end_at=at + timedelta(minutes=45))
+
+    state = LiveState("coop", NOW, (courier("aino", KITCHEN),),
+                      (order("d1", KITCHEN), ready_in(order("d2", (60.172, 24.945)), 20),
+                       ready_in(order("d3", (60.168, 24.936)), 40)))
+    planned, problem, left = prepare(state, straight_lines)
+    written = plan_to_write(planned, POLICIES["solver"](problem, None, 0.0), "solver", left)
+    given = {p.delivery_id for p in written.routes["aino"]}
+    held = {k for k, why in written.unassigned.items() if why.startswith("held: planned for courier aino")}
+    assert len(given) == 1 and given | held == {"d1", "d2", "d3"}
+    nearest = plan_to_write(planned, POLICIES["nearest"](problem, None, 0.0), "nearest", left)
+    assert {p.delivery_id for p in nearest.routes["aino"]} == {"d1", "d2", "d3"}  # the baseline gives at once
+
+
+def test_a_courier_with_typed_fields_is_a_live_courier():
+    """The random fixture builds real ``LiveCourier`` rows (guards the helper itself)."""
+    assert all(isinstance(c, LiveCourier) for c in random_state(0).couriers)
