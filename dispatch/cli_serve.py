@@ -38,6 +38,11 @@ def seed() -> None:
 
     if ensure_default_tiles(settings.map_path) is not None:
         typer.echo("built the basemap tiles of the demo map")
+    from dispatch.app import build_context
+    from dispatch.services.places import ensure_places
+
+    places = ensure_places(build_context(settings), "demo")  # typed addresses work from the first order
+    typer.echo(f"places index of the demo map: {places} addresses, streets and places")
     typer.echo(
         "Demo co-op ready.\n"
         f"  merchant API key : {creds.merchant_key}\n"

@@ -17,8 +17,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from dispatch.db.models import Merchant
-from dispatch.domain.errors import InvalidInput
+from sqlalchemy import select
+
+from dispatch.db.models import Coop, Merchant
+from dispatch.domain.errors import InvalidInput, NotFound
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext
 from dispatch.services.maps import coop_map
@@ -107,3 +109,13 @@ def street_of_point(ctx: ServiceContext, coop_id: str, lat: float, lon: float) -
         return m.label
     tail = " ".join(p for p in (m.postcode, m.city) if p)
     return ", ".join(p for p in (m.street or m.name, tail) if p)
+
+
+def ensure_places(ctx: ServiceContext, coop_slug: str) -> int:
+    """Build (or load) the places index of a co-op's map now rather than on its first search;
+    the number of records it holds (``coopdispatch seed`` does this for the demo co-op)."""
+    with ctx.sessions() as s:
+        coop_id = s.scalar(select(Coop.id).where(Coop.slug == coop_slug))
+    if coop_id is None:
+        raise NotFound(f"no co-op {coop_slug!r}", field="coop")
+    return len(index_for(ctx, coop_id))

@@ -74,3 +74,24 @@ def test_places_need_a_signed_in_caller_and_search_their_own_coop(client: Any, w
     assert client.get("/api/v1/places", params={"q": "Kaivokatu"}).status_code == 401
     dispatcher = login(client, world.dispatcher_email, world.password)
     assert client.get("/api/v1/places", params={"q": "Kaivokatu"}, headers=dispatcher).status_code == 200
+
+
+def test_a_map_import_builds_its_places_and_a_reimport_replaces_them(ctx: Any, tmp_path: Any) -> None:
+    """import_map stores the map's places under its map_id; importing it again refreshes, not doubles."""
+    from sqlalchemy import func, select
+    from tests.unit.routing.tiny_places import write_places_osm
+
+    from dispatch.db.models import PlaceRow
+    from dispatch.services.maps import import_map
+
+    path = write_places_osm(tmp_path / "tiny.osm")
+    first = import_map(ctx, path)
+    count = select(func.count()).select_from(PlaceRow).where(PlaceRow.map_id == first.map_id)
+    with ctx.sessions() as s:
+        stored = s.scalar(count)
+    assert stored and stored > 10
+    import_map(ctx, path)
+    with ctx.sessions() as s:
+        assert s.scalar(count) == stored
+    index = ctx.map_cache[("places", first.map_id)].index
+    assert index.resolve("Mannerheimint. 8").match is not None
