@@ -19,9 +19,14 @@ from routing.problem import Plan, Route, Stop, StopKind
 
 
 class _Given(Protocol):
-    id: str
-    status: str
-    courier_id: str | None
+    """What ``hold`` reads of a delivery (``dispatch.planning.LiveDelivery``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def courier_id(self) -> str | None: ...
 
 
 def hold(plan: Plan, deliveries: tuple[_Given, ...], ahead_stops: int = 1) -> tuple[Plan, dict[str, str]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -24,7 +24,14 @@ LatLon = tuple[float, float]
 # (points, origins) -> (seconds, metres). The first ``origins`` points are couriers' positions,
 # only ever left: a matrix function may leave travel into them undefined (a large value).
 MatrixFn = Callable[[Sequence[LatLon], int], tuple[np.ndarray, np.ndarray]]
-PolicyFn = Callable[[Problem, Plan | None, float], Plan]
+
+
+class PolicyFn(Protocol):
+    """A dispatch policy: the plan for ``problem`` within a time limit (and, for a search, an
+    optional solution count that stops it deterministically)."""
+
+    def __call__(self, problem: Problem, previous: Plan | None, time_limit_s: float,
+                 solution_limit: int | None = None, /) -> Plan: ...
 
 MAX_RIDE_S = 60 * 60  # food stays warm: at most an hour from pickup to dropoff
 # The live objective and the policy's rules (routing.problem.Weights, the one documented place)
@@ -240,13 +247,15 @@ def plan_to_write(state: LiveState, plan: Plan, policy: str, left: LeftOut | Non
     )
 
 
-def policy_nearest(problem: Problem, previous: Plan | None, time_limit_s: float) -> Plan:
+def policy_nearest(problem: Problem, previous: Plan | None, time_limit_s: float,
+                   solution_limit: int | None = None) -> Plan:
     from routing.nearest import solve_nearest
 
     return solve_nearest(problem)
 
 
-def policy_solver(problem: Problem, previous: Plan | None, time_limit_s: float) -> Plan:
+def policy_solver(problem: Problem, previous: Plan | None, time_limit_s: float,
+                  solution_limit: int | None = None) -> Plan:
     """OR-Tools dispatch, re-planning every order not yet picked up each round.
 
     The previous plan is not the starting point: its routes were cut when fewer orders were
@@ -260,7 +269,7 @@ def policy_solver(problem: Problem, previous: Plan | None, time_limit_s: float) 
     """
     from routing.solver import solve
 
-    return solve(problem, time_limit_s=time_limit_s, seed=0, initial=None)
+    return solve(problem, time_limit_s=time_limit_s, seed=0, initial=None, solution_limit=solution_limit)
 
 
 POLICIES: dict[str, PolicyFn] = {"nearest": policy_nearest, "solver": policy_solver}

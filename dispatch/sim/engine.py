@@ -54,6 +54,7 @@ class SimConfig:
     policy: str = "nearest"
     seed: int = 0
     solver_time_limit_s: float = 0.3
+    solver_solution_limit: int | None = None  # stop the search after N solutions (not the clock)
     replan_every_s: int = 60
     travel_sigma: float = 0.12  # log-normal spread of a leg's time around the plan
     service_sigma: float = 0.3  # and of a stop's service time around 120 s
@@ -151,7 +152,8 @@ class Simulation:
             return
         state, problem, left = prepare(state, self.travel.matrix)
         started = time.perf_counter()
-        plan = POLICIES[self.config.policy](problem, self.previous, self.config.solver_time_limit_s)
+        plan = POLICIES[self.config.policy](problem, self.previous, self.config.solver_time_limit_s,
+                                            self.config.solver_solution_limit)
         self.result.policy_wall_s += time.perf_counter() - started
         self.result.decisions += 1
         self.previous = plan
