@@ -1,6 +1,6 @@
 // Dispatcher live map: couriers and their routes, deliveries with late / at-risk alerts,
 // manual assignment with a reason, the plan's objective and why a delivery went where it did.
-import { initI18n, t, onLangChange } from "/static/common/i18n.js";
+import { initI18n, t, onLangChange, currentLang } from "/static/common/i18n.js";
 import { makeApi, $, el } from "/static/common/api.js";
 import { setCoop, time, number } from "/static/common/fmt.js";
 import { LiveSocket } from "/static/common/socket.js";
@@ -165,6 +165,15 @@ function explainManual(d) {
     + t("dispatcher.manualKept");
 }
 
+// "<reason code>: <detail>" from the planner (routing.problem.UnassignedReason): the code in
+// words of the page's language; the planner's detail (English) only on an English page.
+function unassignedText(text) {
+  const [code, ...rest] = String(text).split(": ");
+  const key = `dispatcher.unassigned.${code}`;
+  if (t(key) === key) return text;
+  return `${t(key)}${rest.length && currentLang() === "en" ? ` (${rest.join(": ")})` : ""}`;
+}
+
 function detailText(detail) {
   const key = `dispatcher.detail.${detail}`;
   return t(key) === key ? detail : t(key);
@@ -177,7 +186,7 @@ function explain(d) {
   if (d.pinned && d.manual && d.status === "assigned") return explainManual(d);
   const p = state.plan;
   if (!p) return "";
-  if (p.unassigned && p.unassigned[d.id]) return `${t("dispatcher.whyUnassigned")} ${p.unassigned[d.id]}`;
+  if (p.unassigned && p.unassigned[d.id]) return `${t("dispatcher.whyUnassigned")} ${unassignedText(p.unassigned[d.id])}`;
   const e = p.explanations && p.explanations[d.id];
   if (!e) return d.pinned ? t("dispatcher.pinned") : "";
   const alt = e.alternative ? t("dispatcher.alternative", { name: courierName(e.alternative), cost: costMinutes(e.delta_cost) }) : t("dispatcher.noAlternative");
