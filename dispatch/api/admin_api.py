@@ -12,7 +12,6 @@ import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Response
-from pydantic import AwareDatetime
 from sqlalchemy import select
 
 from dispatch.api.admin_models import (
@@ -39,6 +38,7 @@ from dispatch.api.admin_models import (
     WebhookRow,
 )
 from dispatch.api.deps import Ctx, role_guard
+from dispatch.api.fields import Instant
 from dispatch.db.models import Merchant as MerchantRow
 from dispatch.db.models import WebhookEndpoint
 from dispatch.services import audit, coop_books, coops, members, merchant_admin, rule_sets
@@ -48,7 +48,7 @@ from dispatch.services.views import iso
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 Admin = Annotated[Principal, Depends(role_guard("admin"))]
-Since = Annotated[AwareDatetime | None, Query(description="ISO datetime with its offset")]
+Since = Annotated[Instant | None, Query(description="ISO datetime with its offset")]
 From = Annotated[str | None, Query(alias="from", max_length=40, description="YYYY-MM-DD (local day)")]
 To = Annotated[str | None, Query(alias="to", max_length=40, description="YYYY-MM-DD (included)")]
 

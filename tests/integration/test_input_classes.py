@@ -138,7 +138,9 @@ def date_inputs(app: Any) -> Iterator[tuple[str, str, str, str]]:
     doc = app.openapi()
     for method, path, op in operations(app):
         for param in op.get("parameters", []):
-            if param["in"] == "query" and "YYYY-MM-DD" in param.get("description", ""):
+            formats = {o.get("format") for o in param.get("schema", {}).get("anyOf", [param.get("schema", {})])}
+            if param["in"] == "query" and ("YYYY-MM-DD" in param.get("description", "")
+                                           or formats & {"date", "date-time"}):
                 yield method, path, "query", param["name"]
         body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
         if body:
