@@ -18,7 +18,7 @@ import gzip
 import hashlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from dispatch.api.deps import CourierCaller, Ctx, Dispatcher, bearer
@@ -143,9 +143,8 @@ def my_route_shape(ctx: Ctx, who: CourierCaller) -> dict[str, Any]:
 
 @router.get("/api/v1/dispatch/routes", summary="Every courier's way along the streets",
             operation_id="dispatch_routes_list", response_model=list[CourierShape], tags=["dispatch"])
-def routes(ctx: Ctx, who: Dispatcher,
-           courier_id: Annotated[str | None, Query(max_length=64)] = None) -> list[dict[str, Any]]:
-    return svc.routes_along_streets(ctx, who, courier_id)
+def routes(ctx: Ctx, who: Dispatcher) -> list[dict[str, Any]]:
+    return svc.routes_along_streets(ctx, who)
 
 
 @router.get("/api/v1/track/{token}/way", summary="Destination and the courier's way to it (public)",
