@@ -60,6 +60,12 @@ def admin_page() -> FileResponse:
     return _page("admin/index.html")
 
 
+@router.get("/account/")
+def account_page() -> FileResponse:
+    """A member's own name, password and data, from any view (``?view=courier`` etc.)."""
+    return _page("account/index.html")
+
+
 @router.get("/accept/")
 def accept_page() -> FileResponse:
     """A one-time link's page: the token is in the URL's fragment, which never reaches a server."""

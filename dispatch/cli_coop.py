@@ -10,6 +10,8 @@ admin's one-time link.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -72,7 +74,8 @@ def create(
 ) -> None:
     """Create a co-op and print its first admin's one-time link."""
     from dispatch.domain.errors import DomainError
-    from dispatch.services.coops import NewCoop, create_coop
+    from dispatch.services.coops import NewCoop, checked_settings, create_coop
+    from dispatch.services.members import checked_email
     from routing.network import MapError
 
     def ask(value: str | None, question: str, default: str | None = None) -> str:
@@ -85,7 +88,8 @@ def create(
         return str(typer.prompt(question, default=default))
 
     name = ask(name, "Co-op name")
-    slug = ask(slug, "Slug", "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")[:64])
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    slug = ask(slug, "Slug", re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:64] or "coop")
     timezone = ask(timezone, "Time zone", "Europe/Paris")
     currency = ask(currency, "Currency", "EUR").upper()
     locale = ask(locale, "Locale (fr/en)", "fr")
@@ -96,6 +100,12 @@ def create(
             service_area = json.loads(area.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise typer.BadParameter(f"cannot read {area}: {exc}") from exc
+    try:
+        checked_settings(timezone, currency, locale, slug)  # before a long map import
+        checked_email(admin_email, "admin_email")
+    except DomainError as exc:
+        console.print(f"[red]error:[/red] {exc} ({exc.field})")
+        raise typer.Exit(1) from exc
     ctx = _context()
     try:
         # the server's map too is recorded as the co-op's own: it keeps it if the server's changes
@@ -105,7 +115,7 @@ def create(
                                        timezone=timezone, currency=currency, locale=locale, map_id=map_id,
                                        service_area=service_area))
     except (DomainError, MapError) as exc:
-        console.print(f"[red]error:[/red] {getattr(exc, 'field', None) or 'map'}: {exc}")
+        console.print(f"[red]error:[/red] {exc} ({getattr(exc, 'field', None) or 'map'})")
         raise typer.Exit(1) from exc
     link = out["admin"]
     console.print(f"co-op [bold]{out['name']}[/bold] ({out['slug']}) created with the default fee rules.")

@@ -53,6 +53,7 @@ export const ADMIN_TEXTS = {
   "admin.when": ["When", "Quand"], "admin.what": ["What changed", "Ce qui a changé"], "admin.system": ["system", "système"],
   "admin.from": ["From", "Du"], "admin.to": ["To (included)", "Au (inclus)"],
   "admin.exportDeliveries": ["Deliveries (CSV)", "Livraisons (CSV)"], "admin.exportStatement": ["Co-op statement (CSV)", "Relevé de la coopérative (CSV)"],
+  "courier.account": ["My account and my data", "Mon compte et mes données"],
   "accept.title": ["Welcome", "Bienvenue"], "accept.invite": ["{coop} invites {email} as {role}. Choose your password.", "{coop} invite {email} comme {role}. Choisissez votre mot de passe."],
   "accept.reset": ["Choose a new password for {email} ({coop}).", "Choisissez un nouveau mot de passe pour {email} ({coop})."],
   "accept.name": ["Your name", "Votre nom"], "accept.password": ["Password (10 characters or more)", "Mot de passe (10 caractères ou plus)"],

@@ -6,6 +6,7 @@ import { money, time, number } from "/static/common/fmt.js";
 
 addTexts({
   "courier.earningsToday": ["Today's earnings", "Gains du jour"],
+  "courier.account": ["My account and my data", "Mon compte et mes données"],
   "courier.earningsLine": ["{n} delivered · {earned} in {hours} h on shift · {perHour}/h (floor {floor}/h)",
     "{n} livrée(s) · {earned} en {hours} h de service · {perHour}/h (plancher {floor}/h)"],
   "courier.earningsShort": ["{n} delivered · {earned} · {minutes} min on shift (floor {floor}/h)",

@@ -11,7 +11,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -105,7 +104,8 @@ def test_a_coop_from_nothing_to_a_delivered_order_and_a_second_coop_sees_none_of
     accept_link(admin, server["admin_link"], "/admin/")
     admin.wait_for_selector("#app:not(.hidden)")
     links = {}
-    for name, email, role in (("Aino Rider", "aino@pyora.coop", "courier"), ("Dana Dispatch", "dana@pyora.coop", "dispatcher")):
+    people = (("Aino Rider", "aino@pyora.coop", "courier"), ("Dana Dispatch", "dana@pyora.coop", "dispatcher"))
+    for name, email, role in people:
         admin.fill("#inv-name", name)
         admin.fill("#inv-email", email)
         admin.select_option("#inv-role", role)
@@ -167,6 +167,13 @@ def test_a_coop_from_nothing_to_a_delivered_order_and_a_second_coop_sees_none_of
     rider.reload()  # today's earnings are read when the app opens (then every minute)
     rider.wait_for_selector("#earnings-summary:text-matches('^1 delivered')")
     shot(rider, "courier-phone-delivered")
+    rider.click("a[href='/account/?view=courier']")
+    rider.wait_for_selector("body[data-ready='1']")
+    with rider.expect_download() as download:
+        rider.click("#download")
+    mine = Path(download.value.path()).read_text(encoding="utf-8")
+    assert delivery_id in mine and "Aino Rider" in mine  # the courier's own data, with the delivery
+    shot(rider, "courier-account-phone")
 
     desk.select_option("#filter", "all")
     try:

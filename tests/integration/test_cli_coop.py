@@ -1,0 +1,58 @@
+"""``coopdispatch coop create`` with flags on a tiny map: the co-op, its map and the admin's link;
+a bad slug stops before any map is imported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from dispatch.cli import app
+from dispatch.db.engine import make_engine
+from dispatch.db.migrate import upgrade
+from dispatch.db.models import Coop, MapRow, RuleSetRow
+from dispatch.settings import get_settings
+from tests.integration.test_cli_map import OSM
+
+
+@pytest.fixture
+def empty_db(tmp_path: Path, monkeypatch: Any) -> Any:
+    """A migrated, empty SQLite file that the CLI's settings point at."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("PUBLIC_URL", "https://coop.example")
+    monkeypatch.setenv("COOPDISPATCH_CACHE_DIR", str(tmp_path / "cache"))
+    get_settings.cache_clear()
+    yield engine
+    get_settings.cache_clear()
+    engine.dispose()
+
+
+def test_coop_create_with_flags_imports_the_map_and_prints_the_admins_link(empty_db, tmp_path):
+    """The map is recorded, the co-op points at it with its outline as area, rules v1 exist."""
+    osm = tmp_path / "square.osm"
+    osm.write_text(OSM, encoding="utf-8")
+    result = CliRunner().invoke(app, ["coop", "create", "--name", "Carré", "--slug", "carre", "--timezone",
+                                      "Europe/Paris", "--map", str(osm), "--admin-email", "a@carre.coop", "-y"])
+    assert result.exit_code == 0, result.output
+    assert "https://coop.example/accept/#" in result.output
+    with empty_db.connect() as conn:
+        coop = conn.execute(select(Coop.slug, Coop.map_id, Coop.service_area)).one()
+        map_row = conn.execute(select(MapRow.id, MapRow.outline)).one()
+        versions = conn.execute(select(RuleSetRow.version)).scalars().all()
+    assert coop.slug == "carre" and coop.map_id == map_row.id
+    assert coop.service_area == map_row.outline and versions == [1]
+
+
+def test_a_bad_slug_stops_before_the_map_is_imported(empty_db, tmp_path):
+    """Exit code 1 naming the field; no map row written."""
+    result = CliRunner().invoke(app, ["coop", "create", "--name", "X", "--slug", "Bad Slug", "--map",
+                                      str(tmp_path / "missing.osm"), "--admin-email", "a@x.coop", "-y"])
+    assert result.exit_code == 1 and "(slug)" in result.output
+    with empty_db.connect() as conn:
+        assert conn.execute(select(MapRow.id)).first() is None
