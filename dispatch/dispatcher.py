@@ -33,6 +33,7 @@ from dispatch.realtime.bus import Bus
 from dispatch.services.context import ServiceContext
 from dispatch.services.dispatching import write_plan
 from dispatch.services.maps import coop_map
+from dispatch.services.pay_so_far import couriers_below_floor
 from routing.problem import Plan
 from routing.snap import SnapError
 
@@ -59,7 +60,8 @@ def live_state(ctx: ServiceContext, coop_id: str, now: datetime) -> LiveState:
     # was a good part of a round
     with ctx.sessions() as s:
         shifts = s.execute(select(Shift.courier_id, Shift.last_lat, Shift.last_lon, Shift.planned_end_at,
-                                  Shift.capacity_g, Shift.capacity_ml, Shift.speed_pct, Shift.last_position_at)
+                                  Shift.capacity_g, Shift.capacity_ml, Shift.speed_pct, Shift.last_position_at,
+                                  Shift.started_at)
                            .where(Shift.coop_id == coop_id, Shift.ended_at.is_(None))).all()
         ds = s.execute(select(Delivery.id, Delivery.status, Delivery.pickup_lat, Delivery.pickup_lon,
                               Delivery.dropoff_lat, Delivery.dropoff_lon, Delivery.ready_at,
@@ -70,6 +72,7 @@ def live_state(ctx: ServiceContext, coop_id: str, now: datetime) -> LiveState:
         stops = s.execute(select(Stop.courier_id, Stop.position, Stop.delivery_id, Stop.kind)
                           .where(Stop.delivery_id.in_([d.id for d in ds]), Stop.done_at.is_(None),
                                  Stop.courier_id.is_not(None))).all()
+        below = couriers_below_floor(s, coop_id, ((sh.courier_id, sh.started_at) for sh in shifts), now)
     heading: dict[str, tuple[int, str, str]] = {}
     for st in stops:
         key = (st.position if st.position is not None else 10**6, st.delivery_id, st.kind)
@@ -79,7 +82,7 @@ def live_state(ctx: ServiceContext, coop_id: str, now: datetime) -> LiveState:
         LiveCourier(id=sh.courier_id, position=(sh.last_lat, sh.last_lon), shift_end_at=sh.planned_end_at,
                     capacity_g=sh.capacity_g, capacity_ml=sh.capacity_ml, speed_pct=sh.speed_pct,
                     heading=heading[sh.courier_id][1:] if sh.courier_id in heading else None,
-                    position_at=sh.last_position_at)
+                    position_at=sh.last_position_at, below_floor=sh.courier_id in below)
         for sh in shifts)
     deliveries = tuple(
         LiveDelivery(id=d.id, status=d.status, pickup=(d.pickup_lat, d.pickup_lon),

@@ -45,3 +45,29 @@ def test_a_courier_whose_phone_went_quiet_gets_no_new_order(client, world, ctx):
     assert {c["quiet_after_s"] for c in couriers} == {QUIET_AFTER.total_seconds()}
     plan = client.get("/api/v1/dispatch/plan", headers=dispatcher).json()["plan"]
     assert plan["objective"]["couriers_quiet"] == [quiet_id]
+
+
+def test_the_loop_knows_who_is_below_the_floor_so_far_on_their_shift(client, world, ctx):
+    """Two hours on shift without a delivery is below the floor; ten minutes with one paid
+    delivery is not (the fairness rule's input, read each round)."""
+    from dispatch.db.models import Delivery
+    from dispatch.dispatcher import live_state
+    from dispatch.domain.fees import DEFAULT_RULE_SET, TripEstimate, quote
+    from dispatch.domain.receipts import receipt_from_quote, receipt_to_dict
+
+    idle = login(client, world.courier_emails[0], world.password)
+    idle_id = start_shift(client, idle)["courier_id"]
+    busy = login(client, world.courier_emails[1], world.password)
+    busy_id = start_shift(client, busy)["courier_id"]
+    d = create_delivery(client, world.merchant_key).json()
+    now = ctx.clock()
+    trip = TripEstimate(distance_m=3000, ride_to_pickup_s=300, pickup_service_s=120, ride_s=700,
+                        dropoff_service_s=120, merchant_is_member=True)
+    receipt = receipt_to_dict(receipt_from_quote(quote(DEFAULT_RULE_SET, trip)))
+    with ctx.sessions() as s, s.begin():
+        s.execute(update(Shift).where(Shift.courier_id == idle_id).values(started_at=now - timedelta(hours=2)))
+        s.execute(update(Shift).where(Shift.courier_id == busy_id).values(started_at=now - timedelta(minutes=10)))
+        s.execute(update(Delivery).where(Delivery.id == d["id"]).values(
+            status="delivered", courier_id=busy_id, delivered_at=now - timedelta(minutes=1), receipt=receipt))
+    below = {c.id: c.below_floor for c in live_state(ctx, world.coop_id, now).couriers}
+    assert below == {idle_id: True, busy_id: False}

@@ -1,0 +1,45 @@
+"""Who is below the co-op's hourly floor so far on their shift, for the planner's fairness rule.
+
+A courier is below the floor when what they earned for the deliveries done on the shift now
+open (their receipts' courier share, plus any floor shortfall owed) is less than the floor
+times the time on shift so far. The dispatch loop reads this each round
+(``dispatch.dispatcher.live_state``); the planner then prefers them when it costs little
+(``routing.problem.Weights.fairness_per_order``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.db.models import Coop, Delivery
+from dispatch.domain.fees import SMIC_2026_CENTS_PER_HOUR
+from dispatch.domain.receipts import receipt_from_dict
+from dispatch.services.fees import local_day, rule_set_in_force
+
+
+def couriers_below_floor(s: Session, coop_id: str, shifts: Iterable[tuple[str, datetime]],
+                         now: datetime) -> set[str]:
+    """The couriers of ``shifts`` (courier id, shift start) below the floor at ``now``."""
+    started = dict(shifts)
+    if not started:
+        return set()
+    coop = s.get(Coop, coop_id)
+    rules = rule_set_in_force(s, coop_id, local_day(coop, now)) if coop is not None else None
+    floor = rules.courier_floor_cents_per_hour if rules else SMIC_2026_CENTS_PER_HOUR
+    earned = dict.fromkeys(started, 0)
+    rows = s.execute(select(Delivery.courier_id, Delivery.delivered_at, Delivery.receipt).where(
+        Delivery.coop_id == coop_id, Delivery.status == "delivered", Delivery.receipt.is_not(None),
+        Delivery.courier_id.in_(list(started)), Delivery.delivered_at >= min(started.values())))
+    for courier_id, delivered_at, receipt in rows:
+        if delivered_at >= started[courier_id]:
+            try:
+                r = receipt_from_dict(receipt or {})
+            except (KeyError, TypeError, ValueError):  # a receipt unreadable here pays nothing here
+                continue
+            earned[courier_id] += r.split.courier_cents + r.shortfall_cents
+    return {c for c, cents in earned.items()
+            if cents * 3600 < floor * max(0.0, (now - started[c]).total_seconds())}
