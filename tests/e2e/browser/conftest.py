@@ -115,7 +115,10 @@ def new_context(browser: Any, server: Server) -> Iterator[Any]:
     made: list[Any] = []
 
     def make(**options: Any) -> Any:
-        ctx = browser.new_context(base_url=server.base, locale="en-GB", **options)
+        # Playwright polls an expression given to wait_for_function with eval, which the views'
+        # Content-Security-Policy forbids: contexts bypass it unless a test asks for it
+        # (test_browser_security.py runs the views with the policy enforced).
+        ctx = browser.new_context(base_url=server.base, locale="en-GB", **{"bypass_csp": True, **options})
         ctx.set_default_timeout(10_000)
         made.append(ctx)
         return ctx

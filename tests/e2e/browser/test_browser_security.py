@@ -23,7 +23,7 @@ document.addEventListener('securitypolicyviolation',
 
 
 def _watched(new_context: Any) -> Any:
-    ctx = new_context(viewport=DESKTOP)
+    ctx = new_context(viewport=DESKTOP, bypass_csp=False)  # the policy as a person's browser applies it
     ctx.add_init_script(WATCH_CSP)
     return ctx
 
