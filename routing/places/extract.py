@@ -71,7 +71,13 @@ class _Reader:
         self._tagged(tags, n.location.lat, n.location.lon, f"n{n.id}")
 
     def way(self, w: osmium.osm.Way) -> None:
-        tags = dict(w.tags)
+        t = w.tags  # most ways (building outlines without an address) are skipped before any copy
+        if not ("addr:interpolation" in t or "addr:housenumber" in t or "name" in t):
+            return
+        tags = dict(t)
+        if not ("addr:interpolation" in tags or tags.get("highway") or "addr:housenumber" in tags
+                or _is_place(tags)):
+            return
         points = [(nd.ref, nd.location.lat, nd.location.lon) for nd in w.nodes if nd.location.valid()]
         if len(points) < 2:
             return
@@ -147,10 +153,13 @@ def read_places(path: Path) -> tuple[list[PlaceRecord], list[tuple[str, Line]]]:
     check_file(path)
     reader = _Reader()
     try:
-        for obj in osmium.FileProcessor(str(path)).with_locations().with_areas():
+        # untagged objects never reach Python (their locations are still stored for the ways);
+        # multipolygons are assembled only for what can be an address or a place
+        areas = osmium.filter.KeyFilter("addr:housenumber", *PLACE_KEYS, *STATION)
+        processor = osmium.FileProcessor(str(path)).with_locations().with_areas(areas)
+        for obj in processor.with_filter(osmium.filter.EmptyTagFilter()):
             if isinstance(obj, osmium.osm.Node):
-                if obj.tags:
-                    reader.node(obj)
+                reader.node(obj)
             elif isinstance(obj, osmium.osm.Way):
                 reader.way(obj)
             elif isinstance(obj, osmium.osm.Area):

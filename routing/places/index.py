@@ -32,8 +32,8 @@ from routing.places.text import address_label, housenumber_key, normalise
 
 NAME_CUTOFF = 60.0  # rapidfuzz score (0-100) below which a name is not a candidate
 CANDIDATE_NAMES = 25
+MAX_STARTING = 3000  # names scored in full for a one-letter word
 WEAKER_BY = 0.5  # a suggestion this much below the best one is not shown
-GOOD_NAME = 0.8  # a name matched at least this well is the name the person meant
 OTHER_PLACE_M = 300.0  # equal matches farther apart than this are two places (one name, two streets)
 
 
@@ -90,6 +90,8 @@ class PlaceIndex:
         x, y = self.proj.xy(lat, lon)
         self.xy = np.stack([x, y], axis=1)[: len(self.records)]
         self.labels = [record_label(r) for r in self.records]
+        self.door_labels = [address_label(r.street, r.housenumber, r.postcode, r.city)
+                            if r.name and r.kind in ("address", "interpolated") else "" for r in self.records]
         self._build_names()
         # mistagged values ("7" as a city) must not eat a typed house number
         self.postcodes = frozenset(p for p in (r.postcode.replace(" ", "").lower() for r in self.records)
@@ -113,6 +115,10 @@ class PlaceIndex:
         self.street_names = frozenset(self.street_key[i] for i, r in enumerate(self.records) if r.kind == "street")
         self.names = list(by_name)
         self.name_records = [by_name[n] for n in self.names]
+        self._starts: dict[str, list[int]] = defaultdict(list)  # first 1-3 letters of a word -> names
+        for i, n in enumerate(self.names):
+            for prefix in {w[:k] for w in n.split() for k in (1, 2, 3)}:
+                self._starts[prefix].append(i)
         self.numbers = dict(numbers)
         self.numbers_of: dict[str, list[str]] = defaultdict(list)
         for street, number in self.numbers:
@@ -162,10 +168,18 @@ class PlaceIndex:
         return self._ranked(scored, q, near, limit)
 
     def _candidate_names(self, name: str) -> list[tuple[int, float]]:
-        hits = process.extract(name, self.names, scorer=fuzz.WRatio, limit=CANDIDATE_NAMES,
-                               score_cutoff=NAME_CUTOFF)
+        """Names close to ``name``: whole-name typos (plain ratio over every name: cheap), and
+        names with a word starting like a typed word (WRatio, which also scores prefixes and
+        word subsets, over those few only: it is 30 times dearer than the plain ratio)."""
+        found = {i: score for _, score, i in process.extract(
+            name, self.names, scorer=fuzz.ratio, limit=CANDIDATE_NAMES, score_cutoff=NAME_CUTOFF)}
+        starting = self._starting_like(name)
+        for _, score, k in process.extract(name, [self.names[i] for i in starting], scorer=fuzz.WRatio,
+                                           limit=CANDIDATE_NAMES, score_cutoff=NAME_CUTOFF):
+            found[starting[k]] = max(found.get(starting[k], 0.0), score)
+        hits = sorted(((s, i) for i, s in found.items()), reverse=True)[:CANDIDATE_NAMES]
         out = []
-        for _, wratio, i in hits:
+        for wratio, i in hits:
             candidate = self.names[i]
             if candidate == name:
                 score = 1.0
@@ -175,6 +189,13 @@ class PlaceIndex:
                 score = 0.85 * max(fuzz.ratio(name, candidate), 0.9 * wratio) / 100
             out.append((i, score))
         return out
+
+    def _starting_like(self, name: str) -> list[int]:
+        """Names with a word that starts like one of the typed words (at most ``MAX_STARTING``)."""
+        seen: set[int] = set()
+        for word in name.split():
+            seen.update(self._starts.get(word[:3], ()))
+        return sorted(seen)[:MAX_STARTING]
 
     def _entries(self, q: Query, name: str, name_i: int,
                  s: float) -> list[tuple[int, float, tuple[str, ...]]]:
@@ -245,9 +266,8 @@ class PlaceIndex:
 
     def _label(self, i: int, matched: tuple[str, ...]) -> str:
         """A shop's address typed without its name is shown as the address alone."""
-        r = self.records[i]
-        if r.name and r.kind in ("address", "interpolated") and "name" not in matched:
-            return address_label(r.street, r.housenumber, r.postcode, r.city)
+        if self.door_labels[i] and "name" not in matched:
+            return self.door_labels[i]
         return self.labels[i]
 
     def _match(self, i: int, score: float, matched: tuple[str, ...], distance_m: float | None) -> Match:
@@ -264,10 +284,11 @@ class PlaceIndex:
         match equally well (``ambiguous``). Never a silent guess."""
         results = self.search(text, near, limit=6)
         q = parse_query(text, self.postcodes, self.cities)
-        if not results or results[0].score < 1.0 or not any(
-                score >= GOOD_NAME for _, score in self._candidate_names(q.name)):
+        if not results or results[0].score < 1.0:
             return Resolution(None, "none", tuple(results))
         best = results[0]
+        if q.number and "housenumber" not in best.matched and "street" not in best.matched:
+            return Resolution(None, "none", tuple(results))  # a number, and no street like it
         if q.number and "housenumber" not in best.matched or best.kind == "street":
             # the street is right, the door is not: offer the doors the map knows on it
             return Resolution(None, "no_number", tuple(self.search(q.name, near, limit=6)))
