@@ -189,3 +189,20 @@ def test_an_order_at_risk_with_nobody_to_take_it_shows_a_banner_and_rings(server
     with server.http() as h:
         h.post(f"/api/v1/deliveries/{r.json()['id']}/cancel", headers={"Authorization": f"Bearer {MERCHANT_KEY}"},
                json={"reason": "test over"})
+
+
+def test_the_admin_area_map_draws_the_basemap_from_this_server_only(server: Server, new_context) -> None:
+    """The admin's service-area map is the same basemap, on a desktop and on a phone."""
+    for name, viewport in (("desktop", {"width": 1280, "height": 860}), ("phone", PHONE)):
+        page = new_context(viewport=viewport).new_page()
+        urls = watch_requests(page)
+        page.goto("/admin/")
+        page.fill("#email", "admin@demo.coop")
+        page.fill("#password", PASSWORD)
+        page.click("#login-form button")
+        page.click("[data-tab='settings']")
+        page.wait_for_selector("#area-map[data-basemap='ready']", timeout=30_000)
+        assert page.evaluate("""document.querySelector('#area-map').mapInstance
+            .queryRenderedFeatures({layers: ['road']}).length""") > 50
+        screenshot(page, f"maps-admin-area-{name}")
+        assert_only_this_server(urls, server)
