@@ -19,6 +19,7 @@ from dispatch.realtime.hub import CLOSE_UNAUTHORIZED, Client, Hub
 from dispatch.realtime.messages import Frame
 from dispatch.services.auth import forget_tokens
 from dispatch.services.context import ServiceContext
+from dispatch.services.merchant_admin import KEY_REVOKED, forget_api_keys
 
 
 class SocketSessions:
@@ -55,6 +56,8 @@ class SocketSessions:
             return
         digests = [str(d) for d in frame.data.get("tokens", [])]
         forget_tokens(self.ctx, digests)
+        if frame.data.get("reason") == KEY_REVOKED:  # an admin revoked an API key (issue 17)
+            forget_api_keys(self.ctx)
         for digest in digests:
             for client in list(self._by_token.get(digest, ())):
                 self._end(client, "token revoked: log in again")

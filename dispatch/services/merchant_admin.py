@@ -19,7 +19,7 @@ from dispatch.db.models import ApiKey, Coop, Merchant, MerchantSite, User
 from dispatch.domain.errors import Conflict, InvalidInput, NotFound
 from dispatch.services.audit import record
 from dispatch.services.auth import Principal, _key_lock, create_api_key
-from dispatch.services.context import ServiceContext
+from dispatch.services.context import ServiceContext, unit_of_work
 from dispatch.services.deliveries import service_area
 from dispatch.services.members import checked_name
 from dispatch.services.views import iso
@@ -144,23 +144,30 @@ def rotate_key(ctx: ServiceContext, admin: Principal, key_id: str, overlap_h: fl
                                                                 "old_expires_at": iso(old.expires_at)})
         out = key_view(row) | {"key": key, "replaces": key_view(old)}
     if overlap_h == 0:
-        _forget_merchant_keys(ctx, out["replaces"]["id"])
+        forget_api_keys(ctx)
     return out
 
 
 def revoke_key(ctx: ServiceContext, admin: Principal, key_id: str) -> dict[str, Any]:
+    """Revoke a key now: here at once, in the other processes as soon as the ``auth.revoked``
+    event reaches them (each forgets its cached key verifications)."""
     now = ctx.clock()
-    with ctx.sessions() as s, s.begin():
-        k = _key(s, admin, key_id)
+    with unit_of_work(ctx) as uow:
+        k = _key(uow.session, admin, key_id)
         if k.revoked_at is None:
             k.revoked_at = now
-            record(s, admin, admin.coop_id, "revoke_api_key", now, {"key_id": k.id, "prefix": k.prefix})
+            record(uow.session, admin, admin.coop_id, "revoke_api_key", now, {"key_id": k.id, "prefix": k.prefix})
+            uow.emit(admin.coop_id, "auth.revoked", [f"user:{k.merchant_id}"],
+                     {"user_id": k.merchant_id, "tokens": [], "reason": KEY_REVOKED})
         out = key_view(k)
-    _forget_merchant_keys(ctx, key_id)
+    forget_api_keys(ctx)
     return out
 
 
-def _forget_merchant_keys(ctx: ServiceContext, key_id: str) -> None:
+KEY_REVOKED = "api key revoked"
+
+
+def forget_api_keys(ctx: ServiceContext) -> None:
     """Drop cached verifications of API keys in this process (the cache is keyed by a digest of
     the whole key, which is not stored: every cached key is dropped; the others verify again)."""
     with _key_lock:

@@ -188,3 +188,27 @@ def test_a_coop_is_created_over_http_only_with_the_operators_key(settings, db, a
                    headers=bearer("operator-secret-for-tests-0123456789"))
         assert r.status_code == 201, r.text
         assert r.json()["admin"]["url"].count("#") == 1
+
+
+def test_a_revoked_key_is_forgotten_by_every_process_that_hears_the_event(ctx, client, fresh, settings, db):
+    """Revocation announces itself (auth.revoked, no secret in it); another process's cache drops the key."""
+    from sqlalchemy import select
+
+    from dispatch.app import build_context
+    from dispatch.db.models import OutboxEvent
+    from dispatch.realtime.messages import Frame
+    from dispatch.realtime.sessions import SocketSessions
+    from dispatch.services.auth import principal_from_api_key
+
+    admin = fresh["admin"]
+    m = client.post("/api/v1/admin/merchants", json={"name": "Deli", "sites": SITES[:1]}, headers=admin).json()
+    key = client.post(f"/api/v1/admin/merchants/{m['id']}/keys", json={"label": "pos"}, headers=admin).json()
+    elsewhere = build_context(settings, engine=db[1])  # another API process on the same database
+    principal_from_api_key(elsewhere, key["key"])
+    assert elsewhere.key_cache
+    assert client.post(f"/api/v1/admin/keys/{key['id']}/revoke", headers=admin).status_code == 200
+    with ctx.sessions() as s:
+        event = s.scalars(select(OutboxEvent).where(OutboxEvent.type == "auth.revoked")).one()
+    assert event.data["reason"] == "api key revoked" and key["key"] not in str(event.data)
+    SocketSessions(elsewhere, hub=None).observe(event.topics, Frame(seq=event.seq, type=event.type, data=event.data))
+    assert not [k for k in elsewhere.key_cache if not k.startswith("token:")]
