@@ -65,3 +65,27 @@ def test_each_coop_gets_its_own_map_and_the_map_api_follows_the_coop(ctx, client
     streets = client.get("/api/v1/map/streets", params={"coop": "square", "zoom": 16}).json()
     assert len(streets["features"]) >= 1
     assert client.get("/api/v1/map/info", params={"coop": "nope"}).status_code == 404
+
+
+def test_quotes_and_the_dispatch_loops_matrices_use_the_coops_own_map(ctx, client, square_map):
+    """A merchant of the square co-op gets a quote priced on the square's streets; the loop's live
+    matrix for that co-op measures the square's block, not Helsinki."""
+    from dispatch.dispatcher import LiveMatrices
+    from dispatch.services.coops import NewCoop, create_coop
+    from tests.integration.api_client import bearer
+
+    imported = import_map(ctx, square_map, name="Square")
+    out = create_coop(ctx, NewCoop(name="Square co-op", slug="square", admin_email="a@square.coop",
+                                   map_id=imported.map_id))
+    token = client.post("/api/v1/invitations/accept", json={"token": out["admin"]["url"].split("#")[1],
+                                                            "password": "a-long-enough-password"}).json()["token"]
+    m = client.post("/api/v1/admin/merchants", headers=bearer(token), json={
+        "name": "Corner shop", "sites": [{"address": "Corner", "lat": 60.0001, "lon": 25.0001}]})
+    assert m.status_code == 201, m.text  # inside the square's outline, the default service area
+    key = client.post(f"/api/v1/admin/merchants/{m.json()['id']}/keys", json={}, headers=bearer(token)).json()["key"]
+    q = client.post("/api/v1/quotes", headers=bearer(key), json={"dropoff": {"lat": 60.0019, "lon": 25.0039,
+                                                                             "address": "Far corner"}})
+    assert q.status_code == 201, q.text
+    assert 300 < q.json()["trip"]["distance_m"] < 1500  # around the 220 m x 450 m block
+    seconds, metres = LiveMatrices(ctx, out["id"])([(60.0, 25.0), (60.002, 25.004)])
+    assert 400 < metres[0, 1] < 1000 and seconds[0, 1] > 0
