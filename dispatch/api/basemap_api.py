@@ -7,7 +7,8 @@
   ETag and a day of caching; 204 where the map has nothing.
 - ``GET /api/v1/map/fonts/{fontstack}/{start}-{end}.pbf``: SDF glyphs for labels.
 - ``GET /api/v1/courier/route/shape``, ``GET /api/v1/dispatch/routes``: legs along the streets.
-- ``GET /api/v1/track/{token}/way``: the destination and the courier's way to the door.
+- ``GET /api/v1/track/{token}/way``: the destination, the courier's way to the door and the
+  basemap of the delivery's co-op (the public page knows no co-op of its own).
 - ``GET /api/v1/dispatch/deliveries/{id}/timeline``: a delivery's events, actor and time (the
   dispatcher map's side panel).
 """
@@ -23,8 +24,9 @@ from pydantic import BaseModel, Field
 
 from dispatch.api.deps import CourierCaller, Ctx, Dispatcher, bearer
 from dispatch.services import basemap as svc
-from dispatch.services.auth import principal_from_bearer
-from dispatch.services.maps import coop_map
+from dispatch.services.auth import Principal, principal_from_bearer
+from dispatch.services.context import ServiceContext
+from dispatch.services.maps import CoopMap, coop_map
 from dispatch.services.timeline import delivery_timeline
 
 router = APIRouter(tags=["map"])
@@ -79,6 +81,7 @@ class Point(BaseModel):
 class WayToDoor(BaseModel):
     destination: Point
     legs: list[Leg]
+    basemap: Basemap = Field(description="the co-op's basemap to draw the way on")
 
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -107,11 +110,13 @@ def _cached(request: Request, body: bytes, media: str, zipped: bool, cache: str)
 def basemap(ctx: Ctx, request: Request) -> dict[str, Any]:
     authorization = request.headers.get("authorization")
     who = principal_from_bearer(ctx, bearer(authorization)) if authorization else None
-    chosen = coop_map(ctx, who.coop_id if who else "")
-    out = svc.basemap_of(ctx, chosen, who)
-    return out | {"tiles": f"/api/v1/map/tiles/{chosen.map_id}/{{z}}/{{x}}/{{y}}.pbf",
-                  "glyphs": "/api/v1/map/fonts/{fontstack}/{range}.pbf",
-                  "attribution": "© OpenStreetMap contributors"}
+    return _basemap_out(ctx, coop_map(ctx, who.coop_id if who else ""), who)
+
+
+def _basemap_out(ctx: ServiceContext, chosen: CoopMap, who: Principal | None) -> dict[str, Any]:
+    return svc.basemap_of(ctx, chosen, who) | {
+        "tiles": f"/api/v1/map/tiles/{chosen.map_id}/{{z}}/{{x}}/{{y}}.pbf",
+        "glyphs": "/api/v1/map/fonts/{fontstack}/{range}.pbf", "attribution": "© OpenStreetMap contributors"}
 
 
 @router.get("/api/v1/map/tiles/{map_id}/{z}/{x}/{y}.pbf", summary="One vector tile of a map (public)",
@@ -151,7 +156,8 @@ def routes(ctx: Ctx, who: Dispatcher) -> list[dict[str, Any]]:
             operation_id="track_way_get", response_model=WayToDoor, tags=["tracking"],
             responses=NOT_FOUND)
 def way(token: Token, ctx: Ctx) -> dict[str, Any]:
-    return svc.way_to_door(ctx, token)
+    out = svc.way_to_door(ctx, token)
+    return out | {"basemap": _basemap_out(ctx, out.pop("map"), None)}
 
 
 @router.get("/api/v1/dispatch/deliveries/{delivery_id}/timeline", summary="A delivery's events: actor and time",

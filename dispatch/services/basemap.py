@@ -158,7 +158,8 @@ def routes_along_streets(ctx: ServiceContext, who: Principal, courier_id: str | 
 
 
 def way_to_door(ctx: ServiceContext, token: str) -> dict[str, Any]:
-    """A tracking link's destination, and the courier's way to it while the parcel is on its way."""
+    """A tracking link's destination, the courier's way to it while the parcel is on its way, and
+    the co-op's map (``map``) to draw them on."""
     with ctx.sessions() as s:
         d = s.scalar(select(Delivery).where(Delivery.tracking_token == token))
         if d is None:
@@ -168,5 +169,6 @@ def way_to_door(ctx: ServiceContext, token: str) -> dict[str, Any]:
             shift = s.scalar(select(Shift).where(Shift.courier_id == d.courier_id, Shift.ended_at.is_(None)))
         coop_id, door = d.coop_id, (d.dropoff_lat, d.dropoff_lon)
         start = (shift.last_lat, shift.last_lon) if shift is not None else None
-    legs = [] if start is None else _leg_views(coop_map(ctx, coop_id).network, [start, door], [None, None])
-    return {"destination": {"lat": door[0], "lon": door[1]}, "legs": legs}
+    chosen = coop_map(ctx, coop_id)
+    legs = [] if start is None else _leg_views(chosen.network, [start, door], [None, None])
+    return {"destination": {"lat": door[0], "lon": door[1]}, "legs": legs, "map": chosen}

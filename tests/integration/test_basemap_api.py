@@ -83,3 +83,20 @@ def test_the_dispatcher_reads_a_delivery_timeline_with_actors_and_times(client, 
     stranger = login(client, world.other_dispatcher_email, world.password)
     r = client.get(f"/api/v1/dispatch/deliveries/{d['id']}/timeline", headers=stranger)
     assert r.status_code == 404 and r.json()["field"] == "delivery_id"
+
+
+def test_a_tracking_link_gives_the_door_the_way_once_picked_up_and_the_coops_basemap(client, world) -> None:
+    """Before pickup only the door; on the way the courier's way ends at the door; a bad link is 404."""
+    courier, _, d, stops = assigned_delivery(client, world)
+    from tests.integration.api_client import report
+
+    before = client.get(f"/api/v1/track/{d['tracking_token']}/way").json()
+    assert before["legs"] == [] and before["basemap"]["tiles"].startswith("/api/v1/map/tiles/")
+    assert report(client, courier, stops["pickup"]["id"], "picked_up", key="w1").status_code == 200
+    after = client.get(f"/api/v1/track/{d['tracking_token']}/way").json()
+    door = after["destination"]
+    assert len(after["legs"]) == 1
+    end_lon, end_lat = after["legs"][0]["coordinates"][-1]
+    assert abs(end_lat - door["lat"]) < 0.003 and abs(end_lon - door["lon"]) < 0.003  # snapped at the door
+    r = client.get("/api/v1/track/nosuchtoken123/way")
+    assert r.status_code == 404 and r.json()["field"] == "token"

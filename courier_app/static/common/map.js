@@ -48,12 +48,13 @@ function labelLanguage(info) {
 
 // Create a map in `element`; resolves to {maplibregl, map, info}. `onClick(lngLat)` gets
 // {lat, lng}; `credential` (a bearer token or key) brings the co-op's area and language;
-// `centre` ([lon, lat]) and `zoom` start there instead of the whole map. The element gets
+// `centre` ([lon, lat]) and `zoom` start there instead of the whole map; `basemap` is what
+// /api/v1/map/basemap would answer, when the page already has it. The element gets
 // data-basemap="ready" once the first tiles are drawn, and `element.mapInstance` is the map.
 // Helpers below: setMarkers (points with labels that never overlap, optional clustering),
 // setRoutes (lines with direction arrows), setPolygon (an area), fitTo, legFeatures.
-export async function createMap(element, { onClick, credential, fit, centre, zoom } = {}) {
-  const [maplibregl, info] = await Promise.all([loadMapLibre(), mapInfo(credential)]);
+export async function createMap(element, { onClick, credential, fit, centre, zoom, basemap } = {}) {
+  const [maplibregl, info] = await Promise.all([loadMapLibre(), basemap || mapInfo(credential)]);
   const [w, s, e, n] = info.bounds;
   const map = new maplibregl.Map({
     container: element, style: basemapStyle(info, labelLanguage(info), location.origin),

@@ -57,7 +57,8 @@ function drawPosition(fit = false) {
 }
 
 await load(); // the status first: it is what the recipient came for
-const mapReady = createMap($("#map"));
+try { const res = await fetch(`/api/v1/track/${encodeURIComponent(token)}/way`); if (res.ok) way = await res.json(); } catch { /* below */ }
+const mapReady = createMap($("#map"), { basemap: way && way.basemap }); // the delivery's co-op's map
 new LiveSocket(`/ws/track/${encodeURIComponent(token)}`, {
   seqKey: `cd.track.${token}.seq`,
   onFrame: (f) => {
