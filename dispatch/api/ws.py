@@ -156,8 +156,10 @@ async def _auth_token(ws: WebSocket) -> str:
     if "token" in ws.query_params:
         raise Refused(CLOSE_UNAUTHORIZED, 'no token in the URL: send {"type": "auth", "token": ...} first')
     try:
-        text = await asyncio.wait_for(ws.receive_text(), AUTH_TIMEOUT_S)
-        return parse_auth_message(text)
+        message = await asyncio.wait_for(ws.receive(), AUTH_TIMEOUT_S)
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        return parse_auth_message(message.get("text") or message.get("bytes") or "")
     except TimeoutError:
         raise Refused(CLOSE_UNAUTHORIZED, f"no auth message within {AUTH_TIMEOUT_S:.0f} s") from None
     except BadMessage as exc:

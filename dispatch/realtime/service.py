@@ -31,6 +31,7 @@ async def start_realtime(app: Any, ctx: ServiceContext, bus: Bus, runner: Any = 
     hub.observers.append(sessions.observe)
     app.state.socket_sessions = sessions
     await hub.start()
+    await sessions.start()
     relay = OutboxRelay(ctx, hub)
     positions = PositionService(ctx, hub, bus)
     await relay.start()
@@ -42,4 +43,5 @@ async def stop_realtime(app: Any) -> None:
     """Flush positions, publish what is left, close the sockets with 1001."""
     await app.state.positions.stop()
     await app.state.relay.stop()
+    await app.state.socket_sessions.stop()
     await app.state.hub.stop()

@@ -7,29 +7,63 @@ revocations use) and:
 - closes a socket with 4401 when its token's ``expires_at`` passes (a timer per socket);
 - on every ``auth.revoked`` frame the hub routes (logout, password change, deactivation,
   committed by any process and carried by the bus like any outbox event), forgets the tokens
-  in this process's auth cache and closes their sockets with 4401.
+  in this process's auth cache and closes their sockets with 4401;
+- every ``sweep_s`` asks the database which of its sockets' tokens are revoked (one query), in
+  case a revocation's frame was lost while the bus was down (a bus gap replays frames to the
+  sockets, not to observers like this one).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from datetime import datetime
 
 from dispatch.realtime.hub import CLOSE_UNAUTHORIZED, Client, Hub
 from dispatch.realtime.messages import Frame
-from dispatch.services.auth import forget_tokens
+from dispatch.services.auth import forget_tokens, revoked_among
 from dispatch.services.context import ServiceContext
 from dispatch.services.merchant_admin import KEY_REVOKED, forget_api_keys
+
+log = logging.getLogger(__name__)
 
 
 class SocketSessions:
     """Which socket came in with which token, and the timers that end them."""
 
-    def __init__(self, ctx: ServiceContext, hub: Hub) -> None:
-        self.ctx, self.hub = ctx, hub
+    def __init__(self, ctx: ServiceContext, hub: Hub, sweep_s: float = 60.0) -> None:
+        self.ctx, self.hub, self.sweep_s = ctx, hub, sweep_s
+        self._sweeper: asyncio.Task[None] | None = None
         self._by_token: dict[str, set[Client]] = {}
         self._timers: dict[Client, asyncio.TimerHandle] = {}
         self._closing: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+
+    async def sweep(self) -> int:
+        """Close the sockets whose token the database says is revoked; how many."""
+        revoked = await asyncio.to_thread(revoked_among, self.ctx, list(self._by_token))
+        forget_tokens(self.ctx, list(revoked))
+        closing = [c for d in revoked for c in self._by_token.get(d, ())]
+        for client in closing:
+            self._end(client, "token revoked: log in again")
+        return len(closing)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.sweep_s)
+            try:
+                await self.sweep()
+            except Exception:  # a database hiccup: the next sweep tries again
+                log.exception("socket session sweep failed")
 
     def track(self, client: Client, digest: str, expires_at: datetime | None) -> None:
         """Remember ``client``'s token; close it when ``expires_at`` passes (None: an API key)."""

@@ -302,6 +302,17 @@ def forget_tokens(ctx: ServiceContext, digests: list[str]) -> None:
             ctx.key_cache.pop("token:" + digest, None)
 
 
+def revoked_among(ctx: ServiceContext, digests: list[str]) -> set[str]:
+    """Which of these token digests are revoked or expired (API keys' digests never are here)."""
+    if not digests:
+        return set()
+    with ctx.sessions() as s:
+        rows = s.scalars(select(AuthToken.token_hash).where(
+            AuthToken.token_hash.in_(digests),
+            or_(AuthToken.revoked_at.is_not(None), AuthToken.expires_at <= ctx.clock())))
+        return set(rows)
+
+
 def token_digest(token: str) -> str:
     """What a revocation event names a token by."""
     return _token_hash(token)

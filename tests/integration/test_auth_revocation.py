@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from dispatch.db.models import AuthToken, OutboxEvent, User
@@ -69,3 +70,28 @@ def test_revoke_all_tokens_marks_every_live_token_and_announces_it_by_digest(cli
     assert not any(t in str(event.data) for t in tokens)
     for token in tokens:
         assert client.get("/api/v1/auth/me", headers=bearer(token)).status_code == 401
+
+
+def test_a_socket_whose_token_was_revoked_without_an_event_is_closed_by_the_sweep(client, ctx, world):
+    """A revocation whose frame was lost (bus down): the periodic sweep asks the database and
+    closes the socket with 4401; a socket with a live token stays open."""
+    from sqlalchemy import update
+    from starlette.websockets import WebSocketDisconnect
+
+    stolen, kept = (_login(client, world.dispatcher_email, world.password) for _ in range(2))
+    with client.websocket_connect("/ws/dispatcher") as doomed, client.websocket_connect("/ws/dispatcher") as alive:
+        doomed.send_json({"type": "auth", "token": stolen})
+        alive.send_json({"type": "auth", "token": kept})
+        for ws in (doomed, alive):
+            ws.send_json({"type": "ping"})
+            assert ws.receive_json()["type"] == "heartbeat"
+        with ctx.sessions() as s, s.begin():
+            s.execute(update(AuthToken).where(AuthToken.token_hash == token_digest(stolen))
+                      .values(revoked_at=ctx.clock(), revoked_reason="test"))
+        assert client.portal.call(client.app.state.socket_sessions.sweep) == 1
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                doomed.receive_json()
+        assert closed.value.code == 4401
+        alive.send_json({"type": "ping"})
+        assert alive.receive_json()["type"] == "heartbeat"
