@@ -125,6 +125,41 @@ def create(
         console.print("(the link was also e-mailed)")
 
 
+@coop_app.command("set-map")
+def set_map(
+    slug: Annotated[str, typer.Argument(help="the co-op's slug")],
+    map_file: Annotated[Path, typer.Option("--map", help=".osm, .osm.bz2 or .osm.pbf")],
+    bbox: Annotated[str | None, typer.Option(help="cut the map to S,W,N,E")] = None,
+    outline_area: Annotated[bool, typer.Option(
+        "--outline-area", help="also make the map's outline the service area")] = False,
+) -> None:
+    """Import a map and move the co-op onto it (audited; every process follows within 30 s)."""
+    from sqlalchemy import select
+
+    from dispatch.db.models import Coop
+    from dispatch.domain.errors import DomainError
+    from dispatch.services.auth import Principal
+    from dispatch.services.coops import update_settings
+    from routing.network import MapError
+
+    ctx = _context()
+    with ctx.sessions() as s:
+        coop_id = s.scalar(select(Coop.id).where(Coop.slug == slug))
+    if coop_id is None:
+        console.print(f"[red]error:[/red] no co-op {slug}")
+        raise typer.Exit(1)
+    try:
+        imported = import_with_progress(ctx, map_file, _bbox(bbox))
+        changes: dict[str, Any] = {"map_id": imported.map_id}
+        if outline_area:
+            changes["service_area"] = imported.outline
+        update_settings(ctx, Principal(role="system", coop_id=coop_id), changes)
+    except (DomainError, MapError) as exc:
+        console.print(f"[red]error:[/red] {exc} ({getattr(exc, 'field', None) or 'map'})")
+        raise typer.Exit(1) from exc
+    console.print(f"co-op {slug} now plans on map {imported.name} ({imported.map_id})")
+
+
 @coop_app.command("list")
 def list_coops() -> None:
     """Every co-op on this server with its map."""

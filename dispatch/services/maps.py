@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,8 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import shapely
-from sqlalchemy import select
 from shapely.geometry import box, mapping
+from sqlalchemy import select
 
 from dispatch.db.models import Coop, MapRow
 from dispatch.domain.errors import InvalidInput, NotFound
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 Progress = Callable[[str, float], None]
 BBox = tuple[float, float, float, float]  # south, west, north, east
 _load_lock = threading.Lock()
+COOP_MAP_TTL_S = 30.0  # a co-op's change of map reaches every process within this
 
 
 @dataclass(frozen=True)
@@ -118,12 +120,12 @@ def _default_map(ctx: ServiceContext) -> CoopMap:
 
 def coop_map(ctx: ServiceContext, coop_id: str) -> CoopMap:
     """The map ``coop_id`` plans on (loaded on first use, then kept in the context)."""
-    cache = ctx.map_cache
-    map_id = cache.get(("coop", coop_id), ...)
-    if map_id is ...:
+    cache, now = ctx.map_cache, time.monotonic()
+    map_id, fresh_until = cache.get(("coop", coop_id), (None, -1.0))
+    if fresh_until < now:  # read again now and then: another process may have changed the map
         with ctx.sessions() as s:
             map_id = s.scalar(select(Coop.map_id).where(Coop.id == coop_id))
-        cache[("coop", coop_id)] = map_id
+        cache[("coop", coop_id)] = (map_id, now + COOP_MAP_TTL_S)
     if map_id is None:
         return _default_map(ctx)
     hit = cache.get(("map", map_id))
@@ -146,7 +148,8 @@ def _load_row(ctx: ServiceContext, map_id: str) -> CoopMap:
 
 
 def forget_coop(ctx: ServiceContext, coop_id: str) -> None:
-    """Read the co-op's map again on next use (after its map changed)."""
+    """Read the co-op's map again on next use (after its map changed here; other processes
+    read it again within ``COOP_MAP_TTL_S``)."""
     ctx.map_cache.pop(("coop", coop_id), None)
 
 

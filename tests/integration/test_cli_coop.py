@@ -56,3 +56,21 @@ def test_a_bad_slug_stops_before_the_map_is_imported(empty_db, tmp_path):
     assert result.exit_code == 1 and "(slug)" in result.output
     with empty_db.connect() as conn:
         assert conn.execute(select(MapRow.id)).first() is None
+
+
+def test_coop_set_map_moves_the_coop_onto_a_new_map_and_audits_it(empty_db, tmp_path):
+    """The co-op's map_id changes (and its area with --outline-area); an audit row says so."""
+    from dispatch.db.models import AuditEntry
+
+    osm = tmp_path / "square.osm"
+    osm.write_text(OSM, encoding="utf-8")
+    run = CliRunner().invoke
+    assert run(app, ["coop", "create", "--name", "A", "--slug", "a", "--admin-email", "a@a.coop", "-y"]).exit_code == 0
+    result = run(app, ["coop", "set-map", "a", "--map", str(osm), "--outline-area"])
+    assert result.exit_code == 0, result.output
+    with empty_db.connect() as conn:
+        coop = conn.execute(select(Coop.map_id, Coop.service_area)).one()
+        square = conn.execute(select(MapRow.outline).where(MapRow.id == coop.map_id)).scalar_one()
+        actions = conn.execute(select(AuditEntry.action, AuditEntry.actor_kind)).all()
+    assert coop.service_area == square
+    assert ("update_settings", "system") in [tuple(a) for a in actions]
