@@ -131,9 +131,10 @@ class EdgeMiddleware:
 
     def _allow(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         """Starlette's 405 names only the first matching route's methods: list them all."""
-        if self._paths is None:
+        if self._paths is None:  # literal paths first: /deliveries/imports before /deliveries/{id}
+            paths = sorted(self.fastapi_app.openapi().get("paths", {}).items(), key=lambda item: item[0].count("{"))
             self._paths = [(re.compile("^" + re.sub(r"{[^}]+}", "[^/]+", p) + "$"), sorted(ops))
-                           for p, ops in self.fastapi_app.openapi().get("paths", {}).items()]
+                           for p, ops in paths]
         for pattern, methods in self._paths:
             if pattern.match(scope["path"]):
                 allow = ", ".join(m.upper() for m in methods).encode()

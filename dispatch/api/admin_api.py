@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Response, Security
 from sqlalchemy import select
 
 from dispatch.api.admin_models import (
@@ -37,8 +37,9 @@ from dispatch.api.admin_models import (
     VehicleIn,
     WebhookRow,
 )
-from dispatch.api.deps import Ctx, role_guard
+from dispatch.api.deps import OPERATOR_KEY, Credential, Ctx, role_guard
 from dispatch.api.fields import Instant
+from dispatch.api.responses import RuleSet
 from dispatch.db.models import Merchant as MerchantRow
 from dispatch.db.models import WebhookEndpoint
 from dispatch.services import audit, coop_books, coops, members, merchant_admin, rule_sets
@@ -53,14 +54,18 @@ From = Annotated[str | None, Query(alias="from", max_length=40, description="YYY
 To = Annotated[str | None, Query(alias="to", max_length=40, description="YYYY-MM-DD (included)")]
 
 
-@router.post("/coops", status_code=201, operation_id="admin_coops_create", response_model=CoopCreated,
-             summary="Create a co-op (server operator's key): its first admin gets a one-time link")
-def create_coop(body: CoopIn, ctx: Ctx, authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+async def operator(ctx: Ctx, key: Annotated[Credential, Security(OPERATOR_KEY)]) -> None:
+    """The server operator's key (a dependency: refused before the body is read)."""
     expected = ctx.settings.operator_key
-    given = (authorization or "").partition(" ")[2].strip()
+    given = key.credentials.strip() if key else ""
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         raise Unauthorized("creating a co-op needs the server operator's key (OPERATOR_KEY)",
                            field="Authorization")
+
+
+@router.post("/coops", status_code=201, operation_id="admin_coops_create", response_model=CoopCreated,
+             summary="Create a co-op (server operator's key): its first admin gets a one-time link")
+def create_coop(body: CoopIn, ctx: Ctx, _: Annotated[None, Depends(operator)]) -> dict[str, Any]:
     return coops.create_coop(ctx, coops.NewCoop(**body.model_dump()))
 
 
@@ -168,7 +173,7 @@ def preview(ctx: Ctx, who: Admin, rules: Annotated[dict[str, Any], Body()]) -> d
     return coop_books.preview_rules(ctx, who, rules)
 
 
-@router.post("/rule-sets", status_code=201, operation_id="admin_rule_sets_adopt",
+@router.post("/rule-sets", status_code=201, operation_id="admin_rule_sets_adopt", response_model=RuleSet,
              summary="Adopt a rule set with the assembly's date and vote (never below the floor)")
 def adopt(body: AdoptionIn, ctx: Ctx, who: Admin) -> dict[str, Any]:
     vote = f"{body.votes_for} for, {body.votes_against} against, {body.abstentions} abstention(s)"
@@ -198,7 +203,7 @@ def audit_log(ctx: Ctx, who: Admin, action: Annotated[str | None, Query(max_leng
                             since=since, until=until, limit=limit)
 
 
-@router.get("/exports/deliveries.csv", operation_id="admin_exports_deliveries",
+@router.get("/exports/deliveries.csv", operation_id="admin_exports_deliveries", response_class=Response,
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
             summary="The period's deliveries with their split, as CSV")
 def export_deliveries(ctx: Ctx, who: Admin, start: From = None, end: To = None) -> Response:

@@ -3,6 +3,7 @@ data). Pydantic at the edge only; the services validate again what they own (nam
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -264,3 +265,14 @@ class WebhookRow(Out):
     url: str
     event_types: list[str]
     disabled_at: str | None
+
+
+class MyData(Out):
+    """Everything the service keeps about the caller (``GET /api/v1/me/export``, a download)."""
+
+    exported_at: datetime
+    coop: str
+    profile: dict[str, Any] | None
+    shifts: list[dict[str, Any]]
+    deliveries: list[dict[str, Any]]
+    statement: dict[str, Any] | None

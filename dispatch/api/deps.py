@@ -43,6 +43,9 @@ MERCHANT_KEY = HTTPBearer(scheme_name="MerchantApiKey", bearerFormat="cd_... API
 PERSON_TOKEN = HTTPBearer(scheme_name="PersonToken", bearerFormat="opaque token", auto_error=False,
                           description="A person's token from `POST /api/v1/auth/login`: "
                                       "`Authorization: Bearer <token>`")
+OPERATOR_KEY = HTTPBearer(scheme_name="OperatorKey", bearerFormat="OPERATOR_KEY", auto_error=False,
+                          description="The server operator's secret (setting OPERATOR_KEY): "
+                                      "`Authorization: Bearer <key>`")
 Credential = HTTPAuthorizationCredentials | None
 
 

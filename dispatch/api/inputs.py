@@ -182,7 +182,8 @@ class InputGuard:
         if scope["type"] == "websocket":  # before accept: the handshake is refused (HTTP 403)
             await send({"type": "websocket.close", "code": 1008, "reason": exc.detail[:120]})
             return
-        await problem(exc.status, exc.detail, field=exc.field)(scope, receive, send)
+        slug = "validation" if exc.status == 422 else None  # the request's form, like pydantic's 422s
+        await problem(exc.status, exc.detail, field=exc.field, slug=slug)(scope, receive, send)
 
 
 async def _buffered(receive: Receive) -> tuple[bytes, Receive]:

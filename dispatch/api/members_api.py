@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from dispatch.api.admin_models import Accepted, AcceptIn, LinkInfo, Member, NameIn, Site, TokenIn
+from dispatch.api.admin_models import Accepted, AcceptIn, LinkInfo, Member, MyData, NameIn, Site, TokenIn
 from dispatch.api.deps import Caller, Ctx, Merchant
 from dispatch.services import invitations, members, merchant_admin
 from dispatch.services.my_data import my_data
@@ -34,8 +34,7 @@ def rename(body: NameIn, ctx: Ctx, who: Caller) -> dict[str, Any]:
     return members.rename_me(ctx, who, body.name)
 
 
-@router.get("/me/export", operation_id="me_export",
-            responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}}},
+@router.get("/me/export", operation_id="me_export", response_model=MyData,
             summary="Download my data: profile, shifts and positions kept, deliveries, statement")
 def export(ctx: Ctx, who: Caller) -> Response:
     body = json.dumps(my_data(ctx, who), ensure_ascii=False, indent=1)

@@ -182,3 +182,19 @@ def test_each_kind_of_problem_answers_its_own_type(client, world):
     malformed = client.post("/api/v1/deliveries", content=b'{"dropoff": ',
                             headers=merchant | {"Idempotency-Key": "k2", "Content-Type": "application/json"})
     assert malformed.status_code == 422 and malformed.json()["field"] == "body"
+    assert malformed.json()["type"] == "/problems/validation"
+
+
+def test_every_operation_that_declares_security_refuses_calls_without_a_valid_credential(doc, client, world):
+    """No credential, a wrong API key and a wrong token: each a 401 problem, on every secured
+    operation of the document (what schemathesis' ignored_auth check would probe)."""
+    failures = []
+    for method, path, op in operations(doc):
+        if not op.get("security"):
+            continue
+        url = re.sub(r"{[^}]+}", "x1", path)
+        for headers in ({}, bearer("cd_wrong_key"), bearer("not-a-token")):
+            r = client.request(method, url, headers=headers, json={} if "requestBody" in op else None)
+            if r.status_code != 401 or r.headers["content-type"] != MEDIA_TYPE:
+                failures.append(f"{method} {path} {headers}: {r.status_code} {r.text[:120]}")
+    assert not failures, "\n".join(failures)
