@@ -111,7 +111,8 @@ def bench_map(path: Path, sample: int, rng: random.Random) -> dict[str, float]:
            "build_s": build_s, "index_mb": index_mb(records), "size": path.stat().st_size}
     print(f"{path.name}: {len(records)} records, {len(doors)} doors, sampled {len(picked)}: "
           f"exact {exact}/{len(picked)}, typo {typos}/{len(picked)}, reordered {reordered}/{len(with_pc)}, "
-          f"keystroke p50 {out['p50_ms']:.2f} / p95 {out['p95_ms']:.2f} ms, build {build_s:.2f} s, rows {out['index_mb']:.2f} MB",
+          f"keystroke p50 {out['p50_ms']:.2f} / p95 {out['p95_ms']:.2f} ms, build {build_s:.2f} s, "
+          f"rows {out['index_mb']:.2f} MB",
           flush=True)
     return out
 

@@ -78,8 +78,7 @@ def read_rows(filename: str, content: bytes) -> list[FileRow]:
     if len(table) - 1 > MAX_ROWS:
         raise InvalidInput(f"{MAX_ROWS + 2}:1: at most {MAX_ROWS} rows per file", field="file")
     columns = {h: i + 1 for i, h in enumerate(header) if h}
-    return [FileRow(n, {h: (row[i].strip() if i < len(row) else "") for h, i in ((h, c - 1) for h, c in columns.items())},
-                    columns)
+    return [FileRow(n, {h: (row[c - 1].strip() if c - 1 < len(row) else "") for h, c in columns.items()}, columns)
             for n, row in enumerate(table[1:], start=2)]
 
 

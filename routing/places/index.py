@@ -129,7 +129,8 @@ class PlaceIndex:
         self._doors = np.array(doors, dtype=np.int64)
         self._door_tree = cKDTree(self.xy[self._doors]) if doors else None
         streets = [i for i, r in enumerate(self.records) if r.kind == "street"]
-        pts, owner = [], []
+        pts: list[tuple[float, float]] = []
+        owner: list[int] = []
         for i in streets:  # points every ~10 m along each street: the nearest is the street
             for line in self.records[i].geometry:
                 x, y = self.proj.xy(np.array([p[0] for p in line]), np.array([p[1] for p in line]))
@@ -228,7 +229,7 @@ class PlaceIndex:
 
     def _where_matched(self, q: Query, i: int) -> tuple[str, ...]:
         r = self.records[i]
-        out = ()
+        out: tuple[str, ...] = ()
         if q.postcode and r.postcode.replace(" ", "").lower() == q.postcode:
             out += ("postcode",)
         if q.city and r.city and normalise(r.city) == q.city:

@@ -79,10 +79,10 @@ def test_places_need_a_signed_in_caller_and_search_their_own_coop(client: Any, w
 def test_a_map_import_builds_its_places_and_a_reimport_replaces_them(ctx: Any, tmp_path: Any) -> None:
     """import_map stores the map's places under its map_id; importing it again refreshes, not doubles."""
     from sqlalchemy import func, select
-    from tests.unit.routing.tiny_places import write_places_osm
 
     from dispatch.db.models import PlaceRow
     from dispatch.services.maps import import_map
+    from tests.unit.routing.tiny_places import write_places_osm
 
     path = write_places_osm(tmp_path / "tiny.osm")
     first = import_map(ctx, path)
