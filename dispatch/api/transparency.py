@@ -67,9 +67,10 @@ def _paragraphs(texts: list[str]) -> str:
 def _version(rules: RuleSet, lang: Lang, in_force: bool) -> str:
     """One adopted version with all its numbers (not only its own words): a version whose text
     promises what its figures do not keep is visible as such."""
-    mark = {"fr": " (en vigueur)", "en": " (in force)"}[lang] if in_force else ""
+    mark = ("<p><strong>" + {"fr": "En vigueur aujourd'hui.", "en": "In force today."}[lang]
+            + "</strong></p>\n") if in_force else ""
     head, *rest = describe_rule_set(rules, lang)
-    return (f'<li id="v{rules.version}"><article><h3>{escape(head)}{mark}</h3>\n'
+    return (f'<li id="v{rules.version}"><article><h3>{escape(head)}</h3>\n{mark}'
             f"{_paragraphs(rest)}</article></li>")
 
 
