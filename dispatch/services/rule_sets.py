@@ -70,7 +70,7 @@ def rule_set_history(s: Session, coop_id: str) -> list[RuleSet]:
             _PARSED.clear()
         for row_id, body in s.execute(select(RuleSetRow.id, RuleSetRow.body).where(RuleSetRow.id.in_(missing))):
             found[row_id] = _PARSED[row_id] = _stored(row_id, body)
-    return [rules for rules in found.values() if rules is not INVALID]
+    return [rules for rules in found.values() if rules is not None and rules is not INVALID]
 
 
 def _stored(row_id: str, body: Any) -> RuleSet:
