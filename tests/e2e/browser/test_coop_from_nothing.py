@@ -74,12 +74,14 @@ def empty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def accept_link(page: Any, url: str, lands_on: str) -> None:
+def accept_link(page: Any, url: str, lands_on: str, screenshot: str | None = None) -> None:
     page.goto(url)
     page.wait_for_selector("#accept-form:not(.hidden)")
     assert "#" not in page.url  # the token left the address bar
     page.fill("#password", PASSWORD)
     page.fill("#password2", PASSWORD)
+    if screenshot:
+        shot(page, screenshot)
     page.click("#accept-form button")
     page.wait_for_url(f"**{lands_on}")
 
@@ -146,7 +148,7 @@ def test_a_coop_from_nothing_to_a_delivered_order_and_a_second_coop_sees_none_of
 
     rider = context(viewport=PHONE, geolocation=COURIER_AT, permissions=["geolocation"], is_mobile=True,
                     has_touch=True).new_page()
-    accept_link(rider, links["courier"], "/courier/")
+    accept_link(rider, links["courier"], "/courier/", "accept-phone")
     rider.wait_for_selector("body[data-ws='open']")
     rider.click("#shift-start")
     rider.wait_for_selector("body[data-shift='on']")
@@ -197,6 +199,9 @@ def test_a_coop_from_nothing_to_a_delivered_order_and_a_second_coop_sees_none_of
     admin.set_viewport_size(PHONE)
     admin.click(".tabs [data-tab='members']")
     shot(admin, "admin-members-phone")
+    admin.select_option("#lang", "fr")
+    admin.wait_for_selector(".tabs [data-tab='members']:text('Membres')")
+    shot(admin, "admin-members-phone-fr")
 
     with httpx.Client(base_url=server["base"]) as h:  # a second co-op on the same server, over the API
         second = h.post("/api/v1/admin/coops", headers={"Authorization": f"Bearer {OPERATOR_KEY}"}, json={
