@@ -13,6 +13,7 @@ from sqlalchemy import select
 from dispatch.db.models import Coop, Courier, Delivery, Merchant
 from dispatch.domain.errors import InvalidInput
 from dispatch.domain.fee_dicts import rule_set_from_dict
+from dispatch.domain.fee_samples import check_adoptable
 from dispatch.domain.fees import FeeError, TripEstimate, quote
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext
@@ -27,7 +28,8 @@ SAMPLE_TRIPS = (("short, 1.5 km", 1500, 360, 2), ("typical, 3 km", 3000, 720, 5)
 
 def preview_rules(ctx: ServiceContext, who: Principal, draft: dict[str, Any]) -> dict[str, Any]:
     """What the draft would charge and pay on the sample trips; a 422 naming the parameter when
-    it cannot pay the courier floor (or is otherwise invalid)."""
+    adoption would refuse it (below the legal floor, or unable to pay the floor on one of the
+    adoption check's sample trips) or it is otherwise invalid."""
     if not isinstance(draft, dict):
         raise InvalidInput("the draft must be a rule set object", field="rules")
     with ctx.sessions() as s:
@@ -38,6 +40,7 @@ def preview_rules(ctx: ServiceContext, who: Principal, draft: dict[str, Any]) ->
         rules = rule_set_from_dict({"effective_from": date.today().isoformat(), "adopted_by": "draft",
                                     "description_en": "draft", "description_fr": "brouillon",
                                     **draft, "version": 1})
+        check_adoptable(rules, ctx.settings.legal_floor_cents_per_hour)  # what adoption would refuse
         trips = []
         for label, metres, ride_s, kg in SAMPLE_TRIPS:
             q = quote(rules, TripEstimate(distance_m=metres, ride_to_pickup_s=TYPICAL_APPROACH_S,

@@ -164,6 +164,9 @@ def test_rule_set_preview_and_adoption_with_the_vote(client, fresh):
     cheap = draft | {"base_cents": 0, "per_km_cents": 0, "per_active_minute_cents": 0, "minimum_fee_cents": 0}
     below = client.post("/api/v1/admin/rule-sets/preview", json=cheap, headers=admin)
     assert below.status_code == 422, below.text
+    illegal = client.post("/api/v1/admin/rule-sets/preview", json=draft | {"courier_floor_cents_per_hour": 500},
+                          headers=admin)
+    assert illegal.status_code == 422 and illegal.json()["field"] == "courier_floor_cents_per_hour"
     today = datetime.now(UTC).date().isoformat()
     adopted = client.post("/api/v1/admin/rule-sets", headers=admin, json={
         "rules": draft | {"effective_from": "2099-01-01"}, "assembly_date": today,
