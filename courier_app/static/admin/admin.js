@@ -115,7 +115,9 @@ function merchantCard(m) {
     el("span", { class: "muted", text: k.revoked_at ? t("admin.revoked") : k.expires_at ? t("admin.expires", { when: dateTime(k.expires_at) }) : "" }),
     k.revoked_at ? null : el("button", { type: "button", text: t("admin.rotate"), onclick: () => rotate(m, k) }),
     k.revoked_at ? null : el("button", { type: "button", class: "danger", text: t("admin.revoke"), onclick: () => revoke(k) })));
-  const staff = m.staff.map((u) => el("li", { text: `${u.name} <${u.email}>${u.active ? "" : ` (${t("admin.inactive")})`}` }));
+  const staff = m.staff.map((u) => el("li", {}, `${u.name} <${u.email}>${u.active ? "" : ` (${t("admin.inactive")})`} `,
+    el("button", { type: "button", text: t(u.active ? "admin.deactivate" : "admin.reactivate"),
+      onclick: async () => { await toggle({ ...u, role: "merchant" }); await loadMerchants(); } })));
   return el("div", { class: "card", dataset: { merchant: m.name } },
     el("h2", { text: m.name }),
     el("p", { class: "muted", text: `${m.is_member ? t("admin.member") : t("admin.notMember")} · ${[m.contact_email, m.contact_phone].filter(Boolean).join(" · ")}` }),
