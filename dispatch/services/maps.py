@@ -135,7 +135,7 @@ def coop_map(ctx: ServiceContext, coop_id: str) -> CoopMap:
         hit = cache.get(("map", map_id))
         if hit is None:
             hit = cache[("map", map_id)] = _load_row(ctx, map_id)
-    return hit  # type: ignore[no-any-return]
+    return hit
 
 
 def _load_row(ctx: ServiceContext, map_id: str) -> CoopMap:
