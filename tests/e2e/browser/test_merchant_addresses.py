@@ -3,12 +3,13 @@ imports a file of orders. Screenshots (desktop and phone) go to /tmp/shots/18/."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.browser.conftest import Server
+from tests.e2e.browser.conftest import MERCHANT_KEY, Server
 from tests.e2e.browser.helpers import open_merchant
 
 pytestmark = pytest.mark.browser
@@ -21,6 +22,22 @@ CSV = ("order_ref,recipient_name,recipient_phone,dropoff_address,load_kg\n"
 def shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(autouse=True)
+def cancel_what_the_test_ordered(server: Server) -> Iterator[None]:
+    """The browser server is shared by the session: leave no new order pending for the next tests."""
+    auth = {"Authorization": f"Bearer {MERCHANT_KEY}"}
+
+    def ids() -> set[str]:
+        with server.http() as h:
+            return {d["id"] for d in h.get("/api/v1/deliveries?limit=200", headers=auth).json()["items"]}
+
+    before = ids()
+    yield
+    with server.http() as h:
+        for delivery_id in ids() - before:
+            h.post(f"/api/v1/deliveries/{delivery_id}/cancel", json={"reason": "test over"}, headers=auth)
 
 
 def row_with(text: str, page: Any) -> None:
