@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import os
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -38,6 +39,8 @@ from routing.tiles.glyphs import glyph_range_pbf
 
 Progress = Callable[[str, float], None]
 FONTS = {"Sans Regular": "DejaVuSans.ttf", "Sans Bold": "DejaVuSans-Bold.ttf"}
+COMMON_RANGES = (0, 8448)  # Latin-1 letters; arrows (one-way streets and routes)
+GLYPHS_VERSION = 2  # bump when glyph making changes (2: tops counted from the ascender)
 
 
 def build_tiles(map_id: str, source: Path, cut_bbox: Any = None,
@@ -77,8 +80,10 @@ def tile_archive(ctx: ServiceContext, map_id: str) -> TileArchive:
 
 def ensure_default_tiles(map_path: str | None) -> BuildReport | None:
     """Build the server's default map's archive (``settings.map_path`` or the shipped map) if
-    missing: ``coopdispatch seed`` calls it, so the demo's first view does not wait for it."""
+    missing, and the common label glyphs: ``coopdispatch seed`` calls it, so the demo's first
+    view does not wait for them."""
     source = Path(map_path) if map_path else default_map_path()
+    warm_glyphs()
     return build_tiles(map_id_for_source(source), source)
 
 
@@ -92,12 +97,32 @@ def _fonts_dir() -> Path:
 @lru_cache(maxsize=32)
 def glyphs(fontstack: str, start: int) -> bytes:
     """The glyph PBF of ``fontstack`` (its first font we have) for code points ``start``..+255,
-    gzip-compressed (signed distance fields shrink to about a third: a slow link's first map)."""
+    gzip-compressed (signed distance fields shrink to about a third: a slow link's first map).
+    Made once per machine and kept beside the tile archives: a range costs about half a second."""
     for name in fontstack.split(","):
         font = FONTS.get(name.strip())
         if font is not None:
-            return gzip.compress(glyph_range_pbf(_fonts_dir() / font, name.strip(), start), compresslevel=9, mtime=0)
+            return _glyph_file(name.strip(), font, start)
     raise NotFound(f"no font stack {fontstack!r}; have {', '.join(FONTS)}", field="fontstack")
+
+
+def _glyph_file(name: str, font: str, start: int) -> bytes:
+    path = default_cache_dir() / f"glyphs-v{GLYPHS_VERSION}" / name.replace(" ", "_") / f"{start}.pbf.gz"
+    if path.is_file():
+        return path.read_bytes()
+    body = gzip.compress(glyph_range_pbf(_fonts_dir() / font, name, start), compresslevel=9, mtime=0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(body)
+    os.replace(tmp, path)  # readers never see half a file
+    return body
+
+
+def warm_glyphs() -> None:
+    """Make the glyph ranges every map asks for first (Latin letters, arrows) for both stacks."""
+    for stack in FONTS:
+        for start in COMMON_RANGES:
+            glyphs(stack, start)
 
 
 def basemap_of(ctx: ServiceContext, chosen: CoopMap, who: Principal | None) -> dict[str, Any]:

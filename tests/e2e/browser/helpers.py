@@ -21,7 +21,7 @@ def open_merchant(new_context: Any) -> Any:
     page.fill("#api-key", MERCHANT_KEY)
     page.click("#key-form button")
     page.wait_for_selector("body[data-ws='open']")
-    page.wait_for_selector("#map[data-basemap='ready']")
+    page.wait_for_selector("#map[data-basemap='ready']", timeout=30_000)  # software WebGL
     return page
 
 
@@ -46,7 +46,7 @@ def open_dispatcher(new_context: Any) -> Any:
     page.fill("#password", PASSWORD)
     page.click("#login-form button")
     page.wait_for_selector("body[data-ws='open']")
-    page.wait_for_selector("#map[data-basemap='ready']")
+    page.wait_for_selector("#map[data-basemap='ready']", timeout=30_000)  # software WebGL
     page.evaluate("window.__sameDocument = true")  # gone if the page ever reloads
     return page
 
