@@ -89,7 +89,11 @@ def _csv(content: bytes) -> list[list[str]]:
         text = content.decode("cp1252", errors="replace")  # spreadsheets saved on Windows
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    return [list(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        return [list(r) for r in reader]
+    except csv.Error as exc:  # a NUL byte, a field longer than csv's limit ...
+        raise InvalidInput(f"{reader.line_num}:1: not a readable CSV file ({exc})", field="file") from exc
 
 
 def _xlsx(content: bytes) -> list[list[str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import threading
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,8 @@ FIELD_COLUMN = {"dropoff": "dropoff_address", "dropoff.address": "dropoff_addres
                 "dropoff_window.start": "ready_at", "load.kg": "load_kg", "load.litres": "load_litres",
                 "recipient.name": "recipient_name", "recipient.phone": "recipient_phone"}
 PROGRESS_EVERY = 10
+RANGES = {"dropoff_lat": (-90.0, 90.0), "pickup_lat": (-90.0, 90.0), "dropoff_lon": (-180.0, 180.0),
+          "pickup_lon": (-180.0, 180.0), "load_kg": (0.0, 1000.0), "load_litres": (0.0, 5000.0)}
 
 
 class RowError(ValueError):
@@ -43,9 +46,13 @@ def _float(row: FileRow, column: str, default: float | None = None) -> float | N
     if not raw:
         return default
     try:
-        return float(raw.replace(",", "."))
+        value = float(raw.replace(",", "."))
     except ValueError:
         raise RowError(row.at(column, f"{column} {raw!r} is not a number")) from None
+    low, high = RANGES[column]
+    if not (math.isfinite(value) and low <= value <= high):
+        raise RowError(row.at(column, f"{column} {raw!r} is not between {low:g} and {high:g}"))
+    return value
 
 
 def _instant(row: FileRow, column: str) -> datetime | None:

@@ -94,3 +94,15 @@ def test_the_template_and_the_dispatcher_export_are_csv(client: Any, world: Any)
     assert lines[0].startswith("id,created_at,status") and len(lines) == 4
     assert "Aleksanterinkatu 52" in e.text
     assert client.get("/api/v1/dispatch/exports/deliveries.csv", headers=bearer(world.merchant_key)).status_code == 403
+
+
+def test_unreadable_files_and_impossible_values_are_422s_with_their_place(client: Any, world: Any) -> None:
+    """A cell too long for a CSV reader, a number not finite or out of range: problems, never a 500."""
+    r = upload(client, world.merchant_key, b"recipient_name,dropoff_address\n" + b"A" * 200_000 + b",Kaivokatu 8\n")
+    assert r.status_code == 422 and r.json()["field"] == "file"
+    bad = (b"recipient_name,recipient_phone,dropoff_lat,dropoff_lon,load_kg\n"
+           b"A,+358 40 111 1111,60.17,24.94,nan\nB,+358 40 111 1111,91,24.94,1\n")
+    p = upload(client, world.merchant_key, bad).json()
+    assert [e.split(": ")[0] for e in p["errors"]] == ["2:5", "3:3"]
+    junk = upload(client, world.merchant_key, base64.b64decode(base64.b64encode(b"PK\x03\x04junk")), name="x.xlsx")
+    assert junk.status_code == 422
