@@ -108,6 +108,8 @@ class Evaluator:
                 ideal = self.ideal.get(d.key)
                 if ideal is not None and start > ideal:
                     cost += w.delay_per_s * (start - ideal)
+                    if w.delay_tail_per_s and start > ideal + w.delay_tail_s:
+                        cost += w.delay_tail_per_s * (start - ideal - w.delay_tail_s)
                 ride = start - picked.get(d.key, start)
                 if d.max_ride_s is not None and ride > d.max_ride_s:
                     return None

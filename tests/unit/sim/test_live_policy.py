@@ -85,8 +85,9 @@ def test_of_two_equal_couriers_the_one_under_the_floor_gets_the_order(time_limit
 
 def test_a_second_order_from_the_same_kitchen_a_minute_later_rides_with_the_first():
     """Round 1 gives the first order to the courier at the kitchen; a minute later the second
-    from the same kitchen, to a door nearby, joins it: both picked up before either dropoff."""
-    rider, other = courier("aino", (60.1695, 24.9395)), courier("eero", (60.160, 24.925))
+    from the same kitchen, to a door nearby, joins it: both picked up before either dropoff
+    (the other courier is half an hour away: riding it alone would make that food wait)."""
+    rider, other = courier("aino", (60.1695, 24.9395)), courier("eero", (60.120, 24.850))
     first = order("d1", KITCHEN)
     first = replace(first, ready_at=NOW + timedelta(minutes=10), window_start_at=NOW + timedelta(minutes=10))
     state = LiveState("coop", NOW, (rider, other), (first,))
