@@ -26,6 +26,7 @@ def weights_to_dict(weights: Weights) -> dict[str, int]:
             "unassigned_penalty": weights.unassigned_penalty,
             "fairness_per_s": weights.fairness_per_s, "delay_per_s": weights.delay_per_s,
             "fairness_per_order": weights.fairness_per_order, "bundle_detour_s": weights.bundle_detour_s,
+            "delay_tail_s": weights.delay_tail_s, "delay_tail_per_s": weights.delay_tail_per_s,
             "commit_ahead_stops": weights.commit_ahead_stops}
 
 
@@ -40,6 +41,9 @@ def _fr(w: Weights, ratio: str) -> list[str]:
         f"trajet direct), même sans retard\u00a0: {_n(w.delay_per_s, 'fr')} point(s), pour "
         f"livrer vite plutôt que d'enchaîner les courses sur un coursier pendant que d'autres "
         f"attendent\u00a0;",
+        f"au-delà de {_n(w.delay_tail_s // 60, 'fr')} minutes d'attente ainsi, chaque seconde de "
+        f"plus\u00a0: {_n(w.delay_tail_per_s, 'fr')} points de plus, pour que les longues attentes "
+        f"pèsent plus que les courtes\u00a0;",
         f"chaque course retirée à un coursier pour la donner à un autre\u00a0: "
         f"{_n(w.churn_per_move, 'fr')} points, pour que les tournées ne changent pas sous les "
         f"roues des coursiers pour un petit gain\u00a0;",
@@ -47,8 +51,8 @@ def _fr(w: Weights, ratio: str) -> list[str]:
         f"ce qui n'arrive que si aucun coursier ne peut la prendre (charge, fin de service)\u00a0;",
         (f"chaque seconde de la tournée la plus longue\u00a0: {_n(w.fairness_per_s, 'fr')} "
          f"points, pour répartir le travail entre coursiers." if w.fairness_per_s else
-         "la répartition égale du travail entre coursiers n'est pas pondérée pour l'instant "
-         "(poids 0)."),
+         "la longueur de la tournée la plus longue n'est pas pondérée (poids 0)\u00a0; le "
+         "travail est réparti par la règle du plancher ci-dessous\u00a0;"),
         f"tant qu'un coursier en service gagne moins que le plancher horaire depuis le début de "
         f"sa journée, chaque course donnée à un coursier au-dessus du plancher : "
         f"{_n(w.fairness_per_order, 'fr')} points de plus, pour que le travail aille d'abord aux "
@@ -74,6 +78,8 @@ def _en(w: Weights, ratio: str) -> list[str]:
         f"every second a delivery arrives after the earliest it could (ready, loaded, then the "
         f"direct ride), even when not late: {_n(w.delay_per_s, 'en')} point(s), to deliver "
         f"soon rather than chain orders on one courier while others wait;",
+        f"beyond {_n(w.delay_tail_s // 60, 'en')} minutes of such waiting, every further second: "
+        f"{_n(w.delay_tail_per_s, 'en')} points more, so long waits weigh more than short ones;",
         f"every delivery taken from one courier and given to another: "
         f"{_n(w.churn_per_move, 'en')} points, so routes do not change under couriers' wheels "
         f"for a small gain;",
@@ -81,7 +87,8 @@ def _en(w: Weights, ratio: str) -> list[str]:
         f"which only happens when no courier can take it (load, end of shift);",
         (f"every second of the longest route: {_n(w.fairness_per_s, 'en')} points, to spread "
          f"work between couriers." if w.fairness_per_s else
-         "spreading work evenly between couriers is not weighted at present (weight 0)."),
+         "the length of the longest route is not weighted (weight 0); work is spread by the "
+         "floor rule below;"),
         f"while a courier on shift has earned less than the hourly floor so far today, every "
         f"delivery given to a courier above the floor: {_n(w.fairness_per_order, 'en')} points "
         f"more, so work goes first to members the pay guarantee would otherwise pay to wait, "
