@@ -105,7 +105,7 @@ const TEXTS = {
   "receipt.delivered": ["Final receipt: delivered, this is what is charged.", "Reçu définitif : livrée, c'est le montant facturé."],
   "receipt.cancelled": ["Cancelled: nothing is charged. The lines are the quote it was ordered with.", "Annulée : rien n'est facturé. Les lignes sont le devis de la commande."],
   "receipt.failed": ["Failed: not delivered, nothing is charged. The lines are the quote it was ordered with.", "Échouée : non livrée, rien n'est facturé. Les lignes sont le devis de la commande."],
-  "receipt.notCharged": ["not charged", "non facturée"],
+  "receipt.notCharged": ["nothing to pay", "rien à payer"],
   "dispatcher.manual": ["{by} assigned it by hand to {name} at {at}: “{reason}”.", "{by} l'a attribuée à la main à {name} à {at} : « {reason} »."],
   "dispatcher.manualKept": ["The planner keeps this choice.", "Le planificateur garde ce choix."],
   "dispatcher.someone": ["A dispatcher", "Un répartiteur"], "dispatcher.notes": ["Note for the courier:", "Note pour le coursier :"],
