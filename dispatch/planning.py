@@ -230,7 +230,8 @@ def plan_to_write(state: LiveState, plan: Plan, policy: str, left: LeftOut | Non
     objective: dict[str, Any] = {"lateness_s": o.lateness_s, "travel_s": o.travel_s,
                                  "churn_moves": o.churn_moves, "unassigned": o.unassigned, "total": o.total}
     explanations = {e.delivery: {"courier_id": e.courier, "alternative": e.alternative,
-                                 "delta_cost": e.delta_cost, "detail": e.detail} for e in plan.explanations}
+                                 "delta_cost": e.delta_cost, "delta_min": delta_minutes(e.delta_cost),
+                                 "detail": e.detail} for e in plan.explanations}
     unassigned = {u.delivery: f"{u.reason.value}: {u.detail}".rstrip(": ") for u in plan.unassigned}
     unassigned |= held
     if left is not None:
@@ -245,6 +246,15 @@ def plan_to_write(state: LiveState, plan: Plan, policy: str, left: LeftOut | Non
         objective=objective, explanations=explanations,
         versions={d.id: d.version for d in state.deliveries},
     )
+
+
+def delta_minutes(delta_cost: int | None) -> float | None:
+    """A cost difference in minutes of a customer's wait: a minute later at the door costs
+    ``delay_per_s`` for the wait and ``travel_per_s`` for the riding, per second (cost points
+    are not seconds: customers' delay weighs far more than riding)."""
+    if delta_cost is None:
+        return None
+    return round(delta_cost / (60 * max(1, WEIGHTS.delay_per_s + WEIGHTS.travel_per_s)), 1)
 
 
 def policy_nearest(problem: Problem, previous: Plan | None, time_limit_s: float,
