@@ -79,7 +79,8 @@ class Server:
         assert self.proc is not None
         return self.proc.pid
 
-    def start(self, timeout_s: float = 40.0, **extra_env: str) -> Server:
+    def start(self, timeout_s: float = 90.0, **extra_env: str) -> Server:
+        # 90 s: importing the app takes 8 s on a busy 2-core machine, several servers start at once
         env = os.environ | self.env | extra_env
         cmd = [sys.executable, "-m", "uvicorn", "dispatch.asgi:app", "--host", "127.0.0.1",
                "--port", str(self.port), "--no-proxy-headers",
