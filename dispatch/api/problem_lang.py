@@ -47,7 +47,8 @@ GENERIC_FR = {
     503: "Le service est indisponible un instant : réessayez.",
 }
 FIELDS_FR = {
-    "recipient": "destinataire", "recipient.name": "nom du destinataire", "recipient.phone": "téléphone du destinataire",
+    "recipient": "destinataire", "recipient.name": "nom du destinataire",
+    "recipient.phone": "téléphone du destinataire",
     "dropoff": "lieu de livraison", "pickup": "lieu d'enlèvement", "ready_at": "heure de préparation",
     "dropoff_window.start": "début du créneau", "dropoff_window.end": "fin du créneau",
     "load.kg": "charge (kg)", "load.litres": "volume (litres)", "notes": "note pour le coursier",
@@ -234,7 +235,7 @@ def localise(body: dict[str, Any], lang: Lang) -> dict[str, Any]:
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
-            return value.decode("latin-1")
+            return str(value.decode("latin-1"))
     return None
 
 

@@ -23,7 +23,8 @@ def test_french_is_chosen_only_when_the_header_ranks_it_first(header, lang):
      "La fin du créneau ne peut pas être tenue : le trajet seul prend 12 min après l'heure de préparation"),
     ("cannot cancel a delivery that is picked_up", "Action impossible (annuler) : la livraison est en route"),
     ("too many requests: retry in 3 s", "Trop de demandes : réessayez dans 3 s"),
-    ("notes: Value error, text holds control characters", "Note pour le coursier : les caractères de contrôle ne sont pas acceptés"),
+    ("notes: Value error, text holds control characters",
+     "Note pour le coursier : les caractères de contrôle ne sont pas acceptés"),
 ])
 def test_known_messages_read_french_with_their_values(detail, french):
     """The catalogue keeps numbers and names, and translates fields, statuses and actions."""
