@@ -179,8 +179,14 @@ function detailText(detail) {
   return t(key) === key ? detail : t(key);
 }
 
-// Costs are in points where one point is one second of riding (routing.problem.Weights): minutes.
-function costMinutes(points) { return number(Math.max(points > 0 ? 1 : 0, Math.round((points || 0) / 60)), 0); }
+// The plan says how much worse the next best courier is in minutes of a customer's wait
+// (delta_min, dispatch/planning.py); cost points themselves mean nothing to a person.
+function alternativeText(e) {
+  if (!e.alternative) return t("dispatcher.noAlternative");
+  const name = courierName(e.alternative);
+  if (e.delta_min == null) return t("dispatcher.alternativePlain", { name });
+  return t("dispatcher.alternative", { name, cost: number(e.delta_min, e.delta_min < 10 ? 1 : 0) });
+}
 
 function explain(d) {
   if (d.pinned && d.manual && d.status === "assigned") return explainManual(d);
@@ -189,7 +195,7 @@ function explain(d) {
   if (p.unassigned && p.unassigned[d.id]) return `${t("dispatcher.whyUnassigned")} ${unassignedText(p.unassigned[d.id])}`;
   const e = p.explanations && p.explanations[d.id];
   if (!e) return d.pinned ? t("dispatcher.pinned") : "";
-  const alt = e.alternative ? t("dispatcher.alternative", { name: courierName(e.alternative), cost: costMinutes(e.delta_cost) }) : t("dispatcher.noAlternative");
+  const alt = alternativeText(e);
   return `${t("dispatcher.why", { name: courierName(e.courier_id) })} ${alt}${e.detail ? ` (${detailText(e.detail)})` : ""}`;
 }
 
