@@ -124,13 +124,15 @@ def _shop(ctx: ServiceContext, who: Principal) -> tuple[float, float] | None:
         return None if m is None else (m.lat, m.lon)
 
 
-def _existing(ctx: ServiceContext, who: Principal, key: str, req_hash: str) -> str | None:
+def _existing(ctx: ServiceContext, who: Principal, row: FileRow) -> str | None:
     """The id of the delivery a previous upload created for this row, if any."""
+    key, req_hash = row_key(row)
     with ctx.sessions() as s:
         try:
             stored = idempotency.replay(s, f"merchant:{who.merchant_id}", key, req_hash)
         except DomainError:
-            return "conflict"
+            raise RowError(row.at("order_ref", f"order_ref {row.cells.get('order_ref')!r} was imported "
+                                               "before with other values: give this order a new order_ref")) from None
     return None if stored is None else str(json.loads(stored.body).get("id", ""))
 
 
@@ -139,14 +141,13 @@ def preview(ctx: ServiceContext, who: Principal, filename: str, content: bytes) 
     rows, shop = read_rows(filename, content), _shop(ctx, who)
     out = []
     for row in rows:
-        key, req_hash = row_key(row)
         item: dict[str, Any] = {"line": row.line, "order_ref": row.cells.get("order_ref", "")}
         try:
             new = delivery_of_row(ctx, who, row, shop)
             item |= {"dropoff": new.dropoff.address, "pickup": new.pickup.address if new.pickup else None}
             q = fees.create_quote(ctx, who, fees.QuoteRequest(new.dropoff, new.pickup, new.ready_at,
                                                               new.load_g, new.load_ml))
-            existing = _existing(ctx, who, key, req_hash)
+            existing = _existing(ctx, who, row)
             item |= {"status": "exists" if existing else "ok", "fee_cents": q["fee_cents"],
                      "delivery_id": existing}
         except RowError as exc:
@@ -195,7 +196,7 @@ def _create_row(ctx: ServiceContext, who: Principal, row: FileRow,
     key, req_hash = row_key(row)
     item: dict[str, Any] = {"line": row.line, "order_ref": row.cells.get("order_ref", "")}
     try:
-        existing = _existing(ctx, who, key, req_hash)
+        existing = _existing(ctx, who, row)
         if existing:
             return item | {"status": "exists", "delivery_id": existing}
         new = delivery_of_row(ctx, who, row, shop)

@@ -106,3 +106,11 @@ def test_unreadable_files_and_impossible_values_are_422s_with_their_place(client
     assert [e.split(": ")[0] for e in p["errors"]] == ["2:5", "3:3"]
     junk = upload(client, world.merchant_key, base64.b64decode(base64.b64encode(b"PK\x03\x04junk")), name="x.xlsx")
     assert junk.status_code == 422
+
+
+def test_an_order_ref_imported_before_with_other_values_is_an_error_not_a_duplicate(client: Any, world: Any) -> None:
+    """The same order_ref with another address: reported on its order_ref cell, nothing created."""
+    finished(client, world.merchant_key, upload(client, world.merchant_key, CSV.encode(), dry_run=False))
+    changed = CSV.replace("Kaivokatu 8,,,3", "Kaivokatu 2,,,3")
+    p = upload(client, world.merchant_key, changed.encode()).json()
+    assert p["rows"][4]["status"] == "error" and p["rows"][4]["error"].startswith("6:1: order_ref 'A-5'")
