@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
+from dispatch.api.examples import EXAMPLE_ID, QUOTE_EXAMPLE, STOPS_EXAMPLE, SUMMARY_EXAMPLE
 from dispatch.api.schemas import Out
 
 
@@ -27,9 +28,6 @@ class DeliveryStatus(StrEnum):
     delivered = "delivered"
     failed = "failed"
     cancelled = "cancelled"
-
-
-EXAMPLE_ID = "0f3c9a8e5b7d4e21a6c2d9b0e8f1a7c3"
 
 
 class Place(Out):
@@ -78,6 +76,8 @@ class ManualDecision(Out):
 class DeliverySummary(Out):
     """A delivery without its stops (lists, transitions, socket frames, webhook payloads)."""
 
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [SUMMARY_EXAMPLE]})
+
     id: str = Field(examples=[EXAMPLE_ID])
     status: DeliveryStatus
     version: int = Field(description="send it back to refuse a stale write (409 stale-version)")
@@ -107,6 +107,9 @@ class DeliverySummary(Out):
 
 class Delivery(DeliverySummary):
     """A delivery with its two stops (pickup first)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={
+        "examples": [SUMMARY_EXAMPLE | {"stops": STOPS_EXAMPLE}]})
 
     stops: list[Stop]
 
@@ -164,6 +167,8 @@ class Trip(Out):
 
 class Quote(Out):
     """A price kept until ``expires_at``: pass ``id`` as ``quote_id`` when creating."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [QUOTE_EXAMPLE]})
 
     id: str
     created_at: datetime

@@ -198,3 +198,19 @@ def test_every_operation_that_declares_security_refuses_calls_without_a_valid_cr
             if r.status_code != 401 or r.headers["content-type"] != MEDIA_TYPE:
                 failures.append(f"{method} {path} {headers}: {r.status_code} {r.text[:120]}")
     assert not failures, "\n".join(failures)
+
+
+def test_the_examples_of_the_response_models_are_valid_bodies():
+    """Each model-level example in dispatch/api/responses*.py validates against its own model."""
+    from pydantic import BaseModel
+
+    from dispatch.api import responses, responses_people
+
+    checked = 0
+    for module in (responses, responses_people):
+        for model in vars(module).values():
+            if isinstance(model, type) and issubclass(model, BaseModel) and model.__module__ == module.__name__:
+                for example in model.model_json_schema().get("examples", []):
+                    model.model_validate(example)
+                    checked += 1
+    assert checked >= 4
