@@ -115,8 +115,8 @@ def install(app: FastAPI) -> None:
     app.include_router(proof_api.router)
     app.include_router(proof_api.dispatch_router)
     app.include_router(router)
-    if not MAPLIBRE_DIR.is_dir():
+    if MAPLIBRE_DIR.is_dir():
+        app.mount("/static/vendor/maplibre", GZipMiddleware(VendorFiles(directory=MAPLIBRE_DIR)), name="maplibre")
+    else:  # the app still starts; its maps stay empty (a 404 for the library) until setup runs
         log.warning("the map library is not installed (run scripts/setup.sh): maps will not draw")
-    app.mount("/static/vendor/maplibre", GZipMiddleware(VendorFiles(directory=MAPLIBRE_DIR, check_dir=False)),
-              name="maplibre")
     app.mount("/static", GZipMiddleware(StaticFiles(directory=STATIC_DIR)), name="static")
