@@ -19,10 +19,14 @@ PHONE = {"width": 390, "height": 844}
 HARMLESS = ("GPU stall", "WebGL", "GroupMarkerNotSet", "Automatic fallback to software WebGL")
 
 
-def logged_in(new_context: Any, path: str, *, email: str | None = None, **options: Any) -> Any:
-    """A page of ``path`` after logging in (merchant key, else ``email``), its socket open;
-    the map is not waited for (these tests are about what surrounds it)."""
+def logged_in(new_context: Any, path: str, *, email: str | None = None, wait: bool = True,
+              errors: list[str] | None = None, **options: Any) -> Any:
+    """A page of ``path`` after logging in (merchant key, else ``email``), its socket open unless
+    ``wait`` is false; ``errors`` collects its console errors from the first request on. The map
+    is not waited for (these tests are about what surrounds it)."""
     page = new_context(**({"viewport": DESKTOP} | options)).new_page()
+    if errors is not None:
+        watch_console(page, errors)
     page.goto(path)
     if email is None:
         page.fill("#api-key", MERCHANT_KEY)
@@ -31,13 +35,14 @@ def logged_in(new_context: Any, path: str, *, email: str | None = None, **option
         page.fill("#email", email)
         page.fill("#password", PASSWORD)
         page.click("#login-form button")
-    page.wait_for_selector("body[data-ws='open']", timeout=30_000)  # WebGL in software is slow on a busy CI
+    if wait:
+        page.wait_for_selector("body[data-ws='open']", timeout=30_000)  # software WebGL on a busy CI
     return page
 
 
-def watch_console(page: Any) -> list[str]:
-    """Collect the page's console errors and uncaught exceptions."""
-    errors: list[str] = []
+def watch_console(page: Any, errors: list[str] | None = None) -> list[str]:
+    """Collect the page's console errors and uncaught exceptions (into ``errors``)."""
+    errors = [] if errors is None else errors
     page.on("console", lambda m: errors.append(f"console: {m.text} @ {m.location.get('url')}")
             if m.type == "error" and not any(h in m.text for h in HARMLESS) else None)
     page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
@@ -62,15 +67,17 @@ def test_every_view_loads_without_a_console_error(server: Server, new_context):
     track.goto(f"/track/{d['tracking_token']}")
     track.wait_for_selector("body[data-ready='1']")
     track.wait_for_load_state("networkidle")
-    for opened in (logged_in(new_context, "/merchant/"),
-                   logged_in(new_context, "/dispatcher/", email="dispatcher@demo.coop"),
-                   logged_in(new_context, "/courier/", email="lumi@demo.coop", viewport=PHONE,
-                             geolocation=AINO_AT, permissions=["geolocation"])):
-        opened.reload()  # watch from the first request on, logged in
-        errors = watch_console(opened)
-        opened.wait_for_selector("body[data-ready='1']")
-        opened.wait_for_load_state("networkidle")
-        pages.append((opened, errors))
+    views = [("/merchant/", None, {}), ("/dispatcher/", "dispatcher@demo.coop", {}),
+             ("/courier/", "lumi@demo.coop", {"viewport": PHONE, "geolocation": AINO_AT,
+                                              "permissions": ["geolocation"]})]
+    opened = []
+    for path, email, options in views:  # all three load at once
+        errors: list[str] = []
+        opened.append((logged_in(new_context, path, email=email, wait=False, errors=errors, **options), errors))
+    for page, errors in opened:
+        page.wait_for_selector("body[data-ws='open']", timeout=30_000)
+        page.wait_for_load_state("networkidle")
+        pages.append((page, errors))
     for page, errors in pages:
         assert errors == [], (page.url, errors)
 
