@@ -95,3 +95,10 @@ def test_a_map_import_builds_its_places_and_a_reimport_replaces_them(ctx: Any, t
         assert s.scalar(count) == stored
     index = ctx.map_cache[("places", first.map_id)].index
     assert index.resolve("Mannerheimint. 8").match is not None
+
+
+def test_a_quote_takes_an_address_too(client: Any, world: Any) -> None:
+    """POST /api/v1/quotes with {"address": ...}: priced on the resolved door."""
+    r = client.post("/api/v1/quotes", json={"dropoff": {"address": "Kaivokatu 8"}}, headers=bearer(world.merchant_key))
+    assert r.status_code in (200, 201), r.text
+    assert r.json()["fee_cents"] > 0

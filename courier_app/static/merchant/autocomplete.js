@@ -37,7 +37,8 @@ export function attachAutocomplete(api, input, list, { onPick, onEdit, near }) {
       id: `${list.id}-${i}`, role: "option", "aria-selected": "false", dataset: { kind: m.kind },
       onmousedown: (ev) => { ev.preventDefault(); pick(i); }, // keep the focus in the input
     }, el("span", { text: m.label }))));
-    const open = items.length > 0;
+    // an answer that lands after a pick (or after the focus left) does not reopen the list
+    const open = items.length > 0 && input.value !== picked && document.activeElement === input;
     list.classList.toggle("hidden", !open);
     input.setAttribute("aria-expanded", String(open));
     highlight(-1);

@@ -75,6 +75,7 @@ async function setDropoff(lat, lon, fromMap, label) {
   state.dropoff = { lat: Number(lat.toFixed(6)), lon: Number(lon.toFixed(6)), label: label || "" };
   $("#dropoff-point").textContent = `${t("merchant.point")} ${label || "…"}`;
   drawPoints();
+  showOnMap(state.dropoff);
   state.quote = null;
   $("#quote").classList.add("hidden");
   if (label) return;
@@ -86,6 +87,13 @@ async function setDropoff(lat, lon, fromMap, label) {
     $("#dropoff-point").textContent = `${t("merchant.point")} ${mine.label}`;
     if (fromMap || /^\s*-?\d/.test($("#dropoff").value)) dropCombo.set(mine.label);
   } catch { /* the label is a courtesy: the point stands */ }
+}
+
+// A picked address outside the visible part of the map: bring it into view.
+function showOnMap(p) {
+  const map = mapParts && mapParts.map;
+  if (!map || typeof map.getBounds !== "function") return;
+  try { if (!map.getBounds().contains([p.lon, p.lat])) map.panTo([p.lon, p.lat]); } catch { /* a map still loading */ }
 }
 
 function clearDropoff() {
