@@ -86,3 +86,6 @@ def test_a_courier_name_made_of_html_is_text_in_the_map_popup(server: Server, ne
     assert popup.query_selector("img") is None and page.query_selector("#map img[src='x']") is None
     assert page.evaluate("window.__pwned") is None
     screenshot(page, "16-hostile-courier-name-popup")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(300)
+    screenshot(page, "16-hostile-courier-name-phone")
