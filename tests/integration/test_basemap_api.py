@@ -35,6 +35,13 @@ def test_a_street_tile_at_zoom_16_has_named_roads_and_is_cached_by_etag(client, 
     assert again.status_code == 304 and not again.content
 
 
+def test_a_signed_in_caller_gets_the_coops_area_and_language(client, world) -> None:
+    """The public basemap has no area; a dispatcher's has the co-op's polygon and its language."""
+    assert client.get("/api/v1/map/basemap").json()["service_area"] is None
+    mine = client.get("/api/v1/map/basemap", headers=login(client, world.dispatcher_email, world.password)).json()
+    assert mine["service_area"]["type"] == "Polygon" and mine["language"]
+
+
 def test_an_unknown_map_or_a_bad_map_id_is_a_problem_naming_the_field(client, sqlite_only) -> None:
     """A map id that is not ours is 404 naming map_id; one that is not 16 hex digits is 422."""
     r = client.get("/api/v1/map/tiles/0123456789abcdef/16/0/0.pbf")

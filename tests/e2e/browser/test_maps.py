@@ -137,6 +137,8 @@ def test_the_courier_map_still_shows_offline_after_one_visit(server: Server, new
     page.reload()
     page.wait_for_selector("#map[data-basemap='ready']", timeout=30_000)
     assert len(rendered(page, "road", "class")) > 10, "no street drawn offline"
+    kept = page.evaluate("caches.open('cd-courier-tiles-v1').then((c) => c.keys()).then((k) => k.length)")
+    assert 0 < kept <= 3000  # the tiles seen, within the worker's bound
     screenshot(page, "maps-courier-offline-phone")
 
 
