@@ -67,7 +67,7 @@ class Weights:
 
     ``fairness_per_order``: while some courier on shift is below the co-op's hourly floor so far
     today (``Courier.below_floor``), an order given to a courier who is not costs this much
-    more: 900 is a minute of a customer's delay (at ``delay_per_s`` 16), or 15 minutes of
+    more: 1200 is 50 seconds of a customer's delay (at ``delay_per_s`` 24), or 20 minutes of
     riding. The work goes to members the co-op's pay guarantee would otherwise pay for
     waiting when that costs little, and never when it costs a customer more than that.
 
@@ -75,8 +75,10 @@ class Weights:
     1, insertion only, on a busy machine): with delay 2 and fairness 180 the solver's delay p90
     was 7.8 min against nearest's 4.5 and 113 hours below the floor against 92; delay 6 gave
     6.4, delay 12 with fairness 600 6.0 and 104 hours, with the tail term 5.5 and 107, delay 24
-    with fairness 1200 4.9 and 102. Customers' delay dominates riding in every setting that
-    came close to nearest; lateness stays the heaviest weight (the promise).
+    with fairness 1200 4.9-5.4 and 102 (two runs); delay 16 with the tail and churn 2400 4.8 but
+    118 hours. Customers' delay dominates riding in every setting that came close to nearest;
+    lateness stays the heaviest weight (the promise). Runs of one setting differ by about half
+    a minute of delay p90: compare settings on several seeds.
 
     Two rules of the live policy live here too, so the public page reads them from one place:
     ``bundle_detour_s`` bounds bundling (an order rides with others only when its food reaches
@@ -86,25 +88,26 @@ class Weights:
     stops come before its pickup; until then it is held so a better bundle may form,
     ``dispatch.commitment``).
 
-    ``churn_per_move`` is what moving a delivery to another courier must save: 2400 is two
-    and a half minutes of ``delay_per_s``. The dispatch loop re-inserts every order not yet
+    ``churn_per_move`` is what moving a delivery to another courier must save: 600 is 25
+    seconds of ``delay_per_s``, ten minutes of riding. The dispatch loop re-inserts every order not yet
     picked up each round (``dispatch.planning.policy_solver``), so this price is what keeps
     jobs on a rider's phone; since orders are given only when a courier must set off
     (``commit_ahead_stops``), it concerns few of them. Earlier measure (delay 2, every order
     given at once, lunch day of 500 orders and 30 couriers): 120 (a minute of delay) moved an
     order up to 18 times; 1500 (12 minutes of delay) kept stale assignments and lost 5 minutes
-    of p90 click-to-door.
+    of p90 click-to-door. With holding, 2400 against 600 left 15 more hours below the floor
+    on the meal day (stale assignments again).
     """
 
     lateness_per_s: int = 40
     travel_per_s: int = 1
-    churn_per_move: int = 2400
+    churn_per_move: int = 600
     unassigned_penalty: int = 1_000_000
     fairness_per_s: int = 0  # off by default; spreads work (max route time) when > 0
-    delay_per_s: int = 16  # per second of each dropoff after its ideal time (click-to-door)
-    fairness_per_order: int = 900
+    delay_per_s: int = 24  # per second of each dropoff after its ideal time (click-to-door)
+    fairness_per_order: int = 1200
     delay_tail_s: int = 8 * 60
-    delay_tail_per_s: int = 24
+    delay_tail_per_s: int = 0  # off: measured no better than a higher delay_per_s
     bundle_detour_s: int = 600
     commit_ahead_stops: int = 1
 

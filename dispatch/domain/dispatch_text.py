@@ -41,9 +41,9 @@ def _fr(w: Weights, ratio: str) -> list[str]:
         f"trajet direct), même sans retard\u00a0: {_n(w.delay_per_s, 'fr')} point(s), pour "
         f"livrer vite plutôt que d'enchaîner les courses sur un coursier pendant que d'autres "
         f"attendent\u00a0;",
-        f"au-delà de {_n(w.delay_tail_s // 60, 'fr')} minutes d'attente ainsi, chaque seconde de "
-        f"plus\u00a0: {_n(w.delay_tail_per_s, 'fr')} points de plus, pour que les longues attentes "
-        f"pèsent plus que les courtes\u00a0;",
+        *([f"au-delà de {_n(w.delay_tail_s // 60, 'fr')} minutes d'attente ainsi, chaque seconde "
+           f"de plus\u00a0: {_n(w.delay_tail_per_s, 'fr')} points de plus, pour que les longues "
+           f"attentes pèsent plus que les courtes\u00a0;"] if w.delay_tail_per_s else []),
         f"chaque course retirée à un coursier pour la donner à un autre\u00a0: "
         f"{_n(w.churn_per_move, 'fr')} points, pour que les tournées ne changent pas sous les "
         f"roues des coursiers pour un petit gain\u00a0;",
@@ -78,8 +78,9 @@ def _en(w: Weights, ratio: str) -> list[str]:
         f"every second a delivery arrives after the earliest it could (ready, loaded, then the "
         f"direct ride), even when not late: {_n(w.delay_per_s, 'en')} point(s), to deliver "
         f"soon rather than chain orders on one courier while others wait;",
-        f"beyond {_n(w.delay_tail_s // 60, 'en')} minutes of such waiting, every further second: "
-        f"{_n(w.delay_tail_per_s, 'en')} points more, so long waits weigh more than short ones;",
+        *([f"beyond {_n(w.delay_tail_s // 60, 'en')} minutes of such waiting, every further "
+           f"second: {_n(w.delay_tail_per_s, 'en')} points more, so long waits weigh more than short "
+           f"ones;"] if w.delay_tail_per_s else []),
         f"every delivery taken from one courier and given to another: "
         f"{_n(w.churn_per_move, 'en')} points, so routes do not change under couriers' wheels "
         f"for a small gain;",

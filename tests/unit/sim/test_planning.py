@@ -31,9 +31,10 @@ def test_an_order_not_picked_up_moves_to_a_courier_who_reaches_it_much_sooner():
 
 
 def test_an_order_stays_with_its_courier_when_moving_it_saves_less_than_the_churn_price():
-    """A minute sooner at the pickup is not worth changing the job on a rider's phone."""
-    before = solve_nearest(_problem(60, 100, ("far",)))
-    now = _problem(60, 100, ("near", "far"), previous=(("d", "far"),))
-    saving = 3 * (100 - 60)  # riding plus delay (travel_per_s 1 + delay_per_s 2) per second sooner
-    assert saving < Weights().churn_per_move
+    """Twenty seconds sooner at the pickup is not worth changing the job on a rider's phone."""
+    before = solve_nearest(_problem(60, 80, ("far",)))
+    now = _problem(60, 80, ("near", "far"), previous=(("d", "far"),))
+    w = Weights()
+    saving = (w.travel_per_s + w.delay_per_s) * (80 - 60)  # riding plus delay, per second sooner
+    assert saving < w.churn_per_move
     assert policy_solver(now, before, 0.0).assignment() == {"d": "far"}
