@@ -67,6 +67,13 @@ export async function createMap(element, { onClick, credential, fit, centre, zoo
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   element.mapInstance = map;
   map.once("idle", () => { element.dataset.basemap = "ready"; });
+  // the first frame with every basemap tile in view drawn: data-painted = ms since navigation
+  const painted = () => {
+    try { if (!map.isSourceLoaded("basemap") || !map.areTilesLoaded()) return; } catch { return; }
+    element.dataset.painted = String(Math.round(performance.now()));
+    map.off("render", painted);
+  };
+  map.on("render", painted);
   if (onClick) map.on("click", (ev) => onClick(ev.lngLat));
   await new Promise((resolve) => (map.loaded() ? resolve() : map.once("load", resolve)));
   return { maplibregl, map, info };
