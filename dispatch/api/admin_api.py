@@ -19,12 +19,12 @@ from dispatch.api.admin_models import (
     AuditRow,
     CoopCreated,
     CoopIn,
+    CoopMapInfo,
     CoopSettings,
     CoopSettingsIn,
     InviteIn,
     KeyIn,
     KeyOut,
-    MapInfo,
     Member,
     MerchantIn,
     MerchantOut,
@@ -80,7 +80,7 @@ def update_settings(body: CoopSettingsIn, ctx: Ctx, who: Admin) -> dict[str, Any
     return coops.update_settings(ctx, who, body.model_dump(exclude_unset=True))
 
 
-@router.get("/maps", operation_id="admin_maps_list", response_model=list[MapInfo],
+@router.get("/maps", operation_id="admin_maps_list", response_model=list[CoopMapInfo],
             summary="Maps imported on this server (a co-op may switch to one)")
 def list_maps(ctx: Ctx, who: Admin) -> list[dict[str, Any]]:
     return [{"id": m.id, "name": m.name, "bbox": m.bbox, "outline": m.outline, "summary": m.summary,

@@ -142,7 +142,9 @@ class CoopSettings(Out):
     map_bbox: list[float]
 
 
-class MapInfo(Out):
+class CoopMapInfo(Out):
+    """One of the co-op's imported maps (``/api/v1/map/info``'s model is ``MapInfo``)."""
+
     id: str
     name: str
     bbox: list[float]

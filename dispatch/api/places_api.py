@@ -20,7 +20,9 @@ from dispatch.services import places as svc
 router = APIRouter(prefix="/api/v1/places", tags=["places"])
 
 
-class Point(Out):
+class Door(Out):
+    """Where the address object itself lies (a model name of its own: basemap_api has a Point)."""
+
     lat: float
     lon: float
 
@@ -32,7 +34,7 @@ class PlaceMatch(Out):
                     "(no number), or a named place")
     lat: float = Field(description="on the street graph: where a courier stops")
     lon: float
-    door: Point = Field(description="the address object itself (node, or building centroid)")
+    door: Door = Field(description="the address object itself (node, or building centroid)")
     street: str
     housenumber: str
     postcode: str

@@ -18,7 +18,10 @@ import pytest
 from tests.e2e.conftest import MERCHANT_KEY
 
 PACKAGE = "coopdispatch_client"
-CONFIG = f"package_name_override: {PACKAGE}\nproject_name_override: {PACKAGE}\npost_hooks: []\n"
+CONFIG = (f"package_name_override: {PACKAGE}\nproject_name_override: {PACKAGE}\npost_hooks: []\n"
+          "content_type_overrides:\n"  # the map's binary answers: bytes in the generated client
+          "  application/vnd.mapbox-vector-tile: application/octet-stream\n"
+          "  application/x-protobuf: application/octet-stream\n")
 
 
 def generate_client(server_url: str, tmp: Path) -> Any:
@@ -45,9 +48,9 @@ def generated(sqlite_servers: Any, tmp_path: Path) -> Any:
     server = sqlite_servers.new(WEBHOOK_ALLOW_HOSTS="hooks.example.org,shop.example.org",
                                 BACKGROUND_JOBS="false").start(timeout_s=120)
     package = generate_client(server.http, tmp_path)
-    client = package.AuthenticatedClient(base_url=server.http, token=MERCHANT_KEY,
-                                         raise_on_unexpected_status=True)
-    yield package, client
+    with package.AuthenticatedClient(base_url=server.http, token=MERCHANT_KEY,
+                                     raise_on_unexpected_status=True) as client:
+        yield package, client
     for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
         del sys.modules[name]
 

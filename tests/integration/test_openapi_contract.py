@@ -91,6 +91,13 @@ def test_operation_ids_are_short_stable_snake_case_and_unique(doc):
     assert by_id["webhooks_create"] == ("POST", "/api/v1/webhooks")
 
 
+def test_no_two_models_share_a_name(doc):
+    """FastAPI spells two models of one name by module (``dispatch__api__x__Point``); generators
+    then drop one of them: every model of the document needs a name of its own."""
+    clashes = [name for name in doc["components"]["schemas"] if "__" in name]
+    assert not clashes, f"rename one of each pair: {clashes}"
+
+
 def test_credentials_are_security_schemes_applied_per_operation_not_header_parameters(doc):
     """Two bearer schemes; merchant operations accept either, courier ones the token only;
     no operation has an Authorization parameter (generated functions take no authorization=)."""
