@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Response, Security
+from fastapi import APIRouter, Depends, Query, Response, Security
 from sqlalchemy import select
 
 from dispatch.api.admin_models import (
@@ -40,6 +40,7 @@ from dispatch.api.admin_models import (
 from dispatch.api.deps import OPERATOR_KEY, Credential, Ctx, role_guard
 from dispatch.api.fields import Instant
 from dispatch.api.responses import RuleSet
+from dispatch.api.schemas import RuleSetDraft
 from dispatch.db.models import Merchant as MerchantRow
 from dispatch.db.models import WebhookEndpoint
 from dispatch.services import audit, coop_books, coops, members, merchant_admin, rule_sets
@@ -169,8 +170,8 @@ def revoke_key(key_id: str, ctx: Ctx, who: Admin) -> dict[str, Any]:
 
 @router.post("/rule-sets/preview", operation_id="admin_rule_sets_preview", response_model=Preview,
              summary="What a draft rule set would charge and pay on sample trips")
-def preview(ctx: Ctx, who: Admin, rules: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
-    return coop_books.preview_rules(ctx, who, rules)
+def preview(ctx: Ctx, who: Admin, rules: RuleSetDraft) -> dict[str, Any]:
+    return coop_books.preview_rules(ctx, who, rules.model_dump(mode="json", exclude_none=True))
 
 
 @router.post("/rule-sets", status_code=201, operation_id="admin_rule_sets_adopt", response_model=RuleSet,

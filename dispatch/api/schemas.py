@@ -175,3 +175,28 @@ class RuleSetIn(Strict):
     weather_surcharges: list[WeatherSurchargeIn] = Field(default_factory=list, max_length=20)
     pay_courier_on: Literal["estimated", "actual"] = "estimated"
     rounding_order: list[str] = Field(default_factory=lambda: ["courier", "coop", "merchant"], max_length=3)
+
+
+class RuleSetDraft(Strict):
+    """A rule set being drafted (``/api/v1/admin/rule-sets/preview``): any field of
+    :class:`RuleSetIn`; what is left out takes a placeholder, the service names a bad value."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"base_cents": 500}]})
+    version: int | None = Field(default=None, description="ignored")
+    effective_from: Day | None = None
+    adopted_by: str | None = Field(default=None, max_length=500)
+    description_en: str | None = Field(default=None, max_length=4000)
+    description_fr: str | None = Field(default=None, max_length=4000)
+    currency: str | None = Field(default=None, max_length=3)
+    base_cents: int | None = None
+    per_km_cents: int | None = None
+    per_active_minute_cents: int | None = None
+    minimum_fee_cents: int | None = None
+    courier_floor_cents_per_hour: int | None = None
+    coop_share_bp: int | None = None
+    merchant_rebate_bp: int | None = None
+    load_surcharges: list[LoadSurchargeIn] | None = Field(default=None, max_length=20)
+    time_surcharges: list[TimeSurchargeIn] | None = Field(default=None, max_length=20)
+    weather_surcharges: list[WeatherSurchargeIn] | None = Field(default=None, max_length=20)
+    pay_courier_on: Literal["estimated", "actual"] | None = None
+    rounding_order: list[str] | None = Field(default=None, max_length=3)

@@ -78,6 +78,14 @@ def test_no_operation_has_an_untyped_success_body(doc):
     assert not untyped, "\n".join(untyped)
 
 
+def test_every_request_body_is_a_named_model(doc):
+    """A JSON body an operation takes is a $ref to a model (DeliveryIn, QuoteIn, RuleSetIn ...)."""
+    loose = [f"{method} {path}: {content.get('schema')}" for method, path, op in operations(doc)
+             for media, content in op.get("requestBody", {}).get("content", {}).items()
+             if JSON_MEDIA.match(media) and "$ref" not in content.get("schema", {})]
+    assert not loose, "\n".join(loose)
+
+
 def test_operation_ids_are_short_stable_snake_case_and_unique(doc):
     """deliveries_create and the like: at most 40 characters, no path noise, no duplicates."""
     ids = [op["operationId"] for _, _, op in operations(doc)]
