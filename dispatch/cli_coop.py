@@ -74,7 +74,7 @@ def create(
 ) -> None:
     """Create a co-op and print its first admin's one-time link."""
     from dispatch.domain.errors import DomainError
-    from dispatch.services.coops import NewCoop, checked_settings, create_coop
+    from dispatch.services.coops import NewCoop, checked_settings, create_coop, founding_rules
     from dispatch.services.members import checked_email
     from routing.network import MapError
 
@@ -108,6 +108,7 @@ def create(
         raise typer.Exit(1) from exc
     ctx = _context()
     try:
+        founding_rules(ctx, timezone, currency, ctx.clock())  # before a long map import, too
         # the server's map too is recorded as the co-op's own: it keeps it if the server's changes
         source = map_file or Path(ctx.network.source)
         map_id = import_with_progress(ctx, source, _bbox(bbox)).map_id

@@ -2,13 +2,15 @@
 
 A new co-op gets: its map (an imported one, or the server's), its service area (a GeoJSON
 polygon, by default the map's outline), the default fee rule set adopted as version 1 with
-its record, and a first admin with a one-time link to set a password.
+its record (checked as any adoption is: never below the server's legal floor), and a first
+admin with a one-time link to set a password.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,13 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from dispatch.db.models import Coop, MapRow, RuleSetRow
 from dispatch.domain.errors import Conflict, InvalidInput, NotFound
 from dispatch.domain.fee_dicts import rule_set_to_dict
-from dispatch.domain.fees import DEFAULT_RULE_SET
+from dispatch.domain.fees import DEFAULT_RULE_SET, RuleSet
 from dispatch.services.audit import record
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext
 from dispatch.services.maps import coop_map, forget_coop, outline_geojson
 from dispatch.services.members import add_member, checked_name
-from dispatch.services.rule_sets import local_day
+from dispatch.services.rule_sets import checked_rule_set, local_day
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 LOCALES = ("fr", "en")
@@ -84,6 +86,7 @@ def create_coop(ctx: ServiceContext, new: NewCoop, who: Principal | None = None)
     """Create the co-op, adopt the default rules, invite its first admin; return the admin's link."""
     checked_settings(new.timezone, new.currency, new.locale, new.slug)
     name, now = checked_name(new.name), ctx.clock()
+    founding = founding_rules(ctx, new.timezone, new.currency, now)
     area = checked_area(new.service_area) if new.service_area is not None else None
     try:
         with ctx.sessions() as s, s.begin():
@@ -97,10 +100,8 @@ def create_coop(ctx: ServiceContext, new: NewCoop, who: Principal | None = None)
                         locale=new.locale, service_area=area, map_id=new.map_id)
             s.add(coop)
             s.flush()
-            rules = rule_set_to_dict(DEFAULT_RULE_SET) | {
-                "currency": new.currency, "adopted_by": FOUNDING,
-                "effective_from": local_day(coop, now).isoformat()}
-            s.add(RuleSetRow(coop_id=coop.id, version=1, effective_from=local_day(coop, now), body=rules))
+            s.add(RuleSetRow(coop_id=coop.id, version=1, effective_from=founding.effective_from,
+                             body=rule_set_to_dict(founding)))
             record(s, who, coop.id, "create_coop", now, {"slug": new.slug, "name": name, "map_id": new.map_id,
                                                          "timezone": new.timezone, "currency": new.currency})
             record(s, who, coop.id, "adopt_rule_set", now, {"version": 1}, reason=f"version 1: {FOUNDING}")
@@ -109,6 +110,20 @@ def create_coop(ctx: ServiceContext, new: NewCoop, who: Principal | None = None)
                     "admin": admin}
     except IntegrityError as exc:
         raise Conflict("the slug or the admin's e-mail is taken", field="slug") from exc
+
+
+def founding_rules(ctx: ServiceContext, timezone: str, currency: str, now: datetime) -> RuleSet:
+    """The default rules as a new co-op's version 1, through the checks of every adoption
+    (bounds, the server's legal floor, sample trips that pay it): a co-op never starts below
+    the floor. The CLI calls it before a long map import."""
+    coop = Coop(timezone=timezone, currency=currency)  # never added: only its day and currency
+    body = rule_set_to_dict(DEFAULT_RULE_SET) | {
+        "currency": currency, "adopted_by": FOUNDING, "effective_from": local_day(coop, now).isoformat()}
+    try:
+        return checked_rule_set(ctx, body, 1, coop, now)
+    except InvalidInput as exc:
+        raise type(exc)(f"this server's default fee rules cannot be adopted by a new co-op: {exc}",
+                        field=exc.field) from exc
 
 
 def _map_outline(ctx: ServiceContext, s: Any, map_id: str | None) -> dict[str, Any]:

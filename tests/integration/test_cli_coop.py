@@ -74,3 +74,18 @@ def test_coop_set_map_moves_the_coop_onto_a_new_map_and_audits_it(empty_db, tmp_
         actions = conn.execute(select(AuditEntry.action, AuditEntry.actor_kind)).all()
     assert coop.service_area == square
     assert ("update_settings", "system") in [tuple(a) for a in actions]
+
+
+def test_coop_create_is_refused_when_the_default_rules_are_below_the_legal_floor(empty_db, tmp_path, monkeypatch):
+    """The server's legal floor raised above the default rules' floor: exit code 1 naming the
+    floor, before any map is imported, and no co-op starts below the floor."""
+    monkeypatch.setenv("LEGAL_FLOOR_CENTS_PER_HOUR", "5000")
+    osm = tmp_path / "square.osm"
+    osm.write_text(OSM, encoding="utf-8")
+    result = CliRunner().invoke(app, ["coop", "create", "--name", "Carré", "--slug", "carre", "--map", str(osm),
+                                      "--admin-email", "a@carre.coop", "-y"])
+    assert result.exit_code == 1, result.output
+    assert "legal floor of 5000" in result.output and "(courier_floor_cents_per_hour)" in result.output
+    with empty_db.connect() as conn:
+        assert conn.execute(select(MapRow.id)).first() is None
+        assert conn.execute(select(Coop.id)).first() is None
