@@ -255,7 +255,7 @@ async function drawRoute(stops) {
   catch { const kept = load("cd.courier.legs"); legs = kept && kept.key === key ? kept.legs : []; }
   shapeKey = key;
   m.setRoutes(map, "route", [...m.legFeatures(legs.slice(1), { color: "#8a97ab" }), ...m.legFeatures(legs.slice(0, 1), { color: "#1c5fb8" })]);
-  if (legs.length) m.fitTo(map, legs[0].coordinates, { padding: 48 }); // zoom to the leg I ride now
+  if (legs.length) m.fitTo(map, legs[0].coordinates, { padding: 64 }); // zoom to the leg I ride now (marker and label in view)
 }
 
 async function startMap() {
