@@ -35,10 +35,18 @@ def _full(net: StreetNetwork, points: list[tuple[float, float]]) -> np.ndarray:
     return net.matrix([net.snap(*p) for p in points])[0]
 
 
-def test_rounds_with_moving_couriers_match_a_fresh_matrix_on_every_used_entry(net) -> None:
+def test_rounds_with_moving_couriers_match_a_fresh_matrix_on_every_used_entry(net, monkeypatch) -> None:
     """Three rounds: couriers move, a delivery goes, one arrives, and a courier ends up standing
     on a pickup (a key that was an origin must become a stop with a column)."""
-    matrices = LiveMatrices(SimpleNamespace(network=net))  # type: ignore[arg-type]
+    ctx, asked = object(), []
+
+    def coop_map(ctx_, coop_id: str) -> SimpleNamespace:  # the co-op's own map (issue 17), no database
+        assert ctx_ is ctx
+        asked.append(coop_id)
+        return SimpleNamespace(network=net)
+
+    monkeypatch.setattr("dispatch.dispatcher.coop_map", coop_map)
+    matrices = LiveMatrices(ctx, "coop-a")  # type: ignore[arg-type]
     couriers, stops = _places(net, 6, 1), _places(net, 8, 2)
     rounds = [
         (couriers, stops),
@@ -56,3 +64,4 @@ def test_rounds_with_moving_couriers_match_a_fresh_matrix_on_every_used_entry(ne
         if not standing_on_stop:
             assert (into_couriers == UNUSED_S).all()
     assert matrices(rounds[-1][0] + rounds[-1][1], 6)[0].shape == (12, 12)
+    assert set(asked) == {"coop-a"}, "every round plans on the co-op's own map"
