@@ -163,7 +163,9 @@ def _blame(state: LiveState, reasons: dict[LatLon, str], left: LeftOut) -> bool:
     for c in state.couriers:
         if c.position in reasons:
             lat, lon = c.position
-            left.couriers[c.id] = f"position ({lat:.5f}, {lon:.5f}) is off the map: {reasons[c.position]}"
+            # for the dispatcher: what the phone says and what follows (the log has the detail)
+            left.couriers[c.id] = (f"their phone reports ({lat:.5f}, {lon:.5f}), off the map: no new orders "
+                                   "and their route unchanged until it sends a position on the map")
             found = True
     for d in state.deliveries:
         for what, point in (("pickup", d.pickup), ("dropoff", d.dropoff)):
