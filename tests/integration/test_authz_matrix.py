@@ -5,7 +5,9 @@ that takes an id x every stranger role x an object of another merchant, coop or 
 from __future__ import annotations
 
 import base64
+import math
 import re
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,9 +18,16 @@ from dispatch.app import build_context, create_app
 from tests.integration.api_client import bearer, create_delivery, login, report, start_shift
 
 # Public by design: the tracking token is itself the secret; a co-op's fee rules are published.
+# The basemap's tiles and label glyphs (issue 19) are public too: a map is a server-wide OSM
+# extract (the ``maps`` table has no owner) and its tiles hold only OpenStreetMap data; the
+# courier app caches them before anyone logs in and the public tracking page draws them. What is
+# a co-op's own (its service area, its language) is only in a signed-in caller's basemap; checked
+# in test_tiles_and_glyphs_are_the_same_for_everyone_and_carry_nothing_of_a_coop.
 PUBLIC_PARAMS = {"token", "slug"}
+MAP_PARAMS = {"map_id", "z", "x", "y", "fontstack", "start", "end"}
 TINY_JPEG = base64.b64encode(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(32) + b"\xff\xd9").decode()
 PHONE, ADDRESS = "+358 40 123 4567", "Kaisaniemenkatu 1"
+IMPORTED = "Kaivokatu 8"  # the dropoff of merchant A's imported order
 
 
 @pytest.fixture
@@ -33,7 +42,7 @@ def operations(client: TestClient) -> list[tuple[str, str, list[str]]]:
     out = []
     for path, ops in client.app.openapi()["paths"].items():
         params = re.findall(r"{(\w+)}", path)
-        if params and not set(params) <= PUBLIC_PARAMS:
+        if params and not set(params) <= PUBLIC_PARAMS | MAP_PARAMS:
             out.extend((method.upper(), path, params) for method in ops)
     return out
 
@@ -41,7 +50,8 @@ def operations(client: TestClient) -> list[tuple[str, str, list[str]]]:
 def body_for(path: str, courier_id: str) -> dict[str, Any] | None:
     now = datetime.now(UTC).isoformat()
     bodies = {"cancel": {"reason": "x"}, "assign": {"courier_id": courier_id, "reason": "x"},
-              "unassign": {"reason": "x"}, "reports": {"action": "arrived", "happened_at": now},
+              "unassign": {"reason": "x"}, "allow-proof": {"reason": "x"},
+              "reports": {"action": "arrived", "happened_at": now},
               "proof": {"kind": "photo", "happened_at": now, "image_base64": TINY_JPEG},
               # co-op setup (issue 17): valid bodies, so that only the caller can be refused
               "vehicle": {"kind": "bike", "capacity_kg": 10, "capacity_litres": 40, "speed_pct": 100},
@@ -103,9 +113,24 @@ def demo_key_id(c: TestClient) -> str:
         return str(s.scalar(select(ApiKey.id).where(ApiKey.prefix == DEMO_KEY_PREFIX)))
 
 
+def own_import(c: TestClient, world: Any) -> str:
+    """Merchant A's finished order import (issue 18): one row with a customer's phone and address."""
+    csv = f"order_ref,recipient_name,recipient_phone,dropoff_address,load_kg\nM-1,Aino,{PHONE},{IMPORTED},2\n"
+    body = {"filename": "orders.csv", "content_base64": base64.b64encode(csv.encode()).decode(), "dry_run": False}
+    started = c.post("/api/v1/deliveries/imports", json=body, headers=bearer(world.merchant_key))
+    assert started.status_code == 202, started.text
+    for _ in range(600):  # its rows are created in a thread: wait for them, so nothing writes during the matrix
+        job = c.get(started.headers["Location"], headers=bearer(world.merchant_key)).json()
+        if job["status"] == "done":
+            assert job["created"] == 1 and IMPORTED in job["rows"][0]["dropoff"], job  # what must not leak
+            return str(job["id"])
+        time.sleep(0.05)
+    raise AssertionError("the import did not finish in 30 s")
+
+
 def test_every_id_taking_operation_refuses_every_stranger_and_leaks_nothing(quiet_client, world, scene):
     """403 or 404 for each (operation, stranger); no personal data, token or webhook secret in the answer."""
-    c, ids = quiet_client, scene["ids"]
+    c, ids = quiet_client, scene["ids"] | {"import_id": own_import(quiet_client, world)}
     ops = operations(c)
     assert len(ops) >= 8
     unknown = {p for _, _, params in ops for p in params} - set(ids)
@@ -121,7 +146,7 @@ def test_every_id_taking_operation_refuses_every_stranger_and_leaks_nothing(quie
             seen.append((method, path, who, r.status_code))
             assert r.status_code in (403, 404), (method, path, who, r.status_code, r.text)
             assert r.headers["content-type"] == "application/problem+json"
-            for secret in (PHONE, ADDRESS, scene["tracking"], "whsec_"):
+            for secret in (PHONE, ADDRESS, IMPORTED, scene["tracking"], "whsec_"):
                 assert secret not in r.text, (method, path, who)
     assert len(seen) == len(ops) * len(scene["strangers"])
     after = c.get(f"/api/v1/deliveries/{ids['delivery_id']}", headers=bearer(world.merchant_key)).json()
@@ -129,6 +154,51 @@ def test_every_id_taking_operation_refuses_every_stranger_and_leaks_nothing(quie
         "assigned", scene["aino_id"], before["version"])
     assert after["reason"] is None
     assert len(c.get("/api/v1/webhooks", headers=bearer(world.merchant_key)).json()) == 1
+
+
+def test_tiles_and_glyphs_are_the_same_for_everyone_and_carry_nothing_of_a_coop(quiet_client, world, scene):
+    """The map routes are public (see MAP_PARAMS): anonymous, the owner and every stranger get the
+    same bytes with a shared-cache header, so no answer depends on who asks; the co-op's own area
+    and language come only with its members' basemap, never in another co-op's; a map id that
+    names no map is 404 for everyone."""
+    c = quiet_client
+    own = login(c, world.dispatcher_email, world.password)
+    mine = c.get("/api/v1/map/basemap", headers=own).json()
+    assert mine["service_area"] is not None
+    lon, lat = mine["centre"]
+    x, y = int((lon + 180) / 360 * 2**16), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**16)
+    urls = [mine["tiles"].format(z=16, x=x, y=y), "/api/v1/map/fonts/Sans Regular/0-255.pbf"]
+    callers = {"anonymous": {}, "owner": own} | scene["strangers"]
+    for url in urls:
+        seen = {}
+        for who, headers in callers.items():
+            r = c.get(url, headers=headers | {"Accept-Encoding": "gzip"})
+            assert r.status_code == 200 and r.headers["cache-control"].startswith("public"), (url, who, r.text)
+            assert "set-cookie" not in r.headers and "authorization" not in r.headers.get("vary", "").lower()
+            seen[who] = (r.status_code, r.content)
+        assert len(set(seen.values())) == 1, (url, "the answer depends on the caller")
+    theirs = other_coop_area(c)
+    assert theirs != mine["service_area"]
+    for who, headers in scene["strangers"].items():
+        if "another coop" in who:
+            r = c.get("/api/v1/map/basemap", headers=headers)
+            assert r.status_code == 200 and r.json()["service_area"] == theirs, who
+    for who, headers in callers.items():
+        r = c.get("/api/v1/map/tiles/0123456789abcdef/10/583/296.pbf", headers=headers)
+        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", who
+
+
+def other_coop_area(c: TestClient) -> dict[str, Any]:
+    """Give the other co-op an area of its own (the world's two co-ops share one) and return it."""
+    from sqlalchemy import select
+
+    from dispatch.db.models import Coop
+    from dispatch.seed import area_geojson
+
+    area = area_geojson([(60.1700, 24.9400), (60.1700, 24.9500), (60.1760, 24.9500), (60.1760, 24.9400)])
+    with c.app.state.ctx.sessions() as s, s.begin():
+        s.scalar(select(Coop).where(Coop.slug == "other")).service_area = area
+    return dict(area)
 
 
 def test_a_courier_sees_phone_and_address_only_while_the_delivery_is_theirs_and_open(quiet_client, scene):
