@@ -67,7 +67,7 @@ class Weights:
 
     ``fairness_per_order``: while some courier on shift is below the co-op's hourly floor so far
     today (``Courier.below_floor``), an order given to a courier who is not costs this much
-    more: 1200 is 50 seconds of a customer's delay (at ``delay_per_s`` 24), or 20 minutes of
+    more: 2400 is 100 seconds of a customer's delay (at ``delay_per_s`` 24), or 40 minutes of
     riding. The work goes to members the co-op's pay guarantee would otherwise pay for
     waiting when that costs little, and never when it costs a customer more than that.
 
@@ -76,7 +76,9 @@ class Weights:
     was 7.8 min against nearest's 4.5 and 113 hours below the floor against 92; delay 6 gave
     6.4, delay 12 with fairness 600 6.0 and 104 hours, with the tail term 5.5 and 107, delay 24
     with fairness 1200 4.9-5.4 and 102 (two runs); delay 16 with the tail and churn 2400 4.8 but
-    118 hours. Customers' delay dominates riding in every setting that came close to nearest;
+    118 hours; fairness 2400 (seeds 1 and 3): 93 and 120 hours against nearest's 92 and 129,
+    delay p90 5.4 and 6.4 against 4.5 and 6.4. Customers' delay dominates riding in every
+    setting that came close to nearest;
     lateness stays the heaviest weight (the promise). Runs of one setting differ by about half
     a minute of delay p90: compare settings on several seeds.
 
@@ -105,7 +107,7 @@ class Weights:
     unassigned_penalty: int = 1_000_000
     fairness_per_s: int = 0  # off by default; spreads work (max route time) when > 0
     delay_per_s: int = 24  # per second of each dropoff after its ideal time (click-to-door)
-    fairness_per_order: int = 1200
+    fairness_per_order: int = 2400
     delay_tail_s: int = 8 * 60
     delay_tail_per_s: int = 0  # off: measured no better than a higher delay_per_s
     bundle_detour_s: int = 600
