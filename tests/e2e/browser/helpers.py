@@ -12,6 +12,9 @@ from dispatch.db.models import AuditEntry
 from tests.e2e.browser.conftest import MERCHANT_KEY, PASSWORD, Server
 
 MOBILE = {"width": 400, "height": 860}
+# Logging in and opening the socket took ~8 s on the busy 2-core machine (importing, first
+# queries, several servers at once): wait for the socket that long and more, never a fixed sleep.
+CONNECT_MS = 30_000
 DESKTOP = {"width": 1280, "height": 860}
 
 
@@ -20,7 +23,7 @@ def open_merchant(new_context: Any) -> Any:
     page.goto("/merchant/")
     page.fill("#api-key", MERCHANT_KEY)
     page.click("#key-form button")
-    page.wait_for_selector("body[data-ws='open']")
+    page.wait_for_selector("body[data-ws='open']", timeout=CONNECT_MS)
     page.wait_for_selector("#map[data-basemap='ready']", timeout=30_000)  # software WebGL
     return page
 
@@ -32,10 +35,10 @@ def open_courier(new_context: Any, email: str, at: dict[str, float], *, start_sh
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
     page.click("#login-form button")
-    page.wait_for_selector("body[data-ws='open']")
+    page.wait_for_selector("body[data-ws='open']", timeout=CONNECT_MS)
     if start_shift and page.get_attribute("body", "data-shift") != "on":
         page.click("#shift-start")
-        page.wait_for_selector("body[data-shift='on']")
+        page.wait_for_selector("body[data-shift='on']", timeout=CONNECT_MS)
     return page
 
 
@@ -45,7 +48,7 @@ def open_dispatcher(new_context: Any) -> Any:
     page.fill("#email", "dispatcher@demo.coop")
     page.fill("#password", PASSWORD)
     page.click("#login-form button")
-    page.wait_for_selector("body[data-ws='open']")
+    page.wait_for_selector("body[data-ws='open']", timeout=CONNECT_MS)
     page.wait_for_selector("#map[data-basemap='ready']", timeout=30_000)  # software WebGL
     page.evaluate("window.__sameDocument = true")  # gone if the page ever reloads
     return page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,9 @@ from tests.e2e.browser.helpers import (
 )
 
 pytestmark = pytest.mark.browser
+# How long a live update may take to show on a loaded machine: generous, since each wait ends as
+# soon as its condition holds (the one timed promise, the courier's 2 s, is asserted as such).
+LIVE_MS = 30_000
 
 
 def order_on_merchant_page(page: Any) -> str:
@@ -58,17 +62,17 @@ def sign(page: Any) -> None:
 def test_a_merchant_order_reaches_the_courier_and_offline_actions_land_exactly_once(server: Server, new_context):
     """Order on the merchant page; the courier gets it in 2 s; offline pickup/drop survive a reload."""
     courier = open_courier(new_context, "aino@demo.coop", AINO_AT, start_shift=True)
-    courier.wait_for_function("navigator.serviceWorker.controller !== null")
+    courier.wait_for_function("navigator.serviceWorker.controller !== null", timeout=LIVE_MS)
     dispatcher = open_dispatcher(new_context)
     merchant = open_merchant(new_context)
     delivery_id = order_on_merchant_page(merchant)
     started = time.monotonic()
     courier.wait_for_selector(f"#stops li[data-delivery-id='{delivery_id}']", timeout=2_000)
     assert time.monotonic() - started < 2.0
-    dispatcher.wait_for_selector(f"#deliveries li[data-id='{delivery_id}']")
+    dispatcher.wait_for_selector(f"#deliveries li[data-id='{delivery_id}']", timeout=LIVE_MS)
     assert dispatcher.evaluate("""document.querySelector('#map').mapInstance
         .queryRenderedFeatures({layers: ['road']}).length""") > 50  # the base map draws streets
-    merchant.wait_for_selector(f"#deliveries tr[data-id='{delivery_id}'][data-status='assigned']")
+    merchant.wait_for_selector(f"#deliveries tr[data-id='{delivery_id}'][data-status='assigned']", timeout=LIVE_MS)
     for page, name in ((merchant, "merchant"), (courier, "courier"), (dispatcher, "dispatcher")):
         screenshot(page, name)
 
@@ -81,13 +85,13 @@ def test_a_merchant_order_reaches_the_courier_and_offline_actions_land_exactly_o
     courier.wait_for_function("document.querySelector('#outbox-count').textContent === '2'")
     dropped = tap_offline(courier, "delivered")
     courier.reload()
-    courier.wait_for_selector("body[data-ready='1']")
+    courier.wait_for_selector("body[data-ready='1']", timeout=LIVE_MS)
     assert courier.text_content("#outbox-count") == "3"  # still queued after a reload offline
     screenshot(courier, "courier-offline")
     time.sleep(1.0)
     back_online = datetime.now(UTC)
     courier.context.set_offline(False)
-    courier.wait_for_selector("#pending.hidden", state="attached", timeout=10_000)
+    courier.wait_for_selector("#pending.hidden", state="attached", timeout=LIVE_MS)
 
     d = delivery(server, delivery_id)
     assert d["status"] == "delivered"
@@ -95,9 +99,15 @@ def test_a_merchant_order_reaches_the_courier_and_offline_actions_land_exactly_o
     assert dropped[0] <= parse_iso(d["delivered_at"]) <= dropped[1] < back_online
     actions = [row.action for row in audit_rows(server, delivery_id)]
     assert actions.count("pick_up") == 1 and actions.count("deliver") == 1 and actions.count("proof") == 1
-    assert (server.data_dir / "proofs" / f"{delivery_id}.png").exists()
+    # proofs are content-addressed (services/proofs.py): the audit row names the file and its SHA-256
+    (proof,) = [row for row in audit_rows(server, delivery_id) if row.action == "proof"]
+    kind, file, digest = proof.reason.split(" ")
+    assert kind == "signature" and file.endswith(".png") and digest.startswith("sha256=")
+    stored = (server.data_dir / file).read_bytes()
+    assert file == f"proofs/{digest.removeprefix('sha256=')}.png"
+    assert stored[:8] == b"\x89PNG\r\n\x1a\n" and hashlib.sha256(stored).hexdigest() == digest.removeprefix("sha256=")
     dispatcher.select_option("#filter", "all")
-    dispatcher.wait_for_selector(f"#deliveries li[data-id='{delivery_id}'][data-status='delivered']")
+    dispatcher.wait_for_selector(f"#deliveries li[data-id='{delivery_id}'][data-status='delivered']", timeout=LIVE_MS)
     assert dispatcher.evaluate("window.__sameDocument === true")  # updated without a reload
 
 
@@ -107,29 +117,31 @@ def test_the_dispatcher_reassigns_a_delivery_and_both_courier_pages_follow(serve
     eero = open_courier(new_context, "eero@demo.coop", EERO_AT, start_shift=True)
     dispatcher = open_dispatcher(new_context)
     created = create_delivery_by_api(server, 60.17300, 24.94600)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + LIVE_MS / 1000
     while (d := delivery(server, created["id"]))["status"] != "assigned":
         assert time.monotonic() < deadline, "the planner never assigned the delivery"
         time.sleep(0.2)
     names = {"aino": aino, "eero": eero}
-    holder = next(n for n, p in names.items()
-                  if p.locator(f"#stops li[data-delivery-id='{d['id']}']").count() or
-                  p.wait_for_timeout(300) or p.locator(f"#stops li[data-delivery-id='{d['id']}']").count())
+    row, deadline = f"#stops li[data-delivery-id='{d['id']}']", time.monotonic() + LIVE_MS / 1000
+    while not (holders := [n for n, p in names.items() if p.locator(row).count()]):
+        assert time.monotonic() < deadline, "no courier's page shows the assigned delivery"
+        time.sleep(0.2)
+    (holder,) = holders  # on exactly one courier's page
     other = "eero" if holder == "aino" else "aino"
     dispatcher.click(f"#deliveries li[data-id='{d['id']}']")
     dispatcher.select_option("#courier-select", label=other.capitalize())
     dispatcher.fill("#reason", "closer to the pickup")
     dispatcher.click("#assign")
-    names[other].wait_for_selector(f"#stops li[data-delivery-id='{d['id']}']", timeout=5_000)
-    names[holder].wait_for_selector(f"#stops li[data-delivery-id='{d['id']}']", state="detached", timeout=5_000)
+    names[other].wait_for_selector(row, timeout=LIVE_MS)
+    names[holder].wait_for_selector(row, state="detached", timeout=LIVE_MS)
     assert delivery(server, d["id"])["courier_id"] is not None
 
     names[other].click("#next [data-action='picked_up']")
-    names[other].wait_for_selector("#next[data-kind='dropoff']")
+    names[other].wait_for_selector("#next[data-kind='dropoff']", timeout=LIVE_MS)
     track = new_context(viewport={"width": 400, "height": 760}).new_page()
     track.goto(f"/track/{d['tracking_token']}")
-    track.wait_for_selector("body[data-status='picked_up']", timeout=5_000)
-    track.wait_for_selector("#map[data-courier='shown']")
+    track.wait_for_selector("body[data-status='picked_up']", timeout=LIVE_MS)
+    track.wait_for_selector("#map[data-courier='shown']", timeout=LIVE_MS)
     text = track.text_content("body") or ""
     assert other.capitalize() in text and "Ilona" not in text and "765 4321" not in text
     screenshot(track, "tracking")
