@@ -35,6 +35,7 @@ CANDIDATE_NAMES = 25
 MAX_STARTING = 3000  # names scored in full for a one-letter word
 WEAKER_BY = 0.5  # a suggestion this much below the best one is not shown
 OTHER_PLACE_M = 300.0  # equal matches farther apart than this are two places (one name, two streets)
+NEAR_M = 1000.0  # farther than this from every door, a point gets no "near ..." label (it is off the map)
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,9 +304,12 @@ class PlaceIndex:
         bx, by = self.proj.xy(b.lat, b.lon)
         return float(np.hypot(ax - bx, ay - by)) > OTHER_PLACE_M
 
-    def reverse(self, lat: float, lon: float, door_m: float = 40.0, street_m: float = 120.0) -> Match | None:
+    def reverse(self, lat: float, lon: float, door_m: float = 40.0, street_m: float = 120.0,
+                near_m: float = NEAR_M) -> Match | None:
         """The label of a point: the nearest door within ``door_m``, else the nearest street
-        within ``street_m`` (with the nearest door's label as context), else the nearest door."""
+        within ``street_m`` (with the nearest door's label as context), else "near" the nearest
+        door within ``near_m``; a point farther from every door (a phone without a fix reporting
+        0, 0) has no label rather than a misleading one."""
         x, y = self.proj.xy(lat, lon)
         door: tuple[float, int] | None = None
         if self._door_tree is not None:
@@ -317,7 +321,9 @@ class PlaceIndex:
             d, k = self._street_tree.query([float(x), float(y)])
             if d <= street_m:
                 return self._match(int(self._street_owner[int(k)]), 1.0, ("street",), float(d))
-        return None if door is None else self._match(door[1], 0.5, ("near",), door[0])
+        if door is None or door[0] > near_m:
+            return None
+        return self._match(door[1], 0.5, ("near",), door[0])
 
 
 def _number_order(number: str) -> tuple[int, str]:

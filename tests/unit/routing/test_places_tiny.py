@@ -94,10 +94,13 @@ def test_nothing_like_it_resolves_to_none(tiny_index: PlaceIndex) -> None:
 
 
 def test_reverse_labels_a_door_a_street_and_a_point_in_between(tiny_index: PlaceIndex) -> None:
-    """Near a door: its address; on a street far from doors: the street; far away: "near"."""
+    """Near a door: its address; on a street far from doors: the street; a few hundred metres
+    away: "near"; off the map (a phone without a fix at 0, 0, or 5 km out): no label."""
     door = tiny_index.reverse(*latlon(11))
     assert door is not None and door.label.startswith("3 Rue de l'Église")
     street = tiny_index.reverse(60.0, 25.0000)
     assert street is not None and street.kind in ("street", "address")
-    far = tiny_index.reverse(60.05, 25.0)
-    assert far is not None and far.matched == ("near",)
+    around = tiny_index.reverse(60.005, 25.0)
+    assert around is not None and around.matched == ("near",)
+    assert tiny_index.reverse(60.05, 25.0) is None
+    assert tiny_index.reverse(0.0, 0.0) is None
