@@ -44,17 +44,42 @@ def _row(e: OutboxEvent) -> Row:
     return Row(e.seq, e.coop_id, e.type, tuple(e.topics), e.data)
 
 
+# What a courier who no longer holds a delivery (reassigned, unassigned) may read of its frame:
+# that it moved on, not where to or for whom (services/views.py's personal data rule).
+FORMER_COURIER_FIELDS = ("id", "status", "version", "courier_id", "updated_at")
+FORMER_COURIER_EVENT_FIELDS = ("delivery_id", "from_status", "status", "courier_id", "at")
+
+
+def former_courier_data(data: dict[str, Any]) -> dict[str, Any]:
+    """The part of a delivery frame a courier who no longer has the job may get."""
+    out = {k: data[k] for k in FORMER_COURIER_FIELDS if k in data}
+    event = data.get("event")
+    if isinstance(event, dict):
+        out["event"] = {k: event[k] for k in FORMER_COURIER_EVENT_FIELDS if k in event}
+    return out
+
+
+def _former_courier(row: Row, topic: str) -> bool:
+    return (row.type.startswith("delivery.") and topic.startswith("courier:")
+            and topic != f"courier:{row.data.get('courier_id')}")
+
+
 def frames_for(row: Row, only: Iterable[str] | None = None) -> list[tuple[list[str], Frame]]:
-    """The (topics, frame) pairs one outbox row becomes: tracking topics get a reduced copy.
+    """The (topics, frame) pairs one outbox row becomes: tracking topics get a reduced copy, and
+    so does a courier's topic when the delivery is no longer theirs (moved to someone else).
 
     ``only`` restricts the result to those topics (a replay for one connection).
     """
     wanted = set(row.topics) if only is None else set(row.topics) & set(only)
     track = sorted(t for t in wanted if t.startswith("track:"))
-    rest = sorted(wanted.difference(track))
+    former = sorted(t for t in wanted if _former_courier(row, t))
+    rest = sorted(wanted.difference(track, former))
     out: list[tuple[list[str], Frame]] = []
     if rest:
         out.append((rest, Frame(seq=row.seq, type=row.type, data=row.data)))  # type: ignore[arg-type]
+    if former:
+        out.append((former, Frame(seq=row.seq, type=row.type,  # type: ignore[arg-type]
+                                  data=former_courier_data(row.data))))
     if track:
         out.append((track, Frame(seq=row.seq, type=row.type,  # type: ignore[arg-type]
                                  data=tracking_data(row.type, row.data))))

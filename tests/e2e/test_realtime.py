@@ -15,6 +15,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.e2e.conftest import (
+    MERCHANT_KEY,
     METRICS_TOKEN,
     Server,
     Servers,
@@ -135,3 +136,56 @@ async def test_rounds_planned_in_the_child_process_feed_the_objective_metrics(se
                      if s.name == "coopdispatch_solver_objective"}
             await asyncio.sleep(0.1)
         assert {"total", "travel_s", "lateness_s"} <= terms
+
+
+async def _on_shift(http: httpx.AsyncClient, token: str) -> None:
+    r = await http.post("/api/v1/courier/shift/start", json={"lat": 60.17162, "lon": 24.94430}, headers=auth(token))
+    assert r.status_code in (201, 409), r.text  # 409: the module's other tests started it
+
+
+async def _by_hand(http: httpx.AsyncClient, dispatcher: str, delivery_id: str, action: str,
+                   courier_id: str | None = None) -> None:
+    """Assign or unassign by hand, again if the planner moved the delivery meanwhile."""
+    for _ in range(5):
+        d = (await http.get(f"/api/v1/deliveries/{delivery_id}", headers=auth(MERCHANT_KEY))).json()
+        body = {"reason": "test", "version": d["version"]} | ({"courier_id": courier_id} if courier_id else {})
+        r = await http.post(f"/api/v1/dispatch/deliveries/{delivery_id}/{action}", json=body, headers=auth(dispatcher))
+        if r.status_code != 409:
+            assert r.status_code == 200, r.text
+            return
+    raise AssertionError(r.text)
+
+
+async def test_a_courier_the_job_moved_away_from_gets_no_dropoff_or_person_in_its_frames(
+        server: Server, open_socket: Callable[..., Any]) -> None:
+    """Reassigned from Aino to Eero, then unassigned: the frames each of them gets once the job is
+    no longer theirs say that it moved, never its dropoff point, address or recipient (live and
+    on resume)."""
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        aino, eero = await login(http, "aino@demo.coop"), await login(http, "eero@demo.coop")
+        dispatcher = await login(http, "dispatcher@demo.coop")
+        await _on_shift(http, aino)
+        await _on_shift(http, eero)
+        ids = {c["first_name"]: c["courier_id"] for c in
+               (await http.get("/api/v1/dispatch/couriers", headers=auth(dispatcher))).json()}
+        aino_phone = await open_socket(f"{server.ws}/ws/courier", token=aino)
+        eero_phone = await open_socket(f"{server.ws}/ws/courier", token=eero)
+        await asyncio.sleep(0.3)  # both sockets authenticated and subscribed
+        d = await create_delivery(http)
+        await _by_hand(http, dispatcher, d["id"], "assign", ids["Aino"])
+        mine = await aino_phone.until(lambda f: f["type"] == "delivery.assigned" and f["data"]["id"] == d["id"]
+                                      and f["data"]["courier_id"] == ids["Aino"])
+        assert mine["data"]["dropoff"]["lat"] is not None  # the holder is told where to go
+        await _by_hand(http, dispatcher, d["id"], "assign", ids["Eero"])
+        await eero_phone.until(lambda f: f["data"].get("id") == d["id"] and f["data"].get("courier_id") == ids["Eero"])
+        await _by_hand(http, dispatcher, d["id"], "unassign")
+        moved = await aino_phone.until(lambda f: f["data"].get("id") == d["id"]
+                                       and f["data"]["courier_id"] == ids["Eero"])
+        gone = await eero_phone.until(lambda f: f["type"] == "delivery.unassigned" and f["data"].get("id") == d["id"])
+        late = await open_socket(f"{server.ws}/ws/courier", token=aino, resume_after=mine["seq"])
+        replayed = await late.until(lambda f: f["seq"] == moved["seq"])
+        for frame in (moved, gone, replayed):
+            assert frame["seq"] > 0 and frame["data"]["status"] in ("assigned", "pending"), frame
+            assert not {"dropoff", "pickup", "recipient", "notes"} & set(frame["data"]), frame
+            text = json.dumps(frame, ensure_ascii=False)
+            assert "60.174" not in text and not any(p in text for p in PERSONAL), frame
