@@ -14,10 +14,11 @@ import csv
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
 from dispatch.api.deps import Ctx, Dispatcher, Merchant
+from dispatch.api.problem_lang import localise_message, preferred_lang
 from dispatch.api.problems import problem_responses
 from dispatch.api.schemas import Out, Strict
 from dispatch.domain.errors import InvalidInput
@@ -65,6 +66,15 @@ class ImportStatus(Out):
     rows: list[ImportRow]
 
 
+def _in_reader_language(out: dict[str, Any], request: Request) -> dict[str, Any]:
+    """Each row's ``line:column: message`` in the language the request prefers, as its problems are."""
+    lang = preferred_lang(request.headers.get("accept-language"))
+    if lang == "en":
+        return out
+    rows = [r | {"error": localise_message(r["error"], lang)} if r.get("error") else r for r in out.get("rows", [])]
+    return out | {"rows": rows, "errors": [localise_message(e, lang) for e in out.get("errors", [])]}
+
+
 def _content(body: ImportIn) -> bytes:
     try:
         return base64.b64decode(body.content_base64, validate=True)
@@ -76,14 +86,14 @@ def _content(body: ImportIn) -> bytes:
              summary="Preview (dry_run) or import orders from a CSV or XLSX file",
              responses=problem_responses("invalid-input") | {202: {"description": "import started",
                                                                    "model": ImportStatus}})
-def create_import(body: ImportIn, ctx: Ctx, who: Merchant, response: Response) -> dict[str, Any]:
+def create_import(body: ImportIn, ctx: Ctx, who: Merchant, request: Request, response: Response) -> dict[str, Any]:
     content = _content(body)
     if body.dry_run:
-        return imports.preview(ctx, who, body.filename, content)
+        return _in_reader_language(imports.preview(ctx, who, body.filename, content), request)
     started = imports.start_import(ctx, who, body.filename, content)
     response.status_code = 202
     response.headers["Location"] = f"/api/v1/deliveries/imports/{started['id']}"
-    return started
+    return _in_reader_language(started, request)
 
 
 CSV_BODY = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "CSV"}}
@@ -113,8 +123,8 @@ def columns() -> dict[str, object]:
 
 @router.get("/api/v1/deliveries/imports/{import_id}", operation_id="imports_get", response_model=ImportStatus,
             summary="An import's progress and each row's outcome", responses=problem_responses("not-found"))
-def get_import(import_id: str, ctx: Ctx, who: Merchant) -> dict[str, Any]:
-    return imports.import_view(ctx, who, import_id)
+def get_import(import_id: str, ctx: Ctx, who: Merchant, request: Request) -> dict[str, Any]:
+    return _in_reader_language(imports.import_view(ctx, who, import_id), request)
 
 
 @router.get("/api/v1/dispatch/exports/deliveries.csv", operation_id="dispatch_export_deliveries",

@@ -56,6 +56,14 @@ FIELDS_FR = {
     "email": "e-mail", "password": "mot de passe", "Authorization": "identification",
     "body": "corps de la requête", "happened_at": "heure de l'action", "shift": "service",
     "status": "statut", "dropoff.address": "adresse de livraison", "pickup.address": "adresse d'enlèvement",
+    # the columns of an imported file (dispatch/services/import_files.py)
+    "order_ref": "référence de commande", "recipient_name": "nom du destinataire",
+    "recipient_phone": "téléphone du destinataire", "dropoff_address": "adresse de livraison",
+    "dropoff_lat": "latitude de livraison", "dropoff_lon": "longitude de livraison",
+    "pickup_address": "adresse d'enlèvement", "pickup_lat": "latitude d'enlèvement",
+    "pickup_lon": "longitude d'enlèvement", "load_kg": "charge (kg)", "load_litres": "volume (litres)",
+    "window_end": "fin du créneau", "file": "fichier", "content_base64": "contenu du fichier",
+    "filename": "nom du fichier", "import_id": "import",
 }
 STATUS_FR = {"pending": "en attente", "assigned": "attribuée", "picked_up": "en route",
              "delivered": "livrée", "failed": "échouée", "cancelled": "annulée"}
@@ -88,7 +96,35 @@ CATALOGUE: list[tuple[str, str]] = [
     (r"JSON decode error.*|Expecting value.*|Invalid JSON.*", "JSON illisible"),
     (r"Value error, (?P<inner>.+)", "{inner}"),
     # the service's own messages
+    (r"(?P<line>\d+):(?P<col>\d+): (?P<inner>.+)", "{line}:{col}: {inner}"),  # an imported file's cell
+    (r"(?P<line>\d+):(?P<col>\d+): .*", "{line}:{col}: valeur refusée"),
+    (r"(?P<inner>.+?); did you mean: (?P<c>.+)", "{inner} ; vouliez-vous dire : {c}"),
     (r"(?P<field>[\w.\[\]]+): (?P<inner>.+)", "{field} : {inner}"),
+    # addresses (dispatch/services/places.py) and imported files (dispatch/services/imports.py)
+    (r"(?P<field>\w+\.address) (?P<q>['\"])(?P<v>.*)(?P=q) matches no address or place of the co-op's map",
+     "{field} « {v} » : aucune adresse ni aucun lieu de la carte de la coopérative ne correspond"),
+    (r"(?P<field>\w+\.address) (?P<q>['\"])(?P<v>.*)(?P=q) needs a house number that the co-op's map knows.*",
+     "{field} « {v} » : il faut un numéro que la carte de la coopérative connaît dans cette rue"),
+    (r"(?P<field>\w+\.address) (?P<q>['\"])(?P<v>.*)(?P=q) matches several places equally well.*",
+     "{field} « {v} » : plusieurs lieux correspondent autant ; ajoutez le code postal ou la ville"),
+    (r"(?P<field>\w+) (?P<q>['\"])(?P<v>.*)(?P=q) is not a number", "{field} « {v} » n'est pas un nombre"),
+    (r"(?P<field>\w+) (?P<q>['\"])(?P<v>.*)(?P=q) is not between (?P<lo>\S+) and (?P<hi>\S+)",
+     "{field} « {v} » n'est pas entre {lo} et {hi}"),
+    (r"(?P<field>\w+) (?P<q>['\"])(?P<v>.*)(?P=q) is not an ISO 8601 date and time",
+     "{field} « {v} » n'est pas une date et heure ISO 8601 (AAAA-MM-JJThh:mm+zone)"),
+    (r"(?P<field>\w+) (?P<q>['\"])(?P<v>.*)(?P=q) needs a time zone.*",
+     "{field} « {v} » : indiquez le fuseau horaire, par ex. +02:00"),
+    (r"give dropoff_address, or dropoff_lat and dropoff_lon",
+     "indiquez l'adresse de livraison, ou sa latitude et sa longitude"),
+    (r"give both (?P<field>\w+_lat) and (?P<field2>\w+_lon)", "indiquez à la fois {field} et {field2}"),
+    (r"order_ref (?P<q>['\"])(?P<v>.*)(?P=q) was imported before with other values.*",
+     "la référence de commande « {v} » a déjà été importée avec d'autres valeurs : donnez-lui une nouvelle référence"),
+    (r"unknown column (?P<q>['\"])(?P<v>.*)(?P=q); the columns are (?P<cols>.+)",
+     "colonne inconnue « {v} » ; les colonnes sont {cols}"),
+    (r"at most (?P<n>\d+) rows per file", "au plus {n} lignes par fichier"),
+    (r"not a readable (?P<kind>CSV|XLSX) file.*", "fichier {kind} illisible"),
+    (r"content_base64 is not base64", "le contenu du fichier n'est pas en base64"),
+    (r"no import \S+", "import introuvable"),
     (r"wrong email or password", "e-mail ou mot de passe incorrect"),
     (r"unknown or revoked token: log in again", "session inconnue ou révoquée : reconnectez-vous"),
     (r"expired token: log in again", "session expirée : reconnectez-vous"),
@@ -192,7 +228,7 @@ def french(text: str, depth: int = 0) -> str | None:
                 if inner is None:
                     break  # an unknown inner message: try the next pattern
                 value = inner
-            elif name == "field":
+            elif name.startswith("field"):
                 value = FIELDS_FR.get(value, value)
             elif name == "status":
                 value = STATUS_FR.get(value, value)
@@ -203,6 +239,14 @@ def french(text: str, depth: int = 0) -> str | None:
             out = template.format(**values)
             return out[:1].upper() + out[1:] if depth == 0 else out
     return None
+
+
+def localise_message(text: str, lang: Lang) -> str:
+    """One message (an imported row's ``line:column: message``) in ``lang``: the catalogue's
+    French, else the kind of message in French; English as it is."""
+    if lang != "fr":
+        return text
+    return french(text) or "Valeur refusée."
 
 
 def _slug(body: dict[str, Any]) -> str:

@@ -114,3 +114,14 @@ def test_an_order_ref_imported_before_with_other_values_is_an_error_not_a_duplic
     changed = CSV.replace("Kaivokatu 8,,,3", "Kaivokatu 2,,,3")
     p = upload(client, world.merchant_key, changed.encode()).json()
     assert p["rows"][4]["status"] == "error" and p["rows"][4]["error"].startswith("6:1: order_ref 'A-5'")
+
+
+def test_a_french_readers_preview_names_each_rows_problem_in_french(client: Any, world: Any) -> None:
+    """Accept-Language fr: each error keeps its line:column and reads French, column names too."""
+    body = {"filename": "commandes.csv", "content_base64": base64.b64encode(CSV.encode()).decode()}
+    p = client.post("/api/v1/deliveries/imports", json=body,
+                    headers=bearer(world.merchant_key) | {"Accept-Language": "fr"}).json()
+    assert p["errors"][0].startswith("4:4: adresse de livraison « Qwxyz Boulevard 99 »"), p["errors"]
+    assert p["errors"][1] == "5:7: charge (kg) « x » n'est pas un nombre"
+    assert [r["error"] for r in p["rows"] if r["status"] == "error"] == p["errors"]
+    assert not any(w in " ".join(p["errors"]) for w in ("dropoff", "load_kg", "matches", "not a number"))

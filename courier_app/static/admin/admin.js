@@ -1,7 +1,7 @@
 // Admin view: members and invitations, merchants with their pickup addresses, keys and staff,
 // settings and the service area on the map, fee rules (preview, adoption), webhooks, audit, exports.
 import { initI18n, t, addTexts, onLangChange } from "/static/common/i18n.js";
-import { makeApi, $, $$, el } from "/static/common/api.js";
+import { makeApi, $, $$, el, problemMessage } from "/static/common/api.js";
 import { setCoop, money, dateTime } from "/static/common/fmt.js";
 import { ADMIN_TEXTS } from "/static/admin/texts.js";
 
@@ -14,8 +14,7 @@ onLangChange(() => show(state.tab));
 const call = async (fn) => {
   $("#error").textContent = "";
   try { return await fn(); } catch (e) {
-    const field = e.problem && e.problem.field ? ` (${e.problem.field})` : "";
-    $("#error").textContent = `${e.message}${field}`;
+    $("#error").textContent = problemMessage(e);
     if (e.status === 401) { api.credential = null; location.reload(); }
     return null;
   }

@@ -10,6 +10,13 @@ export class ApiError extends Error {
   }
 }
 
+// A problem as one line in the page's language: its detail, which names the field (in words on a
+// French page); an English detail that does not name it gets the field's name after it.
+export function problemMessage(e) {
+  const field = e.problem && e.problem.field;
+  return field && currentLang() === "en" && !e.message.includes(field) ? `${e.message} (${field})` : e.message;
+}
+
 export function uuid() {
   if (crypto.randomUUID) return crypto.randomUUID();
   const b = crypto.getRandomValues(new Uint8Array(16));

@@ -2,7 +2,7 @@
 // rows with a progress bar. Uploading the same file again creates nothing twice (the server
 // keys each row by its order_ref or content).
 import { t } from "/static/common/i18n.js";
-import { $, el } from "/static/common/api.js";
+import { $, el, problemMessage } from "/static/common/api.js";
 import { money } from "/static/common/fmt.js";
 
 function base64(buffer) {
@@ -41,7 +41,7 @@ export function importPanel(api, onDone) {
       rows(p.rows);
       status(t("import.previewed", { ok: p.ok, failed: p.failed, existing: p.existing }), p.failed ? "error" : "muted");
       $("#import-go").disabled = p.ok === 0;
-    } catch (e) { status(e.message, "error"); }
+    } catch (e) { status(problemMessage(e), "error"); }
   });
 
   $("#import-go").addEventListener("click", async () => {
@@ -60,6 +60,6 @@ export function importPanel(api, onDone) {
       rows(job.rows);
       status(t("import.done", { created: job.created, failed: job.failed, existing: job.existing }), job.failed ? "error" : "muted");
       onDone();
-    } catch (e) { status(e.message, "error"); $("#import-go").disabled = false; }
+    } catch (e) { status(problemMessage(e), "error"); $("#import-go").disabled = false; }
   });
 }

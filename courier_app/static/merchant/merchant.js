@@ -1,7 +1,7 @@
 // Merchant page: log in (API key or account), order a delivery with a quote, follow today's
 // deliveries live, read receipts, cancel before pickup.
 import { initI18n, t, onLangChange, currentLang } from "/static/common/i18n.js";
-import { makeApi, uuid, $, el } from "/static/common/api.js";
+import { makeApi, uuid, $, el, problemMessage } from "/static/common/api.js";
 import { setCoop, money, time, dayKey, inputFromDate, isoFromInput, coopInfo } from "/static/common/fmt.js";
 import { LiveSocket } from "/static/common/socket.js";
 import { createMap, setMarkers, point } from "/static/common/map.js";
@@ -224,7 +224,7 @@ async function submit(ev) {
 function problemText(e) {
   const cands = (e.problem && e.problem.candidates) || [];
   const more = cands.length ? ` ${t("merchant.didYouMean")} ${cands.slice(0, 4).map((c) => c.label).join(" · ")}` : "";
-  return `${e.message}${e.problem && e.problem.field ? ` (${e.problem.field})` : ""}${more}`;
+  return `${problemMessage(e)}${more}`;
 }
 
 async function loadDeliveries() {

@@ -25,6 +25,14 @@ def test_french_is_chosen_only_when_the_header_ranks_it_first(header, lang):
     ("too many requests: retry in 3 s", "Trop de demandes : réessayez dans 3 s"),
     ("notes: Value error, text holds control characters",
      "Note pour le coursier : les caractères de contrôle ne sont pas acceptés"),
+    ("dropoff.address 'Rue X 9' matches no address or place of the co-op's map",
+     "Adresse de livraison « Rue X 9 » : aucune adresse ni aucun lieu de la carte de la coopérative ne correspond"),
+    ("3:4: pickup.address 'Rue X' needs a house number that the co-op's map knows on that street; did you mean: A | B",
+     "3:4: adresse d'enlèvement « Rue X » : il faut un numéro que la carte de la coopérative connaît dans cette rue"
+     " ; vouliez-vous dire : A | B"),
+    ("2:4: give both pickup_lat and pickup_lon",
+     "2:4: indiquez à la fois latitude d'enlèvement et longitude d'enlèvement"),
+    ("7:2: a message nobody wrote yet", "7:2: valeur refusée"),
 ])
 def test_known_messages_read_french_with_their_values(detail, french):
     """The catalogue keeps numbers and names, and translates fields, statuses and actions."""
