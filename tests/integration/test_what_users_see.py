@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from dispatch.db.models import OutboxEvent
+from dispatch.db.models import Delivery, OutboxEvent
 from dispatch.seed import MERCHANT, MERCHANT_PHONE
 from tests.integration.api_client import (
     bearer,
@@ -163,3 +163,16 @@ def test_problems_follow_the_readers_language(client, world):
     assert again.status_code == 409 and "annulée" in again.json()["detail"]
     english = client.post(f"/api/v1/deliveries/{d['id']}/cancel", headers=merchant | en, json={"reason": "x"})
     assert english.json()["detail"] == "cannot cancel a delivery that is cancelled"
+
+
+def test_a_stop_stored_without_an_address_reads_a_label_never_coordinates(client, world, ctx):
+    """A delivery ordered by coordinates before addresses existed: the courier's card gets the
+    nearest door's label on read (what /api/v1/places/reverse says of the point)."""
+    courier, d, _ = assigned_with_notes(client, world)
+    with ctx.sessions() as s, s.begin():
+        s.execute(update(Delivery).where(Delivery.id == d["id"]).values(dropoff_address=""))
+    stops = {s["kind"]: s for s in client.get("/api/v1/courier/route", headers=courier).json()["stops"]}
+    dropoff = stops["dropoff"]["delivery"]["dropoff"]
+    near = client.get(f"/api/v1/places/reverse?lat={dropoff['lat']}&lon={dropoff['lon']}", headers=courier).json()
+    assert dropoff["address"] and dropoff["address"].endswith(near["place"]["label"])
+    assert stops["pickup"]["delivery"]["pickup"]["address"]  # the stored label stays as it is

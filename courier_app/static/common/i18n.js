@@ -66,6 +66,7 @@ const TEXTS = {
   "courier.noStops": ["No stop for now.", "Aucun arrêt pour l'instant."], "courier.onShiftSince": ["On shift since", "En service depuis"],
   "courier.offShift": ["Off shift: no position is shared.", "Hors service : aucune position n'est partagée."],
   "courier.pickup": ["Pickup", "Enlèvement"], "courier.dropoff": ["Dropoff", "Livraison"],
+  "courier.onTheMap": ["Address unknown: the point on the map", "Adresse inconnue : le point sur la carte"],
   "courier.notSent": ["not sent yet", "pas encore envoyé"], "courier.attempts": ["attempts", "essais"],
   "courier.loginAgain": ["Your session expired: log in again to send them.", "Session expirée : reconnectez-vous pour les envoyer."],
   "courier.willSend": ["They are kept on this phone and sent as soon as the network is back.", "Elles sont gardées sur ce téléphone et envoyées dès le retour du réseau."],

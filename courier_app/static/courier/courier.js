@@ -53,6 +53,8 @@ function visibleStops() {
 }
 
 function stopPlace(s) { return s.kind === "pickup" ? s.delivery.pickup : s.delivery.dropoff; }
+// The server labels a stop stored without an address; a point it could not label is on the map.
+function placeLabel(place) { return place.address || t("courier.onTheMap"); }
 
 function render() {
   const shift = state.route && state.route.shift;
@@ -66,7 +68,7 @@ function render() {
   $("#stops").replaceChildren(...stops.map((s, i) => el("li", {
     class: [i === 0 ? "is-next" : "", localStatus(s.id) ? "local" : "", state.fresh.has(s.delivery_id || s.delivery.id) ? "fresh" : ""].join(" "),
     dataset: { stopId: s.id, deliveryId: s.delivery.id, kind: s.kind } },
-  `${t(`courier.${s.kind}`)} · ${stopPlace(s).address || `${stopPlace(s).lat.toFixed(4)}, ${stopPlace(s).lon.toFixed(4)}`} · ${time(s.eta)}`,
+  `${t(`courier.${s.kind}`)} · ${placeLabel(stopPlace(s))} · ${time(s.eta)}`,
   localStatus(s.id) ? ` · ${t(`courier.${localStatus(s.id)}`)} (${t("courier.notSent")})` : "")));
   drawRoute(stops);
 }
@@ -80,7 +82,7 @@ function renderNext(s) {
   $("#next").dataset.kind = s.kind;
   $("#next-kind").textContent = t(`courier.${s.kind}`);
   $("#next-eta").textContent = time(s.eta);
-  $("#next-address").textContent = place.address || `${place.lat.toFixed(5)}, ${place.lon.toFixed(5)}`;
+  $("#next-address").textContent = placeLabel(place);
   // whom to meet here: the shop at a pickup, the recipient at a dropoff (older cached routes: recipient)
   const c = s.contact || { role: "recipient", ...(d.recipient || {}) };
   $("#next-recipient").dataset.role = c.role;
