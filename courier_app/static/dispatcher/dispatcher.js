@@ -74,8 +74,10 @@ function applyRoute(data) {
 function onFrame(f) {
   const d = f.data || {};
   if (f.type === "resync") { scheduleReload(0); return; }
-  if (f.type.startsWith("delivery.") && d.id) { mergeDelivery(d); scheduleReload(); }
-  else if (f.type === "route.updated") { applyRoute(d); scheduleShapes(); }
+  if (f.type.startsWith("delivery.") && d.id) {
+    mergeDelivery(d); scheduleReload();
+    if (d.id === state.selected) scheduleTimeline(d.id); // a manual assignment, a pickup: as it happens
+  } else if (f.type === "route.updated") { applyRoute(d); scheduleShapes(); }
   else if (f.type === "courier.positions" || f.type === "courier.position") {
     for (const p of d.positions || [d]) {
       const c = state.couriers.get(p.courier_id);
@@ -317,6 +319,8 @@ function chime() {
 }
 
 // ---- a delivery's timeline: each event with its actor and time
+let timelineTimer = null;
+function scheduleTimeline(id) { clearTimeout(timelineTimer); timelineTimer = setTimeout(() => renderTimeline(id), 150); }
 async function renderTimeline(id) {
   const list = $("#timeline");
   if (!id) { list.replaceChildren(); return; }

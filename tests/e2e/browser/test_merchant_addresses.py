@@ -100,3 +100,6 @@ def test_a_file_of_orders_is_previewed_then_imported_with_its_bad_row_reported(s
     page.wait_for_selector("#import-rows tr[data-status='created']", timeout=20_000)
     row_with("Kaivokatu 8", page)
     shot(page, "merchant-import")
+    page.set_viewport_size({"width": 390, "height": 844})  # the rows stack: no sideways scroll
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    shot(page, "merchant-phone-import")

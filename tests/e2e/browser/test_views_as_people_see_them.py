@@ -6,6 +6,7 @@ a French page with times typed in the co-op's zone. Screenshots (desktop and pho
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from tests.e2e.browser.helpers import DESKTOP, create_delivery_by_api, delivery,
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
+SHOTS = Path("/tmp/shots/views2")
 # what the browser reports that is no fault of the page (headless GPU fallbacks)
 HARMLESS = ("GPU stall", "WebGL", "GroupMarkerNotSet", "Automatic fallback to software WebGL")
 
@@ -82,6 +84,37 @@ def test_every_view_loads_without_a_console_error(server: Server, new_context):
         assert errors == [], (page.url, errors)
 
 
+PHONE_VIEWS = [("/merchant/", "cd.merchant.credential", None), ("/courier/", "cd.courier.token", "aino@demo.coop"),
+               ("/dispatcher/", "cd.dispatcher.token", "dispatcher@demo.coop"),
+               ("/admin/", "cd.admin.token", "admin@demo.coop"),
+               ("/account/?view=courier", "cd.courier.token", "aino@demo.coop")]
+
+
+def test_no_view_scrolls_sideways_on_a_phone(server: Server, new_context):
+    """At 390 px every view (merchant, courier, dispatcher, tracking, admin, account) is as wide as
+    the phone: no sideways scroll (the merchant's tables were 460 px and more)."""
+    d = create_delivery_by_api(server, 60.17250, 24.94500)  # open: its row has every link and button
+    pages = {}
+    for path, key, email in PHONE_VIEWS:  # all at once, logged in by their stored credential
+        ctx = new_context(viewport=PHONE, geolocation=AINO_AT, permissions=["geolocation"])
+        ctx.add_init_script(f"localStorage.setItem({key!r}, {server.token(email) if email else MERCHANT_KEY!r})")
+        pages[path] = ctx.new_page()
+        pages[path].goto(path)
+    pages["/track/"] = new_context(viewport=PHONE).new_page()
+    pages["/track/"].goto(f"/track/{d['tracking_token']}")
+    for path, page in pages.items():
+        page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+        page.wait_for_load_state("networkidle")
+        width = page.evaluate("document.scrollingElement.scrollWidth")
+        name = path.split("?")[0].strip("/").replace("/", "-")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"phone-{name}.png"), full_page=True)
+        assert width <= PHONE["width"], (path, width)
+    with server.http() as h:  # the session's other tests plan without it
+        h.post(f"/api/v1/deliveries/{d['id']}/cancel", json={"reason": "test over"},
+               headers={"Authorization": f"Bearer {MERCHANT_KEY}"})
+
+
 def test_the_dispatchers_list_works_by_keyboard_alone(server: Server, new_context):
     """From the top of the page: skip link, into the list, select with Enter, give a reason
     and assign with the keyboard; every stop of Tab on the way has a name, none is a marker.
@@ -117,6 +150,8 @@ def test_the_dispatchers_list_works_by_keyboard_alone(server: Server, new_contex
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.querySelector('#why').textContent.includes('Eero is next door')")
+    # the timeline shows the assignment from its socket frame, with no reload or reselection
+    page.wait_for_function("() => document.querySelector('#timeline').textContent.includes('Eero is next door')")
     selected = page.text_content("#selected")
     assert "ETA" in selected and "ETA –" not in selected
     screenshot(page, "16c-dispatcher-manual")
@@ -159,10 +194,21 @@ def test_a_french_page_shows_server_errors_in_french_and_takes_times_in_the_coop
     ready = page.input_value("#ready")
     helsinki_soon = datetime.now(UTC) + timedelta(hours=2, minutes=5)  # EET in December
     assert abs(datetime.fromisoformat(ready) - helsinki_soon.replace(tzinfo=None)) < timedelta(minutes=3)
-    page.fill("#dropoff", "60.17400, 24.94800")
-    page.dispatch_event("#dropoff", "change")
     page.fill("#recipient", "Matti Meikäläinen")
     page.fill("#phone", "+358 40 123 4567")
+    page.fill("#dropoff", "Qwxyz Boulevard 99")  # an address the map does not know: French, no field id
+    page.click("#submit")
+    page.wait_for_function("() => document.querySelector('#form-error').textContent.length > 0")
+    error = page.text_content("#form-error")
+    assert "Qwxyz Boulevard 99" in error and "aucune adresse" in error and "dropoff" not in error, error
+    page.set_input_files("#import-file", files=[{"name": "commandes.csv", "mimeType": "text/csv", "buffer": (
+        b"order_ref,recipient_name,recipient_phone,dropoff_address,load_kg\n"
+        b"F-1,Aino,+358 40 111 1111,Qwxyz Boulevard 99,x\n")}])
+    page.wait_for_selector("#import-rows tr[data-status='error']")
+    row = page.text_content("#import-rows tr[data-line='2']")
+    assert row.count("2:4: adresse de livraison « Qwxyz Boulevard 99 »") == 1 and "dropoff" not in row, row
+    page.fill("#dropoff", "60.17400, 24.94800")
+    page.dispatch_event("#dropoff", "change")
     page.fill("#kg", "900")
     page.click("#submit")
     page.wait_for_function("() => document.querySelector('#form-error').textContent.length > 0")
