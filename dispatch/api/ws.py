@@ -47,7 +47,7 @@ from dispatch.realtime.messages import (
     parse_auth_message,
     parse_client_message,
 )
-from dispatch.services.auth import Principal, Unauthorized, principal_from_bearer, token_digest, token_session
+from dispatch.services.auth import Principal, Unauthorized, api_key_name, api_key_session, token_digest, token_session
 from dispatch.services.context import ServiceContext
 
 router = APIRouter()
@@ -70,8 +70,8 @@ class Scope:
     coop_id: str
     topic: str
     who: Principal | None = None
-    token_digest: str | None = None  # the person's token or the merchant's key (revocations)
-    expires_at: datetime | None = None  # a person's token expires; the socket closes then
+    token_digest: str | None = None  # the person's token, or the merchant's key by name (revocations)
+    expires_at: datetime | None = None  # a token or a rotated key expires; the socket closes then
 
 
 class _Socket:
@@ -94,7 +94,7 @@ def _person(ctx: ServiceContext, token: str, roles: tuple[str, ...],
         if token.startswith("cd_"):
             if not merchant_keys:
                 raise Refused(CLOSE_FORBIDDEN, "API keys are for merchants")
-            who = principal_from_bearer(ctx, token)
+            who, expires_at = api_key_session(ctx, token)
         else:
             who, expires_at = token_session(ctx, token)
     except Unauthorized as exc:
@@ -120,7 +120,8 @@ def merchant_scope(ctx: ServiceContext, token: str) -> Scope:
     who, expires_at = _person(ctx, token, ("merchant",), merchant_keys=True)
     if not who.merchant_id:
         raise Refused(CLOSE_FORBIDDEN, "this account is not a merchant's")
-    return Scope(who.coop_id, f"merchant:{who.merchant_id}", who, token_digest(token), expires_at)
+    name = api_key_name(token) if token.startswith("cd_") else token_digest(token)
+    return Scope(who.coop_id, f"merchant:{who.merchant_id}", who, name, expires_at)
 
 
 def tracking_scope(ctx: ServiceContext, tracking_token: str) -> Scope:
@@ -184,6 +185,7 @@ async def serve_socket(ws: WebSocket, authorize: Callable[[ServiceContext, str],
     sessions: Any = getattr(ws.app.state, "socket_sessions", None)
     if sessions is not None and scope.token_digest:
         sessions.track(client, scope.token_digest, scope.expires_at)
+        await sessions.confirm(client, scope.token_digest)
     client.begin_replay()
     grace = asyncio.get_running_loop().call_later(RESUME_GRACE_S, _end_hold, client)
     try:

@@ -100,13 +100,15 @@ class ShiftEnded(ShiftEvent):
 
 
 class AuthRevoked(OutboxPayload):
-    """Tokens of a person were revoked (logout, password change, deactivation): every process
-    forgets them and closes the sockets they opened. Topic ``user:<id>``, which no socket joins."""
+    """Tokens of a person (logout, password change, deactivation) or a merchant's API keys were
+    revoked: every process forgets them and closes the sockets they opened. Topic ``user:<id>``,
+    which no socket joins."""
 
     TYPE: ClassVar[str] = "auth.revoked"
     user_id: Id
     tokens: list[str]  # SHA-256 of each revoked token, never the token
     reason: str
+    keys: list[str] = []  # public prefix of each revoked API key, never the key
 
 
 class CourierPosition(Payload):

@@ -1,4 +1,5 @@
-"""Sockets opened with a person's token end with it: when it expires, and when it is revoked.
+"""Sockets opened with a person's token or a merchant's API key end with it: when it expires,
+and when it is revoked (a key is named ``key:<prefix>`` here, a token by its digest).
 
 A socket authenticates once, at connect; without this it would keep receiving events for as
 long as it stays open. Each process keeps its own sockets by token digest (SHA-256, the name
@@ -52,6 +53,8 @@ class SocketSessions:
         """Close the sockets whose token the database says is revoked; how many."""
         revoked = await asyncio.to_thread(revoked_among, self.ctx, list(self._by_token))
         forget_tokens(self.ctx, list(revoked))
+        if any(d.startswith("key:") for d in revoked):
+            forget_api_keys(self.ctx)
         closing = [c for d in revoked for c in self._by_token.get(d, ())]
         for client in closing:
             self._end(client, "token revoked: log in again")
@@ -66,12 +69,20 @@ class SocketSessions:
                 log.exception("socket session sweep failed")
 
     def track(self, client: Client, digest: str, expires_at: datetime | None) -> None:
-        """Remember ``client``'s token; close it when ``expires_at`` passes (None: an API key)."""
+        """Remember ``client``'s token or key; close it when ``expires_at`` passes (None: never)."""
         self._by_token.setdefault(digest, set()).add(client)
         if expires_at is not None:
             delay_s = max(0.0, (expires_at - self.ctx.clock()).total_seconds())
             self._timers[client] = asyncio.get_running_loop().call_later(
                 delay_s, self._end, client, "token expired: log in again")
+
+    async def confirm(self, client: Client, name: str) -> None:
+        """Close ``client`` if its API key was revoked while the socket was verifying it (argon2
+        takes a moment, and a revocation frame heard before :meth:`track` names no socket).
+        Keys only: merchants' sockets are few, people's tokens need no slow hash."""
+        if name.startswith("key:") and await asyncio.to_thread(revoked_among, self.ctx, [name]):
+            forget_api_keys(self.ctx)
+            self._end(client, "token revoked: log in again")
 
     def untrack(self, client: Client, digest: str) -> None:
         """The socket is gone (call it from the endpoint's ``finally``)."""
@@ -92,6 +103,7 @@ class SocketSessions:
         forget_tokens(self.ctx, digests)
         if frame.data.get("reason") == KEY_REVOKED:  # an admin revoked an API key (issue 17)
             forget_api_keys(self.ctx)
+        digests += ["key:" + str(p) for p in frame.data.get("keys", [])]
         for digest in digests:
             for client in list(self._by_token.get(digest, ())):
                 self._end(client, "token revoked: log in again")

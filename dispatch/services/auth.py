@@ -73,26 +73,47 @@ def create_api_key(session: Session, merchant_id: str, label: str = "") -> str:
 
 
 def principal_from_api_key(ctx: ServiceContext, key: str) -> Principal:
+    return api_key_session(ctx, key)[0]
+
+
+def api_key_session(ctx: ServiceContext, key: str) -> tuple[Principal, datetime | None]:
+    """The merchant behind an API key and when the key expires (None: until revoked; a rotated
+    key at the end of its overlap). A cached verification never outlives the key's expiry."""
     digest = _token_hash(key)
-    hit = _fresh(ctx, digest)
+    hit = _fresh_key(ctx, digest)
     if hit is not None:
-        return hit[1]  # type: ignore[no-any-return]
+        return hit[1], hit[2]
     # One verification per key at a time: when a key's entry is missing or stale, every
     # request with it would otherwise run argon2 at once (40 of them per worker on a busy
     # merchant's key), and the others wait for its answer instead.
     with _key_lock:
         gate = _verifying.setdefault(digest, threading.Lock())
     with gate:
-        hit = _fresh(ctx, digest)
+        hit = _fresh_key(ctx, digest)
         if hit is not None:
-            return hit[1]  # type: ignore[no-any-return]
+            return hit[1], hit[2]
         try:
-            principal = _verify_api_key(ctx, key)
-            _remember(ctx, digest, (time.monotonic() + KEY_CACHE_S, principal))
+            principal, expires_at = _verify_api_key(ctx, key)
+            stale_s = KEY_CACHE_S
+            if expires_at is not None:
+                stale_s = min(stale_s, (expires_at - ctx.clock()).total_seconds())
+            _remember(ctx, digest, (time.monotonic() + stale_s, principal, expires_at))
         finally:
             with _key_lock:
                 _verifying.pop(digest, None)
-    return principal
+    return principal, expires_at
+
+
+def _fresh_key(ctx: ServiceContext, digest: str) -> tuple[Any, ...] | None:
+    """A cached key verification, None if absent, stale or past the key's own expiry (checked on
+    the service's clock on every use, as a token's is)."""
+    hit = _fresh(ctx, digest)
+    return None if hit is None or (hit[2] is not None and hit[2] <= ctx.clock()) else hit
+
+
+def api_key_name(key: str) -> str:
+    """What sockets and revocation events name an API key by: its public prefix, never a secret."""
+    return "key:" + key.split("_", 2)[1] if key.count("_") >= 2 else "key:"
 
 
 def _fresh(ctx: ServiceContext, name: str) -> tuple[Any, ...] | None:
@@ -109,7 +130,7 @@ def _remember(ctx: ServiceContext, name: str, entry: tuple[Any, ...]) -> None:
         ctx.key_cache[name] = entry
 
 
-def _verify_api_key(ctx: ServiceContext, key: str) -> Principal:
+def _verify_api_key(ctx: ServiceContext, key: str) -> tuple[Principal, datetime | None]:
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != "cd":
         raise Unauthorized("malformed API key", field="Authorization")
@@ -120,7 +141,7 @@ def _verify_api_key(ctx: ServiceContext, key: str) -> Principal:
             raise Unauthorized("unknown or revoked API key", field="Authorization")
         merchant = s.get(Merchant, row.merchant_id)
         assert merchant is not None
-        return Principal(role="merchant", coop_id=merchant.coop_id, merchant_id=merchant.id)
+        return Principal(role="merchant", coop_id=merchant.coop_id, merchant_id=merchant.id), row.expires_at
 
 
 def _matches(hasher: PasswordHasher, stored: str, given: str) -> bool:
@@ -228,7 +249,7 @@ def cached_principal(ctx: ServiceContext, credential: str) -> Principal | None:
     None when the credential is not cached or its cache entry is stale. A cached token's own
     expiry is still checked. Cheap enough to run on the event loop."""
     if credential.startswith("cd_"):
-        hit = _fresh(ctx, _token_hash(credential))
+        hit = _fresh_key(ctx, _token_hash(credential))
         return None if hit is None else hit[1]
     hit = _fresh(ctx, "token:" + _token_hash(credential))
     if hit is None:
@@ -303,14 +324,20 @@ def forget_tokens(ctx: ServiceContext, digests: list[str]) -> None:
 
 
 def revoked_among(ctx: ServiceContext, digests: list[str]) -> set[str]:
-    """Which of these token digests are revoked or expired (API keys' digests never are here)."""
-    if not digests:
+    """Which of these token digests and API key names (:func:`api_key_name`) are revoked or expired."""
+    prefixes = [d[4:] for d in digests if d.startswith("key:")]
+    digests = [d for d in digests if not d.startswith("key:")]
+    if not digests and not prefixes:
         return set()
+    now = ctx.clock()
     with ctx.sessions() as s:
-        rows = s.scalars(select(AuthToken.token_hash).where(
+        rows = set(s.scalars(select(AuthToken.token_hash).where(
             AuthToken.token_hash.in_(digests),
-            or_(AuthToken.revoked_at.is_not(None), AuthToken.expires_at <= ctx.clock())))
-        return set(rows)
+            or_(AuthToken.revoked_at.is_not(None), AuthToken.expires_at <= now)))) if digests else set()
+        if prefixes:
+            rows |= {"key:" + p for p in s.scalars(select(ApiKey.prefix).where(
+                ApiKey.prefix.in_(prefixes), or_(ApiKey.revoked_at.is_not(None), ApiKey.expires_at <= now)))}
+        return rows
 
 
 def token_digest(token: str) -> str:

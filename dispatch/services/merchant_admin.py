@@ -127,11 +127,13 @@ def issue_key(ctx: ServiceContext, admin: Principal, merchant_id: str, label: st
 
 
 def rotate_key(ctx: ServiceContext, admin: Principal, key_id: str, overlap_h: float) -> dict[str, Any]:
-    """A new key with the same label; the old one keeps working ``overlap_h`` hours more."""
+    """A new key with the same label; the old one keeps working ``overlap_h`` hours more (with
+    no overlap it is revoked: every process forgets it and closes its sockets, as on revocation)."""
     if not 0 <= overlap_h <= MAX_OVERLAP_H:
         raise InvalidInput(f"overlap_h must be between 0 and {MAX_OVERLAP_H}", field="overlap_h")
     now = ctx.clock()
-    with ctx.sessions() as s, s.begin():
+    with unit_of_work(ctx) as uow:
+        s = uow.session
         old = _key(s, admin, key_id)
         if old.revoked_at is not None or (old.expires_at is not None and old.expires_at <= now):
             raise Conflict("this key no longer works: issue a new one", field="key_id")
@@ -142,9 +144,11 @@ def rotate_key(ctx: ServiceContext, admin: Principal, key_id: str, overlap_h: fl
         assert row is not None
         record(s, admin, admin.coop_id, "rotate_api_key", now, {"key_id": old.id, "new_key_id": row.id,
                                                                 "old_expires_at": iso(old.expires_at)})
+        if overlap_h == 0:
+            uow.emit(admin.coop_id, "auth.revoked", [f"user:{old.merchant_id}"],
+                     {"user_id": old.merchant_id, "tokens": [], "keys": [old.prefix], "reason": KEY_REVOKED})
         out = key_view(row) | {"key": key, "replaces": key_view(old)}
-    if overlap_h == 0:
-        forget_api_keys(ctx)
+    forget_api_keys(ctx)  # here the old key's next use reads its new expiry
     return out
 
 
@@ -158,7 +162,7 @@ def revoke_key(ctx: ServiceContext, admin: Principal, key_id: str) -> dict[str, 
             k.revoked_at = now
             record(uow.session, admin, admin.coop_id, "revoke_api_key", now, {"key_id": k.id, "prefix": k.prefix})
             uow.emit(admin.coop_id, "auth.revoked", [f"user:{k.merchant_id}"],
-                     {"user_id": k.merchant_id, "tokens": [], "reason": KEY_REVOKED})
+                     {"user_id": k.merchant_id, "tokens": [], "keys": [k.prefix], "reason": KEY_REVOKED})
         out = key_view(k)
     forget_api_keys(ctx)
     return out

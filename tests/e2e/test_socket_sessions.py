@@ -101,10 +101,11 @@ async def test_no_secret_reaches_the_logs_from_http_or_socket_connects(logged_se
 
 @pytest.mark.postgres
 @pytest.mark.redis
-async def test_a_password_change_on_one_process_closes_the_sockets_on_another(
+async def test_a_password_change_or_a_key_revoked_on_one_process_closes_the_sockets_on_another(
         pg_redis_servers: Servers, open_socket: Callable[..., Any]) -> None:
     """Two API processes: the courier's socket is on A, the password changes through B; A
-    closes the socket and refuses the (cached) old token over HTTP at once."""
+    closes the socket and refuses the (cached) old token over HTTP at once. The same for a
+    merchant's socket on A whose API key an admin revokes through B."""
     a, b = pg_redis_servers.new().start(), pg_redis_servers.new().start()
     async with httpx.AsyncClient(base_url=a.http) as http_a, httpx.AsyncClient(base_url=b.http) as http_b:
         old = await login(http_a, "aino@demo.coop")
@@ -116,3 +117,47 @@ async def test_a_password_change_on_one_process_closes_the_sockets_on_another(
         assert await closed_code(phone.conn) == 4401
         assert (await http_a.get("/api/v1/auth/me", headers=auth(old))).status_code == 401
         assert (await http_a.get("/api/v1/auth/me", headers=auth(r.json()["token"]))).status_code == 200
+        admin = await login(http_b, "admin@demo.coop")
+        till = await _new_key(http_b, admin, "till")
+        assert (await http_a.get("/api/v1/deliveries", headers=auth(till["key"]))).status_code == 200  # cached on A
+        shop = await open_socket(f"{a.ws}/ws/merchant", token=till["key"])
+        r = await http_b.post(f"/api/v1/admin/keys/{till['id']}/revoke", headers=auth(admin))
+        assert r.status_code == 200, r.text
+        assert await closed_code(shop.conn) == 4401
+        assert (await http_a.get("/api/v1/deliveries", headers=auth(till["key"]))).status_code == 401
+
+
+async def _new_key(http: httpx.AsyncClient, admin: str, label: str) -> dict[str, Any]:
+    merchant = (await http.get("/api/v1/admin/merchants", headers=auth(admin))).json()[0]
+    r = await http.post(f"/api/v1/admin/merchants/{merchant['id']}/keys", json={"label": label}, headers=auth(admin))
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+async def test_revoking_an_api_key_closes_the_merchant_sockets_opened_with_it_and_no_other(
+        logged_server: Server, open_socket: Callable[..., Any]) -> None:
+    """The admin revokes the till's key: the till's merchant socket closes with 4401 at once, the
+    web shop's socket (another key of the same merchant) stays open; a socket opened with a key
+    in a three-second rotation overlap closes when the overlap ends, and a rotation without
+    overlap closes the sockets of the key it replaces at once."""
+    async with httpx.AsyncClient(base_url=logged_server.http) as http:
+        admin = await login(http, "admin@demo.coop")
+        till, shop = await _new_key(http, admin, "till"), await _new_key(http, admin, "shop")
+        till_socket = await open_socket(f"{logged_server.ws}/ws/merchant", token=till["key"])
+        shop_socket = await open_socket(f"{logged_server.ws}/ws/merchant", token=shop["key"])
+        r = await http.post(f"/api/v1/admin/keys/{till['id']}/revoke", headers=auth(admin))
+        assert r.status_code == 200, r.text
+        assert await closed_code(till_socket.conn) == 4401
+        assert await closed_code(shop_socket.conn, timeout_s=1) is None
+        r = await http.post(f"/api/v1/admin/keys/{shop['id']}/rotate", json={"overlap_h": 3 / 3600},
+                            headers=auth(admin))
+        assert r.status_code == 201, r.text
+        in_overlap = await open_socket(f"{logged_server.ws}/ws/merchant", token=shop["key"])
+        assert await closed_code(in_overlap.conn, timeout_s=8) == 4401
+        successor = r.json()
+        successor_socket = await open_socket(f"{logged_server.ws}/ws/merchant", token=successor["key"])
+        r = await http.post(f"/api/v1/admin/keys/{successor['id']}/rotate", json={"overlap_h": 0},
+                            headers=auth(admin))
+        assert r.status_code == 201, r.text
+        assert await closed_code(successor_socket.conn) == 4401
+

@@ -193,6 +193,28 @@ def test_a_coop_is_created_over_http_only_with_the_operators_key(settings, db, a
         assert r.json()["admin"]["url"].count("#") == 1
 
 
+def test_a_coop_cannot_start_below_the_legal_floor(settings, db):
+    """The legal floor raised above the default rules' floor: creating a co-op over the
+    operator's API is a 422 naming the floor, and no co-op is stored."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from dispatch.app import build_context, create_app
+    from dispatch.db.models import Coop
+
+    raised = settings.model_copy(update={"operator_key": "operator-secret-for-tests-0123456789",
+                                         "legal_floor_cents_per_hour": 5000})
+    ctx = build_context(raised, engine=db[1])
+    with TestClient(create_app(raised, ctx=ctx)) as c:
+        r = c.post("/api/v1/admin/coops", json={"name": "X", "slug": "x", "admin_email": "a@x.coop"},
+                   headers=bearer("operator-secret-for-tests-0123456789"))
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["field"] == "courier_floor_cents_per_hour" and "legal floor of 5000" in r.json()["detail"]
+    with ctx.sessions() as s:
+        assert s.scalar(select(Coop.id).where(Coop.slug == "x")) is None
+
+
 def test_a_revoked_key_is_forgotten_by_every_process_that_hears_the_event(ctx, client, fresh, settings, db):
     """Revocation announces itself (auth.revoked, no secret in it); another process's cache drops the key."""
     from sqlalchemy import select
@@ -215,3 +237,51 @@ def test_a_revoked_key_is_forgotten_by_every_process_that_hears_the_event(ctx, c
     assert event.data["reason"] == "api key revoked" and key["key"] not in str(event.data)
     SocketSessions(elsewhere, hub=None).observe(event.topics, Frame(seq=event.seq, type=event.type, data=event.data))
     assert not [k for k in elsewhere.key_cache if not k.startswith("token:")]
+
+
+def test_a_rotated_key_cached_by_a_process_stops_when_its_overlap_ends(ctx, client, fresh, monkeypatch):
+    """The old key was verified (and cached) a moment before its overlap ended: one second past
+    the end it is refused, over HTTP and from the cache, not up to a minute later."""
+    from datetime import timedelta
+
+    from dispatch.services.auth import Unauthorized, api_key_session, cached_principal, principal_from_api_key
+
+    admin = fresh["admin"]
+    m = client.post("/api/v1/admin/merchants", json={"name": "Deli", "sites": SITES[:1]}, headers=admin).json()
+    old = client.post(f"/api/v1/admin/merchants/{m['id']}/keys", json={"label": "pos"}, headers=admin).json()
+    new = client.post(f"/api/v1/admin/keys/{old['id']}/rotate", json={"overlap_h": 1}, headers=admin).json()
+    assert client.get("/api/v1/deliveries", headers=bearer(old["key"])).status_code == 200  # cached now
+    principal, expires_at = api_key_session(ctx, old["key"])
+    assert expires_at is not None and cached_principal(ctx, old["key"]) == principal
+    monkeypatch.setattr(ctx, "clock", lambda: expires_at + timedelta(seconds=1))
+    assert cached_principal(ctx, old["key"]) is None
+    with pytest.raises(Unauthorized):
+        principal_from_api_key(ctx, old["key"])
+    assert client.get("/api/v1/deliveries", headers=bearer(old["key"])).status_code == 401
+    assert client.get("/api/v1/deliveries", headers=bearer(new["key"])).status_code == 200
+
+
+def test_a_revoked_or_expired_key_is_named_by_its_prefix_for_sockets(ctx, client, fresh, monkeypatch):
+    """The revocation event names the key by its public prefix (the name its sockets are kept
+    under), and the sockets' sweep finds revoked and expired keys by that name."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from dispatch.db.models import OutboxEvent
+    from dispatch.services.auth import api_key_name, revoked_among
+
+    admin = fresh["admin"]
+    m = client.post("/api/v1/admin/merchants", json={"name": "Deli", "sites": SITES[:1]}, headers=admin).json()
+    keys = [client.post(f"/api/v1/admin/merchants/{m['id']}/keys", json={"label": label}, headers=admin).json()
+            for label in ("pos", "web", "app")]
+    revoked, rotated, kept = (api_key_name(k["key"]) for k in keys)
+    assert revoked == "key:" + keys[0]["prefix"]
+    assert client.post(f"/api/v1/admin/keys/{keys[0]['id']}/revoke", headers=admin).status_code == 200
+    with ctx.sessions() as s:
+        event = s.scalars(select(OutboxEvent).where(OutboxEvent.type == "auth.revoked")).one()
+    assert event.data["keys"] == [keys[0]["prefix"]]
+    assert revoked_among(ctx, [revoked, rotated, kept]) == {revoked}
+    client.post(f"/api/v1/admin/keys/{keys[1]['id']}/rotate", json={"overlap_h": 1}, headers=admin)
+    monkeypatch.setattr(ctx, "clock", lambda: datetime.now(UTC) + timedelta(hours=1, seconds=5))
+    assert revoked_among(ctx, [revoked, rotated, kept]) == {revoked, rotated}
