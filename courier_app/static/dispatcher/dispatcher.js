@@ -10,6 +10,7 @@ const api = makeApi("cd.dispatcher.token");
 const STALE_MS = 2 * 60 * 1000;
 const RISK_MS = 10 * 60 * 1000;
 const OPEN = new Set(["pending", "assigned", "picked_up"]);
+const FINAL = new Set(["delivered", "failed"]);
 const state = { deliveries: new Map(), couriers: new Map(), plan: null, names: {}, selected: null, socket: null, map: null };
 const UNASSIGNED_ALERT_MS = 3 * 60 * 1000; // an order nobody has taken for this long rings
 const COURIER_COLORS = { free: "#2e7d32", to_pickup: "#e08a00", carrying: "#1565c0", quiet: "#8d8d8d" };
@@ -41,7 +42,9 @@ async function loadAll() {
   const [couriers, deliveries, plan] = await Promise.all([
     api.get("/api/v1/dispatch/couriers"), api.get("/api/v1/dispatch/deliveries"), api.get("/api/v1/dispatch/plan")]);
   state.couriers = new Map(couriers.map((c) => [c.courier_id, c]));
-  for (const d of deliveries) state.deliveries.set(d.id, d);
+  // a frame newer than this answer wins (else a delivery that just went final would come back as
+  // open, then be dropped by the next load as no longer open)
+  for (const d of deliveries) if (!(state.deliveries.get(d.id)?.version > d.version)) state.deliveries.set(d.id, d);
   for (const [id, d] of state.deliveries) if (OPEN.has(d.status) && !deliveries.some((x) => x.id === id)) state.deliveries.delete(id);
   state.names = plan.courier_names || {};
   if (plan.plan) state.plan = plan.plan;
@@ -150,6 +153,8 @@ function renderSelected() {
   const d = state.deliveries.get(state.selected);
   $("#assign").disabled = !d || !["pending", "assigned"].includes(d.status);
   $("#unassign").disabled = !d || d.status !== "assigned";
+  // a delivered or failed delivery takes no proof unless a dispatcher allows one more (with a reason)
+  $("#allow-proof").classList.toggle("hidden", !d || !FINAL.has(d.status));
   if (!d) return;
   const drop = (d.stops || []).find((s) => s.kind === "dropoff");
   $("#selected").textContent = `${t(`status.${d.status}`)} · ${d.pickup.address || ""} → ${d.dropoff.address || ""} · `
@@ -202,6 +207,7 @@ function explain(d) {
 }
 
 function select(id) {
+  if (state.selected !== id) $("#allow-proof-note").textContent = "";
   state.selected = id;
   const d = state.deliveries.get(id);
   if (d && d.courier_id) $("#courier-select").value = d.courier_id;
@@ -328,9 +334,14 @@ async function renderTimeline(id) {
     const events = await api.get(`/api/v1/dispatch/deliveries/${id}/timeline`);
     if (state.selected !== id) return;
     list.replaceChildren(...events.map((e) => el("li", {},
-      el("time", { text: time(e.at) }), " ", el("b", { text: e.to_status ? t(`status.${e.to_status}`) : e.action }),
+      el("time", { text: time(e.at) }), " ", el("b", { text: e.to_status ? t(`status.${e.to_status}`) : actionText(e.action) }),
       ` · ${e.actor}${e.reason ? ` · ${e.reason}` : ""}`)));
   } catch { /* keep the last */ }
+}
+
+function actionText(action) {
+  const key = `dispatcher.action.${action}`;
+  return t(key) === key ? action : t(key);
 }
 
 // ---- actions
@@ -348,7 +359,22 @@ async function manual(kind) {
     scheduleReload(200);
   } catch (e) { $("#assign-error").textContent = e.message; scheduleReload(0); }
 }
+async function allowProof() {
+  $("#assign-error").textContent = "";
+  $("#allow-proof-note").textContent = "";
+  const d = state.deliveries.get(state.selected);
+  const reason = $("#reason").value.trim();
+  if (!d) return;
+  if (!reason) { $("#assign-error").textContent = t("dispatcher.needProofReason"); $("#reason").focus(); return; }
+  try {
+    const r = await api.post(`/api/v1/dispatch/deliveries/${d.id}/allow-proof`, { reason });
+    $("#reason").value = "";
+    $("#allow-proof-note").textContent = t("dispatcher.proofAllowed", { at: time(r.allowed_at) });
+    renderTimeline(d.id);
+  } catch (e) { $("#assign-error").textContent = e.message; }
+}
 $("#assign").addEventListener("click", () => manual("assign"));
+$("#allow-proof").addEventListener("click", allowProof);
 $("#unassign").addEventListener("click", () => manual("unassign"));
 $("#filter").addEventListener("change", renderList);
 $("#search").addEventListener("input", renderList);
