@@ -99,7 +99,8 @@ def other_admin(c: TestClient, world: Any) -> dict[str, str]:
 
     with c.app.state.ctx.sessions() as s, s.begin():
         other = s.scalar(select(Coop.id).where(Coop.slug == "other"))
-        s.add(User(coop_id=other, role="admin", email="a@other.coop", name="A", password_hash=hash_password(world.password)))
+        s.add(User(coop_id=other, role="admin", email="a@other.coop", name="A",
+                   password_hash=hash_password(world.password)))
     return login(c, "a@other.coop", world.password)
 
 
