@@ -11,13 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch.db.models import Courier, Delivery, Merchant, Shift, Stop
-from dispatch.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from dispatch.domain.errors import Conflict, InvalidInput, NotFound
 from dispatch.domain.lifecycle import Action, Command
 from dispatch.domain.vehicles import VEHICLES
 from dispatch.services import idempotency
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext, unit_of_work
-from dispatch.services.places import label_of_point
+from dispatch.services.places import label_empty_addresses
 from dispatch.services.transitions import transition
 from dispatch.services.views import delivery_view, shift_view, stop_view
 
@@ -115,27 +115,10 @@ def my_route(ctx: ServiceContext, who: Principal) -> dict[str, Any]:
         stops = [stop_view(st) | {"delivery": delivery_view(d, who),
                                   "contact": stop_contact(st, d, merchants.get(d.merchant_id))}
                  for st, d in rows]
-        labels: dict[tuple[float, float], str] = {}
-        for stop in stops:
-            for place in (stop["delivery"]["pickup"], stop["delivery"]["dropoff"]):
-                _label_if_missing(ctx, c.coop_id, place, labels)
+        label_empty_addresses(ctx, c.coop_id, [p for st in stops for p in (st["delivery"]["pickup"],
+                                                                            st["delivery"]["dropoff"])])
         return {"courier_id": c.id, "first_name": c.first_name,
                 "shift": shift_view(shift) if shift else None, "stops": stops}
-
-
-def _label_if_missing(ctx: ServiceContext, coop_id: str, place: dict[str, Any],
-                      labels: dict[tuple[float, float], str]) -> None:
-    """A stop stored without an address (ordered by coordinates before addresses existed) gets
-    its nearest door's label on read: the courier reads a label, never raw coordinates."""
-    if place.get("address") or place.get("lat") is None or place.get("lon") is None:
-        return
-    key = (place["lat"], place["lon"])
-    if key not in labels:
-        try:
-            labels[key] = label_of_point(ctx, coop_id, *key)
-        except (DomainError, OSError):  # no places index for this map: the map still shows the stop
-            labels[key] = ""
-    place["address"] = labels[key] or place.get("address")
 
 
 def stop_contact(st: Stop, d: Delivery, merchant: Merchant | None) -> dict[str, Any]:

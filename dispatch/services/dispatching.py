@@ -18,7 +18,7 @@ from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext, unit_of_work
 from dispatch.services.deliveries import load_visible
 from dispatch.services.manual import manual_decisions, provisional_etas
-from dispatch.services.places import label_of_point
+from dispatch.services.places import label_empty_addresses, label_of_point
 from dispatch.services.transitions import transition
 from dispatch.services.views import delivery_view, iso, shift_view
 
@@ -54,8 +54,9 @@ def open_deliveries(ctx: ServiceContext, who: Principal) -> list[dict[str, Any]]
         for st in stops:
             by_delivery.setdefault(st.delivery_id, []).append(st)
         manual = manual_decisions(s, ds)  # the human decision, shown instead of the plan's
-        return [delivery_view(d, who, by_delivery.get(d.id, [])) | {"manual": manual.get(d.id)}
-                for d in ds]
+        views = [delivery_view(d, who, by_delivery.get(d.id, [])) | {"manual": manual.get(d.id)} for d in ds]
+    label_empty_addresses(ctx, who.coop_id, [p for v in views for p in (v["pickup"], v["dropoff"])])
+    return views
 
 
 def assign(

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from dispatch.db.models import Coop, Merchant
-from dispatch.domain.errors import InvalidInput, NotFound
+from dispatch.domain.errors import DomainError, InvalidInput, NotFound
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext
 from dispatch.services.maps import coop_map
@@ -86,6 +86,23 @@ def label_of_point(ctx: ServiceContext, coop_id: str, lat: float, lon: float) ->
     if m is None:
         return ""
     return f"near {m.label}" if m.matched == ("near",) else m.label
+
+
+def label_empty_addresses(ctx: ServiceContext, coop_id: str, places: list[dict[str, Any]]) -> None:
+    """Stops stored with an empty address (ordered by coordinates before addresses existed) get
+    their nearest door's label on read, so a view shows a label, never raw coordinates. Only an
+    empty text is filled: an address hidden from the reader (None) stays hidden."""
+    labels: dict[tuple[float, float], str] = {}
+    for place in places:
+        if place.get("address") != "" or place.get("lat") is None or place.get("lon") is None:
+            continue
+        key = (place["lat"], place["lon"])
+        if key not in labels:
+            try:
+                labels[key] = label_of_point(ctx, coop_id, *key)
+            except (DomainError, OSError):  # no places index for this map: the map still shows the stop
+                labels[key] = ""
+        place["address"] = labels[key]
 
 
 def resolve_address(ctx: ServiceContext, coop_id: str, text: str, field: str,

@@ -166,8 +166,8 @@ def test_problems_follow_the_readers_language(client, world):
 
 
 def test_a_stop_stored_without_an_address_reads_a_label_never_coordinates(client, world, ctx):
-    """A delivery ordered by coordinates before addresses existed: the courier's card gets the
-    nearest door's label on read (what /api/v1/places/reverse says of the point)."""
+    """A delivery ordered by coordinates before addresses existed: the courier's card and the
+    dispatcher's list get the nearest door's label on read (what /api/v1/places/reverse says)."""
     courier, d, _ = assigned_with_notes(client, world)
     with ctx.sessions() as s, s.begin():
         s.execute(update(Delivery).where(Delivery.id == d["id"]).values(dropoff_address=""))
@@ -176,3 +176,6 @@ def test_a_stop_stored_without_an_address_reads_a_label_never_coordinates(client
     near = client.get(f"/api/v1/places/reverse?lat={dropoff['lat']}&lon={dropoff['lon']}", headers=courier).json()
     assert dropoff["address"] and dropoff["address"].endswith(near["place"]["label"])
     assert stops["pickup"]["delivery"]["pickup"]["address"]  # the stored label stays as it is
+    dispatcher = login(client, world.dispatcher_email, world.password)
+    listed = {x["id"]: x for x in client.get("/api/v1/dispatch/deliveries", headers=dispatcher).json()}
+    assert listed[d["id"]]["dropoff"]["address"] == dropoff["address"]
