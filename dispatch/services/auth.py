@@ -59,6 +59,9 @@ class Principal:
 
 _key_lock = threading.Lock()
 _verifying: dict[str, threading.Lock] = {}  # API key digest -> held while one thread verifies it
+# how many times each context's cached keys were forgotten (by id of its cache): a verification
+# that started before a revocation was heard must not put the key back into the cache after it
+_key_epochs: dict[int, int] = {}
 
 
 def hash_password(password: str) -> str:
@@ -93,11 +96,13 @@ def api_key_session(ctx: ServiceContext, key: str) -> tuple[Principal, datetime 
         if hit is not None:
             return hit[1], hit[2]
         try:
+            epoch = _key_epochs.get(id(ctx.key_cache), 0)
             principal, expires_at = _verify_api_key(ctx, key)
             stale_s = KEY_CACHE_S
             if expires_at is not None:
                 stale_s = min(stale_s, (expires_at - ctx.clock()).total_seconds())
-            _remember(ctx, digest, (time.monotonic() + stale_s, principal, expires_at))
+            if _key_epochs.get(id(ctx.key_cache), 0) == epoch:
+                _remember(ctx, digest, (time.monotonic() + stale_s, principal, expires_at))
         finally:
             with _key_lock:
                 _verifying.pop(digest, None)
@@ -128,6 +133,16 @@ def _remember(ctx: ServiceContext, name: str, entry: tuple[Any, ...]) -> None:
         if len(ctx.key_cache) >= MAX_CACHED:
             ctx.key_cache.clear()
         ctx.key_cache[name] = entry
+
+
+def forget_cached_keys(ctx: ServiceContext) -> None:
+    """Drop this process's cached key verifications (the cache is keyed by a digest of the whole
+    key, which is not stored: every cached key is dropped; the others verify again), including
+    those still being verified."""
+    with _key_lock:
+        _key_epochs[id(ctx.key_cache)] = _key_epochs.get(id(ctx.key_cache), 0) + 1
+        for name in [n for n in ctx.key_cache if not n.startswith("token:")]:
+            ctx.key_cache.pop(name, None)
 
 
 def _verify_api_key(ctx: ServiceContext, key: str) -> tuple[Principal, datetime | None]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from dispatch.db.models import ApiKey, Coop, Merchant, MerchantSite, User
 from dispatch.domain.errors import Conflict, InvalidInput, NotFound
 from dispatch.services.audit import record
-from dispatch.services.auth import Principal, _key_lock, create_api_key
+from dispatch.services.auth import Principal, create_api_key, forget_cached_keys
 from dispatch.services.context import ServiceContext, unit_of_work
 from dispatch.services.deliveries import service_area
 from dispatch.services.members import checked_name
@@ -172,11 +172,8 @@ KEY_REVOKED = "api key revoked"
 
 
 def forget_api_keys(ctx: ServiceContext) -> None:
-    """Drop cached verifications of API keys in this process (the cache is keyed by a digest of
-    the whole key, which is not stored: every cached key is dropped; the others verify again)."""
-    with _key_lock:
-        for name in [n for n in ctx.key_cache if not n.startswith("token:")]:
-            ctx.key_cache.pop(name, None)
+    """Drop cached verifications of API keys in this process (see :func:`forget_cached_keys`)."""
+    forget_cached_keys(ctx)
 
 
 def add_site(ctx: ServiceContext, admin: Principal, merchant_id: str, site: dict[str, Any]) -> dict[str, Any]:

@@ -285,3 +285,25 @@ def test_a_revoked_or_expired_key_is_named_by_its_prefix_for_sockets(ctx, client
     client.post(f"/api/v1/admin/keys/{keys[1]['id']}/rotate", json={"overlap_h": 1}, headers=admin)
     monkeypatch.setattr(ctx, "clock", lambda: datetime.now(UTC) + timedelta(hours=1, seconds=5))
     assert revoked_among(ctx, [revoked, rotated, kept]) == {revoked, rotated}
+
+
+def test_a_key_revoked_while_a_request_was_verifying_it_is_not_cached_again(ctx, client, fresh, monkeypatch):
+    """The revocation is heard while argon2 checks the key for a request that started before it:
+    that request's answer is not remembered, so the next request asks the database (401)."""
+    from dispatch.services import auth
+
+    admin = fresh["admin"]
+    m = client.post("/api/v1/admin/merchants", json={"name": "Deli", "sites": SITES[:1]}, headers=admin).json()
+    key = client.post(f"/api/v1/admin/merchants/{m['id']}/keys", json={"label": "pos"}, headers=admin).json()
+    verify = auth._verify_api_key
+
+    def revoked_meanwhile(c, k):
+        answer = verify(c, k)
+        assert client.post(f"/api/v1/admin/keys/{key['id']}/revoke", headers=admin).status_code == 200
+        return answer
+
+    monkeypatch.setattr(auth, "_verify_api_key", revoked_meanwhile)
+    auth.principal_from_api_key(ctx, key["key"])  # verified before the revocation committed
+    monkeypatch.setattr(auth, "_verify_api_key", verify)
+    assert auth.cached_principal(ctx, key["key"]) is None
+    assert client.get("/api/v1/deliveries", headers=bearer(key["key"])).status_code == 401
