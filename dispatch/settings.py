@@ -68,10 +68,6 @@ class Settings(BaseSettings):
     webhook_give_up_after_s: float = 26 * 3600.0
     webhook_poll_s: float = 2.0
     log_format: Literal["text", "json"] = "text"
-    # authentication and secrets (issue 16)
-    forwarded_allow_ips: str = Field(default="", description=(
-        "comma-separated proxy addresses or networks whose X-Forwarded-For/-Proto are believed; "
-        "empty: none (the peer address is the client)"))
     # co-op setup (issue 17): one-time links, optional e-mail, creating co-ops over HTTP
     public_url: str = Field(default="http://127.0.0.1:8000", description="base of one-time links")
     invitation_ttl_h: int = 72
@@ -83,6 +79,10 @@ class Settings(BaseSettings):
     operator_key: str | None = Field(default=None, description=(
         "the server operator's secret for POST /api/v1/admin/coops; unset: co-ops are created "
         "with the CLI only"))
+    # authentication and secrets (issue 16)
+    forwarded_allow_ips: str = Field(default="", description=(
+        "comma-separated proxy addresses or networks whose X-Forwarded-For/-Proto are believed; "
+        "empty: none (the peer address is the client)"))
     login_free_failures: int = 3  # per account (per address: 5x); past them each failure doubles the wait
     login_max_delay_s: int = 300  # the longest wait a failed login can cause, never a lock-out
     metrics_token: str = Field(default="", description="Bearer token that /metrics requires; empty: /metrics is off")

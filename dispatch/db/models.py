@@ -285,6 +285,7 @@ class AuditEntry(Base):
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     happened_at: Mapped[datetime] = mapped_column()
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # what changed
 
 
 class OutboxEvent(Base):
@@ -299,7 +300,6 @@ class OutboxEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
-    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # what changed
 
 
 class IdempotencyRecord(Base):
