@@ -182,11 +182,13 @@ async def serve_socket(ws: WebSocket, authorize: Callable[[ServiceContext, str],
     except WebSocketDisconnect:
         return
     client = hub.attach(_Socket(ws), [scope.topic])
+    # hold live frames from the attach on, before any await: a frame let through before the
+    # client's resume (it knows nothing of the cursor yet) arrives ahead of the ones it missed
+    client.begin_replay()
     sessions: Any = getattr(ws.app.state, "socket_sessions", None)
     if sessions is not None and scope.token_digest:
         sessions.track(client, scope.token_digest, scope.expires_at)
         await sessions.confirm(client, scope.token_digest)
-    client.begin_replay()
     grace = asyncio.get_running_loop().call_later(RESUME_GRACE_S, _end_hold, client)
     try:
         await _read_messages(ws, ctx, client, scope)
