@@ -125,6 +125,18 @@ def test_an_order_late_in_a_route_is_held_and_the_dispatcher_sees_for_whom():
     assert {p.delivery_id for p in nearest.routes["aino"]} == {"d1", "d2", "d3"}  # the baseline gives at once
 
 
+def test_a_lone_order_goes_at_once_to_a_free_courier_even_beside_a_busy_one():
+    """Nothing can ride with it and nobody is worth waiting for: the order's pickup is the free
+    courier's first stop, so it is given in the same round (the courier's 2 s promise), not held."""
+    busy = tuple(replace(order(f"b{n}", KITCHEN), status="picked_up", courier_id="eero") for n in range(3))
+    lone = replace(order("d1", (60.1655, 24.9490)), dropoff=(60.1740, 24.9480))
+    state = LiveState("coop", NOW, (courier("aino", (60.1716, 24.9443)), courier("eero", KITCHEN)), (*busy, lone))
+    planned, problem, left = prepare(state, straight_lines)
+    written = plan_to_write(planned, POLICIES["solver"](problem, None, 0.0), "solver", left)
+    assert "d1" not in written.unassigned, written.unassigned
+    assert [(p.delivery_id, p.kind) for p in written.routes["aino"]][:2] == [("d1", "pickup"), ("d1", "dropoff")]
+
+
 def test_a_courier_with_typed_fields_is_a_live_courier():
     """The random fixture builds real ``LiveCourier`` rows (guards the helper itself)."""
     assert all(isinstance(c, LiveCourier) for c in random_state(0).couriers)
