@@ -166,7 +166,16 @@ def restore_seeded_database() -> None:
         ctx.map_cache.pop(name, None)
 
 
-class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+# The walk follows the delivery, courier and dispatcher flows' links. Operations outside them
+# (the co-op admin's, imports, webhooks, a member's own account) have no link from a created
+# delivery or a started shift, and every step spent on them (the admin's mostly a right 403 for
+# the merchant key) is a step the linked flows do not get: with them in, 100 scenarios created
+# 8 deliveries and followed no link to a success. The per-operation run above fuzzes them all.
+FLOWS = schema.exclude(path_regex=r"^/api/v1/(admin|me|deliveries/imports|webhooks)(/|$)")
+FLOWS.app = FUZZ_APP
+
+
+class Workflow(FLOWS.as_state_machine()):  # type: ignore[misc]
     """Every step is authenticated as the role its path needs and held to the same rules.
 
     Every scenario starts from the database as seeded. Which rules Hypothesis may pick next
