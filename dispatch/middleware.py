@@ -8,7 +8,6 @@ the app; afterwards the latency histogram by route template and one access-log l
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -21,7 +20,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dispatch.api.deps import bearer
-from dispatch.api.inputs import BadInput, InputGuard, json_from_body
+from dispatch.api.inputs import InputGuard
 from dispatch.api.problems import MEDIA_TYPE, problem_body
 from dispatch.browser_headers import BrowserHeaders
 from dispatch.observability import REQUEST_SECONDS, request_id_var
@@ -207,15 +206,6 @@ class EdgeMiddleware:
                  extra={"request_id": rid, "method": scope["method"], "route": route,
                         "path": scope["path"], "status": status,
                         "duration_ms": round(seconds * 1000, 2)})
-
-
-def _login_email(body: bytes) -> str:
-    try:  # the one body parser (depth-limited): a hostile body must not break the limiter
-        email = json_from_body(body).get("email", "")
-    except (BadInput, AttributeError):
-        return "-"
-    digest = hashlib.sha256(str(email).strip().lower().encode()).hexdigest()
-    return digest[:32]
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

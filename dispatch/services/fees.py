@@ -51,6 +51,7 @@ from dispatch.domain.fees import FeeError, Quote, RuleSet, TripEstimate, quote
 from dispatch.domain.receipts import receipt_from_quote, receipt_to_dict, split_weights_bp
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext
+from dispatch.services.places import street_of_point
 from dispatch.services.rule_sets import (  # re-exported: the fee service's whole surface
     FloorRefused,
     adopt_rule_set,
@@ -60,7 +61,6 @@ from dispatch.services.rule_sets import (  # re-exported: the fee service's whol
     rule_set_history,
     rule_set_in_force,
 )
-from dispatch.services.places import street_of_point
 from dispatch.services.views import iso
 
 TYPICAL_APPROACH_S = 300

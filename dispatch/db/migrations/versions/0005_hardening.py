@@ -7,8 +7,8 @@ Create Date: 2026-12-05 18:00:00
 
 from __future__ import annotations
 
-from alembic import op  # noqa: F401
 import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
 
 revision = "0005"
 down_revision = "0004"
