@@ -32,7 +32,7 @@ EXTENSIONS: list[Callable[[FastAPI, ServiceContext], None]] = []
 
 def default_network_loader(settings: Settings) -> Callable[[], Any]:
     def load() -> Any:
-        from routing.network import load_network
+        from routing.streets.network import load_network
 
         return load_network(settings.map_path)
 

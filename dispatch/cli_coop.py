@@ -76,7 +76,7 @@ def create(
     from dispatch.domain.errors import DomainError
     from dispatch.services.coops import NewCoop, checked_settings, create_coop, founding_rules
     from dispatch.services.members import checked_email
-    from routing.network import MapError
+    from routing.streets.network import MapError
 
     def ask(value: str | None, question: str, default: str | None = None) -> str:
         if value:
@@ -141,7 +141,7 @@ def set_map(
     from dispatch.domain.errors import DomainError
     from dispatch.services.auth import Principal
     from dispatch.services.coops import update_settings
-    from routing.network import MapError
+    from routing.streets.network import MapError
 
     ctx = _context()
     with ctx.sessions() as s:

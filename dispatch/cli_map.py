@@ -18,7 +18,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 from shapely.geometry import shape
 
-from routing.network import MapError, SnapError, StreetNetwork
+from routing.streets.network import MapError, SnapError, StreetNetwork
 
 map_app = typer.Typer(help="Street maps: import an OSM extract, try a route.", no_args_is_help=True)
 console = Console()

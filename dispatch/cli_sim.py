@@ -49,7 +49,7 @@ def _scenario(folder: Path | None, generate: str | None, options: dict[str, Any]
     if options["planar"]:
         speed = options["speed_kmh"] or 15.0
         return gen.generate_planar(spec, options["area_km"], speed), PlanarTravel(speed)
-    from routing.network import load_network
+    from routing.streets.network import load_network
 
     net = load_network(options["map_path"])
     from dispatch.sim.travel import StreetTravel

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from routing.problem import Plan, Route, Stop, StopKind
+from routing.planning.problem import Plan, Route, Stop, StopKind
 
 
 class _Given(Protocol):
@@ -31,7 +31,7 @@ class _Given(Protocol):
 
 def hold(plan: Plan, deliveries: tuple[_Given, ...], ahead_stops: int = 1) -> tuple[Plan, dict[str, str]]:
     """The plan with only the stops committed now, and each held order's reason
-    (``ahead_stops``: ``routing.problem.Weights.commit_ahead_stops``)."""
+    (``ahead_stops``: ``routing.planning.problem.Weights.commit_ahead_stops``)."""
     given = {d.id: d.courier_id for d in deliveries if d.status in ("assigned", "picked_up")}
     routes, held = [], {}
     for route in plan.routes:

@@ -34,8 +34,8 @@ from dispatch.services.context import ServiceContext
 from dispatch.services.dispatching import write_plan
 from dispatch.services.maps import coop_map
 from dispatch.services.pay_so_far import couriers_below_floor
-from routing.problem import Plan
-from routing.snap import SnapError
+from routing.planning.problem import Plan
+from routing.streets.snap import SnapError
 
 log = logging.getLogger(__name__)
 LEASE_TTL_MS = 5_000
@@ -255,8 +255,8 @@ def _planner_child(settings: Any, conn: Any) -> None:
     ctx = build_context(settings)
     _ = ctx.network
     planner = Planner(ctx)
-    import routing.nearest  # noqa: F401 - the first round must not pay for imports
-    import routing.solver  # noqa: F401
+    import routing.planning.nearest  # noqa: F401 - the first round must not pay for imports
+    import routing.planning.solver  # noqa: F401
     from dispatch.app import freeze_startup_heap
 
     freeze_startup_heap()

@@ -18,7 +18,7 @@ import numpy as np
 from dispatch.commitment import hold
 from dispatch.domain.presence import is_quiet
 from dispatch.services.dispatching import PlannedStop, PlanToWrite
-from routing.problem import Courier, Delivery, Plan, Problem, StopKind, Weights, courier_fault, delivery_fault
+from routing.planning.problem import Courier, Delivery, Plan, Problem, StopKind, Weights, courier_fault, delivery_fault
 
 LatLon = tuple[float, float]
 # (points, origins) -> (seconds, metres). The first ``origins`` points are couriers' positions,
@@ -34,7 +34,7 @@ class PolicyFn(Protocol):
                  solution_limit: int | None = None, /) -> Plan: ...
 
 MAX_RIDE_S = 60 * 60  # food stays warm: at most an hour from pickup to dropoff
-# The live objective and the policy's rules (routing.problem.Weights, the one documented place)
+# The live objective and the policy's rules (routing.planning.problem.Weights, the one documented place)
 WEIGHTS = Weights()
 OVERTIME_S = 30 * 60  # a courier past shift end with work on board may still finish it
 HOLDING_POLICIES = frozenset({"solver"})  # commit orders when a courier must set off (dispatch.commitment)
@@ -261,7 +261,7 @@ def delta_minutes(delta_cost: int | None) -> float | None:
 
 def policy_nearest(problem: Problem, previous: Plan | None, time_limit_s: float,
                    solution_limit: int | None = None) -> Plan:
-    from routing.nearest import solve_nearest
+    from routing.planning.nearest import solve_nearest
 
     return solve_nearest(problem)
 
@@ -277,9 +277,9 @@ def policy_solver(problem: Problem, previous: Plan | None, time_limit_s: float,
     Re-inserting all open orders in ready-time order gives the oldest ones the first pick of
     the couriers (p90 28.5 min). What the riders already have is kept by ``problem.previous``
     (the churn price, ``Weights.churn_per_move``), by the stop each courier is riding to and by
-    what is on board (``routing.nearest.forced_prefixes``).
+    what is on board (``routing.planning.nearest.forced_prefixes``).
     """
-    from routing.solver import solve
+    from routing.planning.solver import solve
 
     return solve(problem, time_limit_s=time_limit_s, seed=0, initial=None, solution_limit=solution_limit)
 

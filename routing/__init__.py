@@ -1,4 +1,13 @@
-"""Pure routing core: street graph, travel-time matrices and the dispatch solver.
+"""Pure routing core, one sub-package per role.
+
+- ``routing.streets``: the street map: OSM reading, the graph, snapping, the contraction
+  hierarchy and travel matrices (``network.StreetNetwork`` is the one entry point).
+- ``routing.planning``: the dispatch problem and its answer, the search engine, the objective,
+  explanations and the plan checker (``solver.solve`` is the one entry point).
+- ``routing.places`` (addresses and search) and ``routing.tiles`` (basemap tiles), both read
+  from the same OSM extract.
+- ``routing.bench``: instance readers and generators for benchmarks and tests only; the service
+  never imports it.
 
 Nothing here touches the network, a database or the clock; ``routing`` never imports ``dispatch``.
 """

@@ -118,7 +118,7 @@ def bench_map(path: Path, sample: int, rng: random.Random) -> dict[str, float]:
 
 
 def main() -> None:
-    from routing.network import default_map_path
+    from routing.streets.network import default_map_path
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sample", type=int, default=1000)

@@ -24,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from routing.check import check  # noqa: E402
-from routing.problem import Plan  # noqa: E402
-from routing.solver import solve  # noqa: E402
-from routing.synthetic import random_city  # noqa: E402
+from routing.bench.synthetic import random_city  # noqa: E402
+from routing.planning.check import check  # noqa: E402
+from routing.planning.problem import Plan  # noqa: E402
+from routing.planning.solver import solve  # noqa: E402
 
 TARGET_MS = 100
 

@@ -2,8 +2,8 @@
 
 Usage: ``python scripts/bench_lilim.py [--dir DIR] [--instances GLOB] [--time-limit S]``
 
-Both solvers get the same integer matrices (``routing.lilim``: coordinates scaled by 1000,
-travel times rounded up). Every solution is checked with ``routing.check`` and in float
+Both solvers get the same integer matrices (``routing.bench.lilim``: coordinates scaled by 1000,
+travel times rounded up). Every solution is checked with ``routing.planning.check`` and in float
 arithmetic, and its distance recomputed in float. Ours runs in benchmark mode (hard windows,
 fewest vehicles then distance) on two cores; VROOM (pyvroom, the ``bench`` extra) runs at its
 default exploration level on two threads, with a fixed cost per vehicle. The last line is a
@@ -22,19 +22,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import routing.bench_search  # noqa: E402,F401  (compiles or loads its kernels once, untimed)
-from routing.check import check  # noqa: E402
-from routing.lilim import (  # noqa: E402
+import routing.planning.bench_search  # noqa: E402,F401  (compiles or loads its kernels once, untimed)
+from routing.bench.lilim import (  # noqa: E402
     Instance,
     float_distance,
     float_feasible,
     parse_instance,
     problem_from_instance,
 )
-from routing.plans import plan_from_visits  # noqa: E402
-from routing.problem import Plan, Problem, StopKind  # noqa: E402
-from routing.schedule import Visit  # noqa: E402
-from routing.solver import solve  # noqa: E402
+from routing.planning.check import check  # noqa: E402
+from routing.planning.plans import plan_from_visits  # noqa: E402
+from routing.planning.problem import Plan, Problem, StopKind  # noqa: E402
+from routing.planning.schedule import Visit  # noqa: E402
+from routing.planning.solver import solve  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def _vroom_plan(problem: Problem, solution: object) -> Plan:
         kind = StopKind.PICKUP if row.type == "pickup" else StopKind.DROPOFF
         sequences.setdefault(problem.couriers[int(row.vehicle_id)].key, []).append(Visit(d, kind))
     planned = {v.delivery.key for vs in sequences.values() for v in vs}
-    from routing.problem import Unassigned, UnassignedReason
+    from routing.planning.problem import Unassigned, UnassignedReason
 
     missing = [Unassigned(d.key, UnassignedReason.SOLVER) for d in problem.deliveries
                if d.key not in planned]

@@ -2,8 +2,8 @@
 open orders within 0.5 s, and the insertion of one new order into that plan within 50 ms
 (the first feasible answer).
 
-A reproducible random city (``routing.synthetic.random_city``). The round is the live path's
-``routing.solver.solve`` from scratch: orders no courier could serve set aside, the first plan
+A reproducible random city (``routing.bench.synthetic.random_city``). The round is the live path's
+``routing.planning.solver.solve`` from scratch: orders no courier could serve set aside, the first plan
 by cheapest insertion of every open order, then the search and explanations while time is
 left (``--time-limit``, default 0: the first plan alone). The insertion is the same call with
 the previous plan as ``initial`` and one order more, ``time_limit_s=0``. Each repeat uses a
@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from routing.solver import solve  # noqa: E402
-from routing.synthetic import random_city  # noqa: E402
+from routing.bench.synthetic import random_city  # noqa: E402
+from routing.planning.solver import solve  # noqa: E402
 
 ROUND_TARGET_MS, INSERT_TARGET_MS = 500, 50
 

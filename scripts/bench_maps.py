@@ -38,8 +38,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from routing.network import default_map_path, load_network  # noqa: E402
-from routing.route_geometry import legs_geometry  # noqa: E402
+from routing.streets.network import default_map_path, load_network  # noqa: E402
+from routing.streets.route_geometry import legs_geometry  # noqa: E402
 from routing.tiles.build import build_archive  # noqa: E402
 
 SLOW_3G = {"offline": False, "latency": 400, "downloadThroughput": 400 * 1000 / 8,

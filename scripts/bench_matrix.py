@@ -2,7 +2,7 @@
 
 One run, on the same graphs: Monaco (real OSM, ../shared/data/osm/monaco.osm.pbf) and a
 synthetic grid city of 100k+ graph nodes. For 50x50, 200x200 and 1000x1000 it times our
-door-to-door matrix (contraction hierarchy, :mod:`routing.ch`), scipy's multi-source
+door-to-door matrix (contraction hierarchy, :mod:`routing.streets.ch`), scipy's multi-source
 ``csgraph.dijkstra`` from the points' nodes, networkx Dijkstra (measured up to ``--nx-max``
 sources, then extrapolated linearly and marked "est") and, when installed, igraph's C Dijkstra.
 It then times adding one delivery (2 points) to a live 300-point matrix and the grid graph's
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from grid_city import write_grid_city  # noqa: E402
 
-from routing.network import SnapError, SnappedPoint, StreetNetwork  # noqa: E402
+from routing.streets.network import SnapError, SnappedPoint, StreetNetwork  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -118,7 +118,7 @@ def rss_of_cached_load(path: Path, cache_dir: Path) -> tuple[float, float]:
     """(MB resident, seconds) for a fresh process that loads the cached network."""
     code = (
         "import time,sys;from pathlib import Path;"
-        "from routing.network import StreetNetwork;t=time.perf_counter();"
+        "from routing.streets.network import StreetNetwork;t=time.perf_counter();"
         f"n=StreetNetwork.load(Path({str(path)!r}),cache_dir=Path({str(cache_dir)!r}));"
         "d=time.perf_counter()-t;"
         "r=[l for l in open('/proc/self/status') if l.startswith('VmRSS')][0].split()[1];"

@@ -106,7 +106,7 @@ def _meal(args: argparse.Namespace, seeds: list[int]) -> list[str]:
 
 
 def _lunch(args: argparse.Namespace, seed: int) -> list[str]:
-    from routing.network import load_network
+    from routing.streets.network import load_network
 
     net = load_network(args.map)
     scenario = generate_on_map(net, spec_for("lunch", orders=args.orders, couriers=args.couriers, seed=seed))

@@ -20,7 +20,7 @@ from dispatch.domain.fee_dicts import rule_set_to_dict
 from dispatch.domain.fees import RuleSet, describe_rule_set, describe_rule_set_history
 from dispatch.domain.money import LANGS, Lang
 from dispatch.services.fees import public_rule_sets
-from routing.problem import Weights
+from routing.planning.problem import Weights
 
 router = APIRouter(tags=["transparency"])
 LangQuery = Annotated[Literal["fr", "en"] | None, Query(description="fr or en (default: the coop's)")]

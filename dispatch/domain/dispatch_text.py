@@ -1,6 +1,6 @@
 """How the dispatch decides, in plain French and English, from the objective's own weights.
 
-Pure. The numbers come from :class:`routing.problem.Weights` (the one documented place for
+Pure. The numbers come from :class:`routing.planning.problem.Weights` (the one documented place for
 them), so the public transparency page can never drift from what the solver minimises.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from dispatch.domain.money import LANGS, Lang
-from routing.problem import Weights
+from routing.planning.problem import Weights
 
 Policy = Literal["nearest", "solver"]
 
@@ -129,7 +129,7 @@ def describe_dispatch(weights: Weights, policy: Policy, lang: Lang) -> list[str]
 
     Parameters
     ----------
-    weights : routing.problem.Weights
+    weights : routing.planning.problem.Weights
         The objective's weights in force.
     policy : {"nearest", "solver"}
         The service's dispatch policy.

@@ -31,8 +31,8 @@ from dispatch.domain.errors import NotFound
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext
 from dispatch.services.maps import CoopMap, coop_map, map_id_for_source
-from routing.network import default_cache_dir, default_map_path
-from routing.route_geometry import legs_geometry
+from routing.streets.network import default_cache_dir, default_map_path
+from routing.streets.route_geometry import legs_geometry
 from routing.tiles.archive import TileArchive
 from routing.tiles.build import BuildReport, archive_path, ensure_archive
 from routing.tiles.glyphs import glyph_range_pbf

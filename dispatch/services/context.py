@@ -17,7 +17,7 @@ from dispatch.db.outbox import add_event
 from dispatch.settings import Settings
 
 if TYPE_CHECKING:
-    from routing.network import StreetNetwork
+    from routing.streets.network import StreetNetwork
 
 # (coop_id, event types, committed_at: time.monotonic() just after the commit)
 CommitHook = Callable[[str, frozenset[str], float], None]

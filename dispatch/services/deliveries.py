@@ -87,7 +87,7 @@ def validate_place(ctx: ServiceContext, coop: Coop, place: Place, field: str) ->
 
 def street_trip(ctx: ServiceContext, pickup: Place, dropoff: Place, coop_id: str) -> Trip:
     """Door-to-door ride on the co-op's own map."""
-    from routing.network import SnapError
+    from routing.streets.network import SnapError
 
     net = coop_map(ctx, coop_id).network
     points = []

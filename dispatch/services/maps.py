@@ -34,11 +34,11 @@ from dispatch.db.models import Coop, MapRow
 from dispatch.domain.errors import InvalidInput, NotFound
 from dispatch.services.context import ServiceContext
 from dispatch.services.places_build import build_places
-from routing.network import default_cache_dir
+from routing.streets.network import default_cache_dir
 from routing.tiles.build import ensure_archive
 
 if TYPE_CHECKING:
-    from routing.network import StreetNetwork
+    from routing.streets.network import StreetNetwork
 
 Progress = Callable[[str, float], None]
 BBox = tuple[float, float, float, float]  # south, west, north, east
@@ -70,7 +70,7 @@ class ImportedMap:
 
 @lru_cache(maxsize=64)
 def _map_id_of(path: str, size: int, mtime_ns: int) -> str:
-    from routing.graph import file_sha256
+    from routing.streets.graph import file_sha256
 
     return file_sha256(Path(path))[:16]
 
@@ -106,7 +106,7 @@ def _cut_polygon(cut_bbox: BBox | None) -> Any:
 
 
 def _load(source: Path, cut_bbox: BBox | None, progress: Progress | None = None) -> StreetNetwork:
-    from routing.network import StreetNetwork, load_network
+    from routing.streets.network import StreetNetwork, load_network
 
     if cut_bbox is None and progress is None:
         return load_network(source)  # shared with every other user of the same file in the process
@@ -171,7 +171,7 @@ def import_map(ctx: ServiceContext, source: Path, *, name: str | None = None,
 
     Importing the same file (and box) again is harmless: the caches answer and the row is
     brought up to date. Raises ``MapError`` for a bad file, ``InvalidInput`` for a bad box."""
-    from routing.graph import file_sha256
+    from routing.streets.graph import file_sha256
 
     source = Path(source).resolve()
     cut = checked_bbox(cut_bbox, "bbox") if cut_bbox is not None else None

@@ -4,7 +4,7 @@ A courier is below the floor when what they earned for the deliveries done on th
 open (their receipts' courier share, plus any floor shortfall owed) is less than the floor
 times the time on shift so far. The dispatch loop reads this each round
 (``dispatch.dispatcher.live_state``); the planner then prefers them when it costs little
-(``routing.problem.Weights.fairness_per_order``).
+(``routing.planning.problem.Weights.fairness_per_order``).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from dispatch.services.context import ServiceContext
 from routing.places import PlaceIndex, PlaceRecord, records_from_osm
 
 if TYPE_CHECKING:
-    from routing.network import StreetNetwork
+    from routing.streets.network import StreetNetwork
 
 Progress = Callable[[str, float], None]
 SNAP_M = 300.0  # a record farther than this from every street is not a place a courier rides to

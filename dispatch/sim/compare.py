@@ -18,7 +18,7 @@ def check_on_map(scenario: Scenario, travel: Travel) -> None:
     """Every point of a lat/lon scenario must be near a street; else a ScenarioError at its cell."""
     if not isinstance(travel, StreetTravel):
         return
-    from routing.network import SnapError
+    from routing.streets.network import SnapError
 
     cells = [(ORDERS_CSV, o.line, f"{k}_lat", p) for o in scenario.orders
              for k, p in (("pickup", o.pickup), ("dropoff", o.dropoff))]

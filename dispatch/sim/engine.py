@@ -43,8 +43,8 @@ from dispatch.sim.state import (
     orders_for,
 )
 from dispatch.sim.travel import Travel
-from routing.problem import Plan
-from routing.schedule import ride_s
+from routing.planning.problem import Plan
+from routing.planning.schedule import ride_s
 
 Progress = Callable[[int], None]
 

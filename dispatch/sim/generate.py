@@ -102,7 +102,7 @@ def _popularity(n: int) -> list[float]:
 
 
 def generate_on_map(network: Any, spec: GenSpec, map_path: str | None = None) -> Scenario:
-    """A scenario on a street network (``routing.network.StreetNetwork``), lat/lon coordinates."""
+    """A scenario on a street network (``routing.streets.network.StreetNetwork``), lat/lon coordinates."""
     from scipy.spatial import cKDTree
 
     rng = random.Random(spec.seed)

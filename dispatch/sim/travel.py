@@ -52,7 +52,7 @@ class PlanarTravel:
 
 
 class StreetTravel:
-    """Door-to-door times on a ``routing.network.StreetNetwork`` for (lat, lon) points.
+    """Door-to-door times on a ``routing.streets.network.StreetNetwork`` for (lat, lon) points.
 
     Snapped points are cached; a leg is looked up in the last matrix when both ends were in it
     (they almost always are: stops are planned before they are ridden), else computed alone.
@@ -67,7 +67,7 @@ class StreetTravel:
     def snap(self, p: Point) -> Any:
         hit = self._snapped.get(p)
         if hit is None:
-            from routing.network import SnapError
+            from routing.streets.network import SnapError
 
             try:
                 hit = self.net.snap(p[0], p[1])
@@ -104,6 +104,6 @@ def travel_for(coords: str, map_path: str | None, planar_speed_kmh: float) -> Tr
     """The travel model a scenario asks for (loading the street graph when needed)."""
     if coords == "xy":
         return PlanarTravel(planar_speed_kmh)
-    from routing.network import load_network
+    from routing.streets.network import load_network
 
     return StreetTravel(load_network(map_path))

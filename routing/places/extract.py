@@ -10,7 +10,7 @@ builds a GeoDataFrame of every tag for what is a handful of tags per object.
 
 Error tree
 ----------
-``MapError`` (ValueError, from :mod:`routing.osm`): the file is missing, empty or unreadable.
+``MapError`` (ValueError, from :mod:`routing.streets.osm`): the file is missing, empty or unreadable.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from pathlib import Path
 import osmium
 import shapely
 
-from routing.osm import MapError, check_file
 from routing.places.text import housenumber_key
+from routing.streets.osm import MapError, check_file
 
 Line = tuple[tuple[float, float], ...]  # (lat, lon) points
 PLACE_KEYS = ("shop", "amenity", "tourism", "office", "craft", "healthcare", "leisure")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from routing.problem import Weights
+from routing.planning.problem import Weights
 from tests.integration.api_client import login
 from tests.integration.test_fees_api import ADMIN_EMAIL, adopt
 

@@ -172,7 +172,7 @@ function explainManual(d) {
     + t("dispatcher.manualKept");
 }
 
-// "<reason code>: <detail>" from the planner (routing.problem.UnassignedReason): the code in
+// "<reason code>: <detail>" from the planner (routing.planning.problem.UnassignedReason): the code in
 // words of the page's language; the planner's detail (English) only on an English page.
 function unassignedText(text) {
   const [code, ...rest] = String(text).split(": ");

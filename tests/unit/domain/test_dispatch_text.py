@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from dispatch.domain.dispatch_text import describe_dispatch, weights_to_dict
-from routing.problem import Weights
+from routing.planning.problem import Weights
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from dispatch.dispatcher import LiveMatrices
-from routing.live import UNUSED_S
-from routing.network import SnapError, StreetNetwork, load_network
+from routing.streets.live_matrix import UNUSED_S
+from routing.streets.network import SnapError, StreetNetwork, load_network
 
 
 @pytest.fixture(scope="module")

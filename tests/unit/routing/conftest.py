@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from routing.problem import Courier, Delivery, IntMatrix, Problem
+from routing.planning.problem import Courier, Delivery, IntMatrix, Problem
 
 # Places on a line, one unit = 60 s riding and 250 m.
 POINTS_X = (0, 10, 2, 4, 8, 6, 3, 9)

@@ -6,11 +6,11 @@ import dataclasses
 
 import pytest
 
-from routing.check import check
-from routing.nearest import solve_nearest
-from routing.plans import plan_from_visits
-from routing.problem import Mode, Plan, Problem, StopKind
-from routing.schedule import Visit
+from routing.planning.check import check
+from routing.planning.nearest import solve_nearest
+from routing.planning.plans import plan_from_visits
+from routing.planning.problem import Mode, Plan, Problem, StopKind
+from routing.planning.schedule import Visit
 
 
 @pytest.fixture

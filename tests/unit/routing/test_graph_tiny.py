@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from tiny_osm import BASE_LAT, BASE_LON, reference_seconds, write_osm
 
-from routing import ch_build
-from routing import graph as graph_module
-from routing.network import MapError, StreetNetwork
-from routing.profile import Profile
+from routing.streets import ch_build
+from routing.streets import graph as graph_module
+from routing.streets.network import MapError, StreetNetwork
+from routing.streets.profile import Profile
 
 # a ring of residential streets, north side one-way west -> east, plus traps
 NODES = {1: (0, 0), 2: (0, 2), 3: (0, 4), 4: (2, 0), 5: (2, 2), 6: (2, 4),

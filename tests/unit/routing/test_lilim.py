@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from routing.check import check
-from routing.lilim import (
+from routing.bench.lilim import (
     SCALE,
     float_distance,
     float_feasible,
     parse_instance,
     problem_from_instance,
 )
-from routing.problem import Mode
-from routing.solver import solve
+from routing.planning.check import check
+from routing.planning.problem import Mode
+from routing.planning.solver import solve
 
 TINY = """2 10 1
 0 0 0 0 0 1000 0 0 0

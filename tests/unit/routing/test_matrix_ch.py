@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from routing import ch
-from routing.ch import CHEngine
-from routing.ch_build import build_hierarchy
-from routing.matrix import DijkstraEngine, pack, unpack
-from routing.network import StreetNetwork, load_network
+from routing.streets import ch
+from routing.streets.ch import CHEngine
+from routing.streets.ch_build import build_hierarchy
+from routing.streets.matrix import DijkstraEngine, pack, unpack
+from routing.streets.network import StreetNetwork, load_network
 
 
 @pytest.fixture(scope="module")

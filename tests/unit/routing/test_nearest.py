@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from routing.check import check
-from routing.nearest import solve_nearest
-from routing.problem import Problem, StopKind, UnassignedReason
+from routing.planning.check import check
+from routing.planning.nearest import solve_nearest
+from routing.planning.problem import Problem, StopKind, UnassignedReason
 
 
 def test_every_delivery_is_planned_without_violation(two_couriers_three_orders: Problem) -> None:
@@ -75,9 +75,9 @@ def test_the_same_problem_gives_the_same_plan(two_couriers_three_orders: Problem
 
 def _brute_force_routes(problem: Problem) -> dict[str, list[tuple[str, str]]]:
     """The rule as the module states it, trying every allowed courier for every delivery."""
-    from routing.nearest import _fits, forced_prefixes
-    from routing.reasons import candidates, split_assignable
-    from routing.schedule import Visit, timeline
+    from routing.planning.nearest import _fits, forced_prefixes
+    from routing.planning.reasons import candidates, split_assignable
+    from routing.planning.schedule import Visit, timeline
 
     keep, _ = split_assignable(problem)
     routes = forced_prefixes(problem, keep)
@@ -99,7 +99,7 @@ def _brute_force_routes(problem: Problem) -> dict[str, list[tuple[str, str]]]:
 def test_ordering_couriers_by_arrival_picks_what_trying_every_courier_picks() -> None:
     """The fast path (couriers tried in order of arrival at the pickup) gives the plan of the
     plain rule on random cities with short shifts, mixed speeds and tied distances."""
-    from routing.synthetic import random_city
+    from routing.bench.synthetic import random_city
 
     for seed in range(12):
         city = random_city(8, 60, seed)

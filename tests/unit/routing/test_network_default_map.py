@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 from tiny_osm import reference_seconds
 
-from routing.network import (
-    ATTRIBUTION, SnapError, SnappedPoint, StreetNetwork, default_map_path, load_network,
+from routing.streets.network import (
+    ATTRIBUTION,
+    SnapError,
+    SnappedPoint,
+    StreetNetwork,
+    default_map_path,
+    load_network,
 )
 
 
@@ -148,7 +153,7 @@ def test_snap_many_agrees_with_snap_point_by_point(helsinki) -> None:
 def test_live_matrix_origins_have_rows_but_no_columns(helsinki, places) -> None:
     """Origins (couriers' positions) get exact rows towards every stop, travel into them
     reads as the UNUSED constants, and removing points keeps both kinds straight."""
-    from routing.live import UNUSED_M, UNUSED_S
+    from routing.streets.live_matrix import UNUSED_M, UNUSED_S
 
     live = helsinki.live_matrix()
     live.add(places[:10])  # stops

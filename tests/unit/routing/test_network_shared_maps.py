@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from tiny_osm import reference_seconds
 
-from routing.network import SnapError, SnappedPoint, StreetNetwork, load_network
+from routing.streets.network import SnapError, SnappedPoint, StreetNetwork, load_network
 
 pytestmark = pytest.mark.shared_data
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from routing.profile import VEHICLE_SPEED_PCT, Profile
+from routing.streets.profile import VEHICLE_SPEED_PCT, Profile
 
 
 @pytest.fixture

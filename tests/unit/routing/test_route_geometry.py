@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from routing.network import StreetNetwork, load_network
-from routing.route_geometry import legs_geometry
+from routing.streets.network import StreetNetwork, load_network
+from routing.streets.route_geometry import legs_geometry
 
 
 @pytest.fixture(scope="module")

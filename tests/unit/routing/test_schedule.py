@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from routing.problem import Problem, StopKind
-from routing.schedule import Visit, ride_s, timeline
+from routing.planning.problem import Problem, StopKind
+from routing.planning.schedule import Visit, ride_s, timeline
 
 
 def _visits(problem: Problem, *keys: str) -> list[Visit]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from tiny_osm import BASE_LAT, BASE_LON, write_osm
 
-from routing.network import SnapError, StreetNetwork
+from routing.streets.network import SnapError, StreetNetwork
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ import dataclasses
 
 import pytest
 
-from routing.check import check
-from routing.nearest import solve_nearest
-from routing.problem import Mode, Plan, Problem, StopKind, UnassignedReason
-from routing.solver import solve
-from routing.synthetic import random_city
+from routing.bench.synthetic import random_city
+from routing.planning.check import check
+from routing.planning.nearest import solve_nearest
+from routing.planning.problem import Mode, Plan, Problem, StopKind, UnassignedReason
+from routing.planning.solver import solve
 
 LIMIT_S = 0.3
 

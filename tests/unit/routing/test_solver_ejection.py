@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from routing.check import check
-from routing.ejection import remove_routes
-from routing.insertion import Evaluator
-from routing.plans import plan_from_visits
-from routing.problem import Mode, Problem, StopKind
-from routing.schedule import Visit
+from routing.planning.check import check
+from routing.planning.ejection import remove_routes
+from routing.planning.insertion import Evaluator
+from routing.planning.plans import plan_from_visits
+from routing.planning.problem import Mode, Problem, StopKind
+from routing.planning.schedule import Visit
 
 
 def _one_each(p: Problem) -> dict[str, list[Visit]]:

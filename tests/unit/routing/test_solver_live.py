@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from routing.check import check
-from routing.explain import LATER, explain
-from routing.plans import delay_of, ideal_dropoff_s
-from routing.problem import Courier, Delivery, Plan, Problem, StopKind, Weights
-from routing.schedule import timeline, visits_from_stops
-from routing.solver import solve
+from routing.planning.check import check
+from routing.planning.explain import LATER, explain
+from routing.planning.plans import delay_of, ideal_dropoff_s
+from routing.planning.problem import Courier, Delivery, Plan, Problem, StopKind, Weights
+from routing.planning.schedule import timeline, visits_from_stops
+from routing.planning.solver import solve
 from tests.unit.routing.conftest import line_matrices
 
 LIMIT_S = 0.3

@@ -10,12 +10,12 @@ import time
 import numpy as np
 import pytest
 
-from routing.check import check
-from routing.insertion import Evaluator, apply_insertion
-from routing.pdptw import Engine, improve_distance, minimise_routes, plan_cost, supports
-from routing.plans import plan_from_visits
-from routing.problem import Courier, Delivery, Mode, Problem
-from routing.schedule import Visit
+from routing.planning.check import check
+from routing.planning.insertion import Evaluator, apply_insertion
+from routing.planning.pdptw import Engine, improve_distance, minimise_routes, plan_cost, supports
+from routing.planning.plans import plan_from_visits
+from routing.planning.problem import Courier, Delivery, Mode, Problem
+from routing.planning.schedule import Visit
 
 
 def _grid_problem(seed: int, n: int = 14, vehicles: int = 6) -> Problem:
@@ -132,7 +132,7 @@ def test_the_kernels_compile_in_memory_when_no_cache_folder_is_writable() -> Non
         "import numba.core.caching as c\n"
         "c.CacheImpl._locator_classes = []\n"  # what numba sees when no folder is writable
         "import numpy as np\n"
-        "from routing.pdptw_kernels import BIG, scan\n"
+        "from routing.planning.pdptw_kernels import BIG, scan\n"
         "t = np.array([[0, 5, 5], [5, 0, 1], [5, 1, 0]], dtype=np.int64)\n"
         "z = np.zeros(3, dtype=np.int64)\n"
         "late = np.full(3, 100, dtype=np.int64)\n"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import networkx as nx
 
-from routing.graph import Graph
-from routing.network import SnappedPoint, StreetNetwork
+from routing.streets.graph import Graph
+from routing.streets.network import SnappedPoint, StreetNetwork
 
 # a node every 0.001 degree of latitude is ~111 m
 BASE_LAT, BASE_LON = 60.0, 25.0

@@ -1,5 +1,5 @@
 """The live policy on hand-made and random live problems (issue 15 tests): invariants through
-``routing.check``, determinism for a seed, the fairness rule and the commitment rule."""
+``routing.planning.check``, determinism for a seed, the fairness rule and the commitment rule."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from dispatch.planning import POLICIES, LiveCourier, LiveDelivery, LiveState, plan_to_write, prepare
-from routing.check import check
+from routing.planning.check import check
 from tests.unit.sim.test_round_leaves_out import NOW, courier, order, straight_lines
 
 KITCHEN = (60.170, 24.940)
@@ -62,7 +62,7 @@ def test_random_live_problems_keep_every_invariant(seed, policy):
 @pytest.mark.parametrize("seed", [3, 7])
 def test_the_solver_is_deterministic_for_a_seed_under_an_iteration_budget(seed):
     """With the search stopped by a solution count, not the clock, twice the same plan."""
-    from routing.solver import solve
+    from routing.planning.solver import solve
 
     _, problem, _ = prepare(random_state(seed), straight_lines)
     first = solve(problem, time_limit_s=30.0, seed=seed, solution_limit=40)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from dispatch.planning import policy_solver
-from routing.nearest import solve_nearest
-from routing.problem import Courier, Delivery, Problem, Weights
+from routing.planning.nearest import solve_nearest
+from routing.planning.problem import Courier, Delivery, Problem, Weights
 
 
 def _problem(near_s: int, far_s: int, couriers: tuple[str, ...], previous: tuple[tuple[str, str], ...] = ()) -> Problem:

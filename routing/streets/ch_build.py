@@ -4,11 +4,11 @@ Nodes are contracted one at a time, cheapest first by the classic priority
 ``shortcuts added - edges removed + contracted neighbours`` (lazy updates). Contracting ``v``
 adds a shortcut ``u -> w`` for each in-neighbour ``u`` and out-neighbour ``w`` unless a bounded
 *witness* search from ``u`` avoiding ``v`` finds a path at most as cheap. Costs are the packed
-integers of :mod:`routing.matrix`, so every comparison is exact.
+integers of :mod:`routing.streets.matrix`, so every comparison is exact.
 
 The result is the graph's edges plus shortcuts split by rank: *up* edges (to a higher rank) and
 *down* edges (to a lower rank). Every shortest path is then up-then-down, which is what the
-queries in :mod:`routing.ch` exploit.
+queries in :mod:`routing.streets.ch` exploit.
 """
 
 from __future__ import annotations

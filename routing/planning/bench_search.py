@@ -1,13 +1,13 @@
 """Benchmark-mode search: fewest vehicles first, then distance, on two cores.
 
-When the problem fits ``routing.pdptw`` (benchmark instances such as Li & Lim: no maximum ride
+When the problem fits ``routing.planning.pdptw`` (benchmark instances such as Li & Lim: no maximum ride
 time, nothing on board or pinned, one load unit), each worker runs it in plain Python:
 
 1. construction: cheapest insertion, opening a vehicle when nothing fits;
 2. route minimisation by ejection search (``minimise_share`` of the time);
 3. distance: ruin and recreate with record-to-record acceptance until the time limit.
 
-Otherwise each worker runs three phases on the OR-Tools model (``routing.ortools_model``):
+Otherwise each worker runs three phases on the OR-Tools model (``routing.planning.ortools_model``):
 
 1. construction: a first solution with a large fixed cost per used vehicle, briefly improved;
 2. route elimination: take the shortest route away (its deliveries become unplanned, priced
@@ -32,15 +32,15 @@ from dataclasses import dataclass
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
-from routing import pdptw
-from routing.ortools_model import (
+from routing.planning import pdptw
+from routing.planning.ortools_model import (
     BENCH_PENALTY,
     build_model,
     routes_to_indices,
     sequences_from,
 )
-from routing.problem import Courier, Delivery, Problem, StopKind
-from routing.schedule import Visit
+from routing.planning.problem import Courier, Delivery, Problem, StopKind
+from routing.planning.schedule import Visit
 
 RETURN_S = 0.04  # kept back from the time limit for forking and returning the result
 RETURN_SHARE = 0.02  # and this share of it
@@ -60,8 +60,8 @@ class Strategy:
     penalty_factor: int = 4
     ils: bool = False
     extra_operators: bool = False  # iterated local search with SISR ruin-and-recreate instead of GLS
-    ejection: bool = False  # route removal by ejection pool (``routing.ejection``), not OR-Tools
-    minimise_share: float = 0.5  # fast route minimisation (``routing.pdptw``) when supported
+    ejection: bool = False  # route removal by ejection pool (``routing.planning.ejection``), not OR-Tools
+    minimise_share: float = 0.5  # fast route minimisation (``routing.planning.pdptw``) when supported
     threshold: float = 4.0  # its ruin and recreate's starting threshold (``improve_distance``)
 
 
@@ -116,7 +116,7 @@ def solve_benchmark(
 
 def _valid(problem: Problem, keep: Sequence[Delivery], routes: dict[str, list[Visit]]) -> bool:
     """Every route feasible and every delivery's visits present exactly once."""
-    from routing.insertion import Evaluator
+    from routing.planning.insertion import Evaluator
 
     evaluator = Evaluator(problem)
     couriers = {c.key: c for c in problem.couriers}
@@ -151,13 +151,13 @@ def _run(
     elif not routes:  # on a slow (shared) machine the construction may need longer
         routes, _ = _search(problem, keep, couriers, {}, first_s, strategy, False)
     if not routes:  # still nothing: cheapest insertion in Python always gives a plan
-        from routing.solver import first_routes
+        from routing.planning.solver import first_routes
 
         routes, _ = first_routes(problem, keep, None)
     eliminate_until = started + (strategy.construct_share + strategy.eliminate_share) * time_limit_s
     if strategy.ejection and _served(routes) == 2 * len(keep) - _carried(keep):
-        from routing.ejection import remove_routes
-        from routing.insertion import Evaluator
+        from routing.planning.ejection import remove_routes
+        from routing.planning.insertion import Evaluator
 
         halfway = (time.perf_counter() + eliminate_until) / 2
         routes = remove_routes(Evaluator(problem), couriers, routes, halfway, seed)
@@ -175,7 +175,7 @@ def _fast(
     seed: int,
     threshold: float,
 ) -> dict[str, list[Visit]] | None:
-    """Fewest routes by ejection search, then ruin and recreate (``routing.pdptw``).
+    """Fewest routes by ejection search, then ruin and recreate (``routing.planning.pdptw``).
 
     None when no starting plan is found (every vehicle full).
     """
@@ -323,7 +323,7 @@ def _use_ils(params: pywrapcp.DefaultRoutingSearchParameters) -> None:
 
 def _score(problem: Problem, routes: dict[str, list[Visit]], total: int) -> tuple[int, int]:
     """(vehicles, distance), with unplanned deliveries counted as very costly vehicles."""
-    from routing.insertion import Evaluator
+    from routing.planning.insertion import Evaluator
 
     evaluator = Evaluator(problem)
     couriers = {c.key: c for c in problem.couriers}

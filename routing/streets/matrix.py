@@ -9,7 +9,7 @@ way everywhere, which keeps matrices reproducible).
 A point snapped onto segment (u, v) at fraction t leaves by u->v (cost (1-t) w) or v->u
 (cost t w) when those directions exist, and is reached the other way round; two points on the
 same segment may also ride straight along it. A node-to-node engine (:class:`DijkstraEngine`
-here, a contraction hierarchy in :mod:`routing.ch`) supplies the middle part, in bulk.
+here, a contraction hierarchy in :mod:`routing.streets.ch`) supplies the middle part, in bulk.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import numpy.typing as npt
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from routing.graph import Graph
-from routing.snap import SnappedPoint
+from routing.streets.graph import Graph
+from routing.streets.snap import SnappedPoint
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -15,10 +15,10 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from routing.graph import Graph
-from routing.matrix import Ends, ends_of, unpack
-from routing.network import PathResult, StreetNetwork
-from routing.snap import SnappedPoint
+from routing.streets.graph import Graph
+from routing.streets.matrix import Ends, ends_of, unpack
+from routing.streets.network import PathResult, StreetNetwork
+from routing.streets.snap import SnappedPoint
 
 
 def legs_geometry(network: StreetNetwork, points: Sequence[SnappedPoint]) -> list[PathResult]:

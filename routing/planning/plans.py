@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from routing.problem import Delivery, Mode, Objective, Plan, Problem, Route, StopKind, Unassigned
-from routing.schedule import Timeline, Visit, timeline
+from routing.planning.problem import Delivery, Mode, Objective, Plan, Problem, Route, StopKind, Unassigned
+from routing.planning.schedule import Timeline, Visit, timeline
 
 
 def ideal_dropoff_s(problem: Problem, delivery: Delivery) -> int:

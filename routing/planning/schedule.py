@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from routing.problem import Courier, Delivery, Problem, Stop, StopKind
+from routing.planning.problem import Courier, Delivery, Problem, Stop, StopKind
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """Route removal with an ejection pool (after Nagata & Bräysy), in plain Python.
 
 To take one route away, its deliveries go into a pool and are put back one at a time into the
-remaining routes with the cheapest feasible insertion (``routing.insertion.Evaluator``). When a
+remaining routes with the cheapest feasible insertion (``routing.planning.insertion.Evaluator``). When a
 delivery fits nowhere, its penalty counter grows and it is forced in by ejecting one delivery
 (or, failing that, two from the same route) whose counters add up least; the ejected go into
 the pool. Now and then a few deliveries are moved at random to shake the routes up. The route
@@ -15,9 +15,9 @@ import random
 import time
 from collections.abc import Sequence
 
-from routing.insertion import Evaluator, apply_insertion
-from routing.problem import Courier, Delivery
-from routing.schedule import Visit
+from routing.planning.insertion import Evaluator, apply_insertion
+from routing.planning.problem import Courier, Delivery
+from routing.planning.schedule import Visit
 
 Routes = dict[str, list[Visit]]
 TRIALS = 40  # full schedules per insertion attempt into the remaining routes

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from routing.graph import EARTH_RADIUS_M, Graph
+from routing.streets.graph import EARTH_RADIUS_M, Graph
 
 FloatArray = npt.NDArray[np.float64]
 

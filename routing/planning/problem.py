@@ -1,7 +1,7 @@
 """The dispatch problem and its answer, as frozen dataclasses of plain numbers.
 
 This module is the contract between the live service (``dispatch``), the simulator and the
-solvers (``routing.solver`` and ``routing.nearest``). It is pure: no I/O, no clock.
+solvers (``routing.planning.solver`` and ``routing.planning.nearest``). It is pure: no I/O, no clock.
 
 Conventions
 -----------
@@ -55,7 +55,7 @@ class Weights:
     ``lateness_per_s / travel_per_s`` seconds of riding.
 
     ``delay_per_s`` values delivering sooner: each second a dropoff starts after its ideal
-    time (ready + pickup service + the direct ride, ``routing.plans.ideal_dropoff_s``) costs
+    time (ready + pickup service + the direct ride, ``routing.planning.plans.ideal_dropoff_s``) costs
     that much, for every delivery, late or not. Without it, waiting costs nothing until the
     window end, so piling orders onto one courier while others idle looks "cheap". It equals a
     cost per second from placement (or ready) to dropoff up to a constant per delivery, so it is

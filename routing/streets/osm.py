@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import osmium
 
-from routing.profile import Profile
+from routing.streets.profile import Profile
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

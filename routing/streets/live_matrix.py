@@ -17,9 +17,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from routing.graph import Graph
-from routing.matrix import Ends, Engine, FloatArray, IntArray, block, ends_of, unpack
-from routing.snap import SnappedPoint
+from routing.streets.graph import Graph
+from routing.streets.matrix import Ends, Engine, FloatArray, IntArray, block, ends_of, unpack
+from routing.streets.snap import SnappedPoint
 
 # travel into an origin: far beyond any shift, so a route never uses it, and small enough that
 # sums of a few hundred such entries stay far from int64 overflow
@@ -32,7 +32,7 @@ class LiveMatrix:
 
     Stored as one row per point and one column per stop (non-origin point), columns in point
     order: a stop's column is the number of stops before it. Entries are packed costs
-    (``routing.matrix.pack``).
+    (``routing.streets.matrix.pack``).
     """
 
     def __init__(self, graph: Graph, weights: FloatArray, engine: Engine) -> None:

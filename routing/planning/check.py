@@ -1,6 +1,6 @@
 """Check a plan against its problem and report every violated constraint.
 
-Independent of OR-Tools: the timeline is recomputed with ``routing.schedule`` from each route's
+Independent of OR-Tools: the timeline is recomputed with ``routing.planning.schedule`` from each route's
 stop order, and every constraint is checked on it. Used by the tests, the benchmark and to
 explain what a dispatcher's manual override breaks. Pure.
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from routing.problem import Courier, Mode, Plan, Problem, Route, StopKind
-from routing.schedule import Timeline, Visit, timeline
+from routing.planning.problem import Courier, Mode, Plan, Problem, Route, StopKind
+from routing.planning.schedule import Timeline, Visit, timeline
 
 
 @dataclass(frozen=True, slots=True)

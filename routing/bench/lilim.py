@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from routing.problem import Courier, Delivery, Mode, Problem, Route
+from routing.planning.problem import Courier, Delivery, Mode, Problem, Route
 
 SCALE = 1000
 

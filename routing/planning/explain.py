@@ -2,7 +2,7 @@
 
 For a delivery on courier ``c``: the saving of taking it out of ``c``'s route, against the
 cheapest feasible insertion into another courier's current route (costs as in
-``routing.insertion``, churn included). ``delta_cost`` = alternative - saving, so a positive
+``routing.planning.insertion``, churn included). ``delta_cost`` = alternative - saving, so a positive
 value says how much worse the best other choice would be. To stay fast only the
 ``ALTERNATIVES`` couriers whose route passes nearest the pickup are tried, and at most
 ``TRIALS`` insertions scheduled in full, so an explanation is an upper bound on the best
@@ -16,10 +16,10 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from routing.insertion import Evaluator
-from routing.problem import Courier, Delivery, Explanation, Plan, Problem
-from routing.reasons import candidates
-from routing.schedule import Visit, visits_from_stops
+from routing.planning.insertion import Evaluator
+from routing.planning.problem import Courier, Delivery, Explanation, Plan, Problem
+from routing.planning.reasons import candidates
+from routing.planning.schedule import Visit, visits_from_stops
 
 ALTERNATIVES = 5
 TRIALS = 40  # full schedules tried per explanation (cheapest travel first)

@@ -14,9 +14,9 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from routing.plans import ideal_dropoff_s
-from routing.problem import Courier, Delivery, IntMatrix, Mode, Problem, StopKind
-from routing.schedule import Visit, on_board_load
+from routing.planning.plans import ideal_dropoff_s
+from routing.planning.problem import Courier, Delivery, IntMatrix, Mode, Problem, StopKind
+from routing.planning.schedule import Visit, on_board_load
 
 _LISTS: dict[int, tuple[weakref.ref[IntMatrix], list[list[int]]]] = {}
 _LISTS_KEPT = 4

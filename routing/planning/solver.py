@@ -3,20 +3,20 @@
 How a solve goes
 ----------------
 1. Deliveries no courier could serve even alone are set aside with a reason
-   (``routing.reasons``).
-2. A first feasible plan is built in plain Python (``routing.insertion``): the previous plan's
+   (``routing.planning.reasons``).
+2. A first feasible plan is built in plain Python (``routing.planning.insertion``): the previous plan's
    routes (``initial``) are kept, cleaned of what no longer applies, and every new delivery is
    inserted where it costs least. This is fast (milliseconds) and is returned as is when the time
    limit leaves no room for a search (then without explanations: call
-   ``routing.explain.explain`` when they are needed).
+   ``routing.planning.explain.explain`` when they are needed).
 3. Live mode: OR-Tools improves that plan (guided local search) for ``SEARCH_SHARE`` of the
    time left (building the model included), starting from it as a hint; its result is kept
    only if it is no worse than the first plan. A delivery already on board that a route lost
    is put back on its courier (``keep_carried``): it is never reported unassigned.
-   Benchmark mode: ``routing.bench_search`` (fewest vehicles, then distance, on both cores;
-   ejection search and ruin and recreate in ``routing.pdptw`` when the instance fits it).
-4. The best plan is scheduled with ``routing.schedule``, and each assignment gets an explanation
-   (``routing.explain``) until the time limit; new assignments are explained first.
+   Benchmark mode: ``routing.planning.bench_search`` (fewest vehicles, then distance, on both cores;
+   ejection search and ruin and recreate in ``routing.planning.pdptw`` when the instance fits it).
+4. The best plan is scheduled with ``routing.planning.schedule``, and each assignment gets an explanation
+   (``routing.planning.explain``) until the time limit; new assignments are explained first.
 
 Determinism
 -----------
@@ -33,12 +33,12 @@ from collections.abc import Sequence
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from routing.explain import explain
-from routing.insertion import Evaluator, apply_insertion, insert_all
-from routing.nearest import forced_prefixes
-from routing.ortools_model import build_model, routes_to_indices, sequences_from
-from routing.plans import plan_from_visits
-from routing.problem import (
+from routing.planning.explain import explain
+from routing.planning.insertion import Evaluator, apply_insertion, insert_all
+from routing.planning.nearest import forced_prefixes
+from routing.planning.ortools_model import build_model, routes_to_indices, sequences_from
+from routing.planning.plans import plan_from_visits
+from routing.planning.problem import (
     Courier,
     Delivery,
     Mode,
@@ -49,8 +49,8 @@ from routing.problem import (
     Unassigned,
     UnassignedReason,
 )
-from routing.reasons import candidates, split_assignable
-from routing.schedule import Visit
+from routing.planning.reasons import candidates, split_assignable
+from routing.planning.schedule import Visit
 
 MIN_SEARCH_S = 0.05  # below this a search cannot improve anything: return the first plan
 SEARCH_SHARE = 0.7  # live mode: of the time left after the first plan; the rest explains
@@ -95,7 +95,7 @@ def solve(
     remaining = time_limit_s - first_s
     name = "insertion"
     if problem.mode is Mode.BENCHMARK and keep and couriers:
-        from routing.bench_search import solve_benchmark
+        from routing.planning.bench_search import solve_benchmark
 
         routes = solve_benchmark(problem, keep, couriers, remaining, seed, routes if initial else None)
         name = "ortools-benchmark"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from routing.problem import Courier, Delivery, Problem
+from routing.planning.problem import Courier, Delivery, Problem
 
 
 def random_city(n_couriers: int, n_deliveries: int, seed: int) -> Problem:

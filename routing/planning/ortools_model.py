@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.constraint_solver import pywrapcp
 
-from routing.plans import ideal_dropoff_s
-from routing.problem import Courier, Delivery, IntMatrix, Mode, Problem, StopKind
-from routing.reasons import candidates
-from routing.schedule import Visit, on_board_load
+from routing.planning.plans import ideal_dropoff_s
+from routing.planning.problem import Courier, Delivery, IntMatrix, Mode, Problem, StopKind
+from routing.planning.reasons import candidates
+from routing.planning.schedule import Visit, on_board_load
 
 BENCH_PENALTY = 10**9  # an unplanned benchmark delivery costs more than any route
 

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from routing.plans import plan_from_visits
-from routing.problem import (
+from routing.planning.plans import plan_from_visits
+from routing.planning.problem import (
     Courier,
     Delivery,
     Plan,
@@ -24,8 +24,8 @@ from routing.problem import (
     Unassigned,
     UnassignedReason,
 )
-from routing.reasons import Fleet, candidates, split_assignable, windows_ok
-from routing.schedule import Timeline, Visit, ride_s, timeline
+from routing.planning.reasons import Fleet, candidates, split_assignable, windows_ok
+from routing.planning.schedule import Timeline, Visit, ride_s, timeline
 
 
 def solve_nearest(problem: Problem) -> Plan:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from routing.problem import (
+from routing.planning.problem import (
     Courier,
     Delivery,
     Mode,
@@ -22,7 +22,7 @@ from routing.problem import (
     Unassigned,
     UnassignedReason,
 )
-from routing.schedule import Timeline, Visit, ride_s
+from routing.planning.schedule import Timeline, Visit, ride_s
 
 
 def candidates(problem: Problem, delivery: Delivery) -> list[Courier]:
@@ -121,7 +121,7 @@ def unassignable(problem: Problem, delivery: Delivery, fleet: Fleet | None = Non
 def _alone(problem: Problem, d: Delivery, fleet: Fleet) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Per courier: does serving ``d`` alone end within the shift, and keep the hard limits?
 
-    The same timing rules as ``routing.schedule``, vectorised over couriers (this runs for
+    The same timing rules as ``routing.planning.schedule``, vectorised over couriers (this runs for
     every delivery before each solve, so it must stay fast).
     """
     pct, clock = fleet.pct, fleet.available

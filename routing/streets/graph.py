@@ -1,6 +1,6 @@
 """The compact bike graph: the largest strongly connected component as CSR arrays, cached.
 
-:func:`load_graph` reads an OSM file through :mod:`routing.osm`, applies the profile, keeps the
+:func:`load_graph` reads an OSM file through :mod:`routing.streets.osm`, applies the profile, keeps the
 largest strongly connected component (every kept node can reach and be reached from every
 other, so every matrix entry is finite), and stores plain NumPy arrays in an ``.npz`` file named
 after the source file's SHA-256, the profile's fingerprint and the area. A second start only
@@ -21,8 +21,8 @@ import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from routing.osm import MapError, Progress, RawSegments, check_file, read_segments
-from routing.profile import Profile
+from routing.streets.osm import MapError, Progress, RawSegments, check_file, read_segments
+from routing.streets.profile import Profile
 
 FORMAT_VERSION = 3
 EARTH_RADIUS_M = 6_371_008.8

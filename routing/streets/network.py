@@ -22,14 +22,14 @@ from typing import Any
 import numpy as np
 import shapely
 
-from routing.ch import CHEngine
-from routing.ch_build import Hierarchy, load_hierarchy
-from routing.graph import Graph, load_graph
-from routing.live import LiveMatrix
-from routing.matrix import DijkstraEngine, Engine, edge_weights, ends_of, route_nodes, square, unpack
-from routing.osm import MapError, Progress
-from routing.profile import Profile
-from routing.snap import SnapError, SnappedPoint, Snapper
+from routing.streets.ch import CHEngine
+from routing.streets.ch_build import Hierarchy, load_hierarchy
+from routing.streets.graph import Graph, load_graph
+from routing.streets.live_matrix import LiveMatrix
+from routing.streets.matrix import DijkstraEngine, Engine, edge_weights, ends_of, route_nodes, square, unpack
+from routing.streets.osm import MapError, Progress
+from routing.streets.profile import Profile
+from routing.streets.snap import SnapError, SnappedPoint, Snapper
 
 __all__ = [
     "ATTRIBUTION", "MapError", "PathResult", "SnapError", "SnappedPoint", "StreetNetwork",

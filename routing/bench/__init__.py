@@ -1,0 +1,2 @@
+"""Instances for benchmarks and tests (the Li & Lim reader, small synthetic problems). The
+service never imports this package."""
