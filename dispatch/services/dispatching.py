@@ -16,7 +16,7 @@ from dispatch.domain.lifecycle import Action, Command
 from dispatch.domain.presence import QUIET_AFTER
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext, unit_of_work
-from dispatch.services.deliveries import load_visible
+from dispatch.services.delivery_input import load_visible
 from dispatch.services.manual import manual_decisions, provisional_etas
 from dispatch.services.places import label_empty_addresses, label_of_point
 from dispatch.services.transitions import transition

@@ -49,8 +49,10 @@ from dispatch.domain.fee_dicts import (
 )
 from dispatch.domain.fees import FeeError, Quote, RuleSet, TripEstimate, quote
 from dispatch.domain.receipts import receipt_from_quote, receipt_to_dict, split_weights_bp
+from dispatch.services import delivery_input
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext
+from dispatch.services.delivery_input import Place, load_visible, merchant_and_coop
 from dispatch.services.places import street_of_point
 from dispatch.services.rule_sets import (  # re-exported: the fee service's whole surface
     FloorRefused,
@@ -73,8 +75,8 @@ SAME_PLACE_DEG = 1e-6  # a quote is for one trip: pickup and dropoff must match 
 
 @dataclass(frozen=True, slots=True)
 class QuoteRequest:
-    dropoff: Any  # deliveries.Place
-    pickup: Any | None = None
+    dropoff: Place
+    pickup: Place | None = None
     ready_at: datetime | None = None
     load_g: int = 0
     load_ml: int = 0
@@ -109,18 +111,16 @@ def _quote_under(rules: RuleSet, estimate: TripEstimate) -> Quote:
 
 def create_quote(ctx: ServiceContext, who: Principal, req: QuoteRequest) -> dict[str, Any]:
     """Price a trip before the delivery exists and keep the price for ``quote_ttl_s``."""
-    from dispatch.services import deliveries as dsvc
-
     with ctx.sessions() as s:
-        merchant, coop, largest = dsvc.merchant_coop_and_largest(s, who)
-        pickup = req.pickup or dsvc.Place(merchant.lat, merchant.lon, merchant.address)
-        dsvc.validate_place(ctx, coop, pickup, "pickup")
-        dsvc.validate_place(ctx, coop, req.dropoff, "dropoff")
-        dsvc.validate_load(req, *largest)  # type: ignore[arg-type]  # needs only the load
-    trip = dsvc.street_trip(ctx, pickup, req.dropoff, coop.id)
+        merchant, coop, largest = delivery_input.merchant_coop_and_largest(s, who)
+        pickup = req.pickup or delivery_input.Place(merchant.lat, merchant.lon, merchant.address)
+        delivery_input.validate_place(ctx, coop, pickup, "pickup")
+        delivery_input.validate_place(ctx, coop, req.dropoff, "dropoff")
+        delivery_input.validate_load(req, *largest)  # type: ignore[arg-type]  # needs only the load
+    trip = delivery_input.street_trip(ctx, pickup, req.dropoff, coop.id)
     now = ctx.clock()
     ready = req.ready_at or now
-    if not now - dsvc.MAX_PAST <= ready <= now + dsvc.MAX_FUTURE:
+    if not now - delivery_input.MAX_PAST <= ready <= now + delivery_input.MAX_FUTURE:
         raise InvalidInput("ready_at must be within the next 7 days", field="ready_at")
     estimate = trip_estimate(coop, merchant, trip.distance_m, trip.ride_s, ready,
                              req.load_g, req.load_ml)
@@ -182,8 +182,6 @@ def fee_for_new_delivery(ctx: ServiceContext, who: Principal, new: Any, trip: An
 
 def _fee_columns(s: Session, who: Principal, new: Any, trip: Any, now: datetime,
                  tolerance: timedelta) -> dict[str, Any]:
-    from dispatch.services.deliveries import Place, merchant_and_coop
-
     merchant, coop = merchant_and_coop(s, who)
     if new.quote_id:
         pickup = new.pickup or Place(merchant.lat, merchant.lon, merchant.address)
@@ -264,8 +262,6 @@ def receipt_view(ctx: ServiceContext, who: Principal, delivery_id: str) -> dict[
     ``final``: the receipt will not change; ``charged``: the fee is owed. A cancelled or
     failed delivery is final and not charged (statements count delivered ones only): its
     lines are the quote it was ordered with, for reference."""
-    from dispatch.services.deliveries import load_visible
-
     with ctx.sessions() as s:
         d = load_visible(s, who, delivery_id)
         head = {"delivery_id": d.id, "status": d.status, "delivered_at": iso(d.delivered_at),

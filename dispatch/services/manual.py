@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from dispatch.db.models import AuditEntry, Delivery, Shift, Stop, User
 from dispatch.domain.errors import DomainError
 from dispatch.services.context import ServiceContext
-from dispatch.services.deliveries import Place, street_trip
+from dispatch.services.delivery_input import Place, street_trip
 from dispatch.services.views import iso
 
 SERVICE_S = 120  # at each stop, as the planner assumes (dispatch.planning.LiveDelivery)

@@ -20,7 +20,7 @@ from dispatch.domain.errors import Conflict, InvalidInput, NotFound
 from dispatch.services.audit import record
 from dispatch.services.auth import Principal, create_api_key, forget_cached_keys
 from dispatch.services.context import ServiceContext, unit_of_work
-from dispatch.services.deliveries import service_area
+from dispatch.services.delivery_input import service_area
 from dispatch.services.members import checked_name
 from dispatch.services.views import iso
 

@@ -41,6 +41,7 @@ from dispatch.domain.errors import Conflict, InvalidInput, NotFound
 from dispatch.services import idempotency
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext, unit_of_work
+from dispatch.services.delivery_input import load_visible
 from dispatch.services.views import iso
 
 log = logging.getLogger(__name__)
@@ -98,8 +99,6 @@ def attach_proof(ctx: ServiceContext, who: Principal, proof: NewProof, key: str,
 
 def allow_proof(ctx: ServiceContext, who: Principal, delivery_id: str, reason: str) -> dict[str, Any]:
     """A dispatcher lets the courier attach one more proof to a final delivery."""
-    from dispatch.services.deliveries import load_visible
-
     now = ctx.clock()
     with unit_of_work(ctx) as uow:
         d = load_visible(uow.session, who, delivery_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dispatch.services.auth import Principal
 from dispatch.services.context import ServiceContext
-from dispatch.services.deliveries import Place
+from dispatch.services.delivery_input import Place
 from dispatch.services.places import label_of_point, merchant_point, resolve_address
 
 
