@@ -25,15 +25,13 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
 
-from dispatch.db.models import Coop, Delivery, OutboxEvent, Shift, Stop
 from dispatch.planning import POLICIES, LatLon, LiveCourier, LiveDelivery, LiveState, OffMap, plan_to_write, prepare
 from dispatch.realtime.bus import Bus
 from dispatch.services.context import ServiceContext
 from dispatch.services.dispatching import write_plan
+from dispatch.services.live_state import coop_ids, live_rows, outbox_watermark
 from dispatch.services.maps import coop_map
-from dispatch.services.pay_so_far import couriers_below_floor
 from routing.planning.problem import Plan
 from routing.streets.snap import SnapError
 
@@ -46,50 +44,21 @@ TRIGGERS = frozenset({"delivery.created", "delivery.cancelled", "delivery.picked
                       "delivery.failed", "delivery.unassigned", "shift.started", "shift.ended"})
 
 
-def outbox_watermark(ctx: ServiceContext, coop_id: str) -> int:
-    """The coop's highest committed outbox seq. Read before ``live_state``: every change with
-    a seq up to it was committed before the state is read, so a round starting with this
-    watermark has seen it (per coop, seq order is commit order on both databases; see
-    db/outbox.py)."""
-    with ctx.sessions() as s:
-        return int(s.scalar(select(func.max(OutboxEvent.seq)).where(OutboxEvent.coop_id == coop_id)) or 0)
-
-
 def live_state(ctx: ServiceContext, coop_id: str, now: datetime) -> LiveState:
-    # plain rows, not ORM objects: with a thousand couriers on shift building the instances
-    # was a good part of a round
-    with ctx.sessions() as s:
-        shifts = s.execute(select(Shift.courier_id, Shift.last_lat, Shift.last_lon, Shift.planned_end_at,
-                                  Shift.capacity_g, Shift.capacity_ml, Shift.speed_pct, Shift.last_position_at,
-                                  Shift.started_at)
-                           .where(Shift.coop_id == coop_id, Shift.ended_at.is_(None))).all()
-        ds = s.execute(select(Delivery.id, Delivery.status, Delivery.pickup_lat, Delivery.pickup_lon,
-                              Delivery.dropoff_lat, Delivery.dropoff_lon, Delivery.ready_at,
-                              Delivery.window_start_at, Delivery.window_end_at, Delivery.load_g,
-                              Delivery.load_ml, Delivery.version, Delivery.courier_id, Delivery.pinned)
-                       .where(Delivery.coop_id == coop_id,
-                              Delivery.status.in_(("pending", "assigned", "picked_up")))).all()
-        stops = s.execute(select(Stop.courier_id, Stop.position, Stop.delivery_id, Stop.kind)
-                          .where(Stop.delivery_id.in_([d.id for d in ds]), Stop.done_at.is_(None),
-                                 Stop.courier_id.is_not(None))).all()
-        below = couriers_below_floor(s, coop_id, ((sh.courier_id, sh.started_at) for sh in shifts), now)
-    heading: dict[str, tuple[int, str, str]] = {}
-    for st in stops:
-        key = (st.position if st.position is not None else 10**6, st.delivery_id, st.kind)
-        if st.courier_id and (st.courier_id not in heading or key < heading[st.courier_id]):
-            heading[st.courier_id] = key
+    """The planner's view of one co-op at ``now``, from the rows ``services.live_state`` reads."""
+    rows = live_rows(ctx, coop_id, now)
     couriers = tuple(
         LiveCourier(id=sh.courier_id, position=(sh.last_lat, sh.last_lon), shift_end_at=sh.planned_end_at,
                     capacity_g=sh.capacity_g, capacity_ml=sh.capacity_ml, speed_pct=sh.speed_pct,
-                    heading=heading[sh.courier_id][1:] if sh.courier_id in heading else None,
-                    position_at=sh.last_position_at, below_floor=sh.courier_id in below)
-        for sh in shifts)
+                    heading=rows.heading.get(sh.courier_id), position_at=sh.last_position_at,
+                    below_floor=sh.courier_id in rows.below_floor)
+        for sh in rows.shifts)
     deliveries = tuple(
         LiveDelivery(id=d.id, status=d.status, pickup=(d.pickup_lat, d.pickup_lon),
                      dropoff=(d.dropoff_lat, d.dropoff_lon), ready_at=d.ready_at,
                      window_start_at=d.window_start_at, window_end_at=d.window_end_at, load_g=d.load_g,
                      load_ml=d.load_ml, version=d.version, courier_id=d.courier_id, pinned=d.pinned)
-        for d in ds)
+        for d in rows.deliveries)
     return LiveState(coop_id=coop_id, now=now, couriers=couriers, deliveries=deliveries)
 
 
@@ -417,5 +386,4 @@ class DispatchRunner:
         return f"coopdispatch:lease:dispatch:{coop_id}" in self.leases
 
     def _coop_ids(self) -> list[str]:
-        with self.ctx.sessions() as s:
-            return list(s.scalars(select(Coop.id)))
+        return coop_ids(self.ctx)
