@@ -1,44 +1,47 @@
-"""Many-to-many shortest paths on a contraction hierarchy, vectorised with NumPy.
+"""Many-to-many shortest paths on a contraction hierarchy, compiled with numba.
 
-Two query strategies, picked per call by size:
+Two query strategies, picked per call by size (the loops are in :mod:`routing.streets.ch_kernels`):
 
-- **RPHAST sweep** (large blocks): the sources' upward searches (scipy Dijkstra on the up-DAG,
-  which only reaches a few hundred nodes) give tentative costs; then one downward sweep over
-  the nodes that can reach a target (the targets' upward closure, ``T'``) in decreasing rank,
-  level by level, relaxes down-edges for *all sources at once* as NumPy array operations.
-- **Bucket join** (few sources or few targets): each node's upward search space is computed once
-  and memoised; an entry is the minimum over meeting nodes of forward + backward cost. Adding k
-  points to a live matrix therefore costs O(k) searches plus array work, not O(n) searches.
+- **RPHAST sweep** (large blocks): for a batch of sources, their upward searches (a few hundred
+  nodes each, with stall-on-demand) fill a table over the nodes that can reach a target (the
+  targets' upward closure, ``T'``); one downward sweep over ``T'`` in decreasing rank then
+  relaxes every down-edge for the whole batch at once. A door-to-door point has two ways out,
+  so its search simply starts from both with their costs: one search per point, not per node.
+- **Bucket join** (few sources or few targets): each node's upward search space is computed
+  once and memoised; an entry is the minimum over meeting nodes of forward + backward cost.
+  Adding k points to a live matrix therefore costs O(k) searches plus a scan of the stored
+  spaces, not O(n) searches.
+
+Internally nodes are numbered by decreasing rank (see the kernels' module docstring).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import numpy.typing as npt
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from routing.streets.ch_build import Hierarchy
+from routing.streets.ch_kernels import closure, join_spaces, search_spaces, sub_graph, sweep_matrix
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-SOURCE_CHUNK = 256
+# sources per sweep: the table (|T'| x batch float64) should stay within a few MB of cache
+SWEEP_BATCH = 16
 BUCKET_MAX_SIDE = 16
 
 
-@dataclass(frozen=True)
-class _Sweep:
-    """The down-edges restricted to a target closure, grouped for a level-by-level sweep."""
+class _Csr:
+    """Rows of edges ``row -> col`` with ``cost``, in internal ids."""
 
-    nodes: IntArray  # T' in sweep order (row i of the sweep matrix is nodes[i])
-    pos: IntArray  # node -> row, -1 outside T'
-    edge_src: IntArray  # row of each edge's tail (higher rank)
-    edge_cost: FloatArray
-    group_start: IntArray  # first edge of each destination row's group
-    group_row: IntArray  # that destination row
-    level_groups: IntArray  # group index boundaries per level
+    def __init__(self, n: int, row: IntArray, col: IntArray, cost: FloatArray) -> None:
+        order = np.lexsort((col, row))
+        self.ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row, minlength=n), out=self.ptr[1:])
+        self.col = np.ascontiguousarray(col[order], dtype=np.int64)
+        self.cost = np.ascontiguousarray(cost[order], dtype=np.float64)
+
+    def arrays(self) -> tuple[IntArray, IntArray, FloatArray]:
+        return self.ptr, self.col, self.cost
 
 
 class CHEngine:
@@ -46,11 +49,12 @@ class CHEngine:
 
     def __init__(self, n: int, h: Hierarchy) -> None:
         self.n = n
-        self.up = csr_matrix((h.up_cost, (h.up_tail, h.up_head)), shape=(n, n))
-        # backward search from a target climbs the down-edges in reverse
-        self.down_rev = csr_matrix((h.down_cost, (h.down_head, h.down_tail)), shape=(n, n))
-        self.down_tail, self.down_head, self.down_cost = h.down_tail, h.down_head, h.down_cost
         self.level = h.level
+        self._id = np.asarray(n - 1 - h.rank, dtype=np.int64)  # node -> internal id
+        ident = self._id
+        self._up = _Csr(n, ident[h.up_tail], ident[h.up_head], h.up_cost)
+        # row v: the down-edges u -> v, by their (higher) tail u
+        self._dn = _Csr(n, ident[h.down_head], ident[h.down_tail], h.down_cost)
         self._spaces: dict[tuple[bool, int], tuple[IntArray, FloatArray]] = {}
 
     def distances(self, sources: IntArray, targets: IntArray) -> FloatArray:
@@ -60,108 +64,57 @@ class CHEngine:
         if min(src.size, tgt.size) <= BUCKET_MAX_SIDE:
             d = self._bucket(src, tgt)
         else:
-            d = self._rphast(src, tgt)
+            zeros_s, zeros_t = np.zeros((src.size, 1)), np.zeros((tgt.size, 1))
+            d = self._sweep(src[:, None], zeros_s, tgt[:, None], zeros_t)
         return np.asarray(d[np.ix_(s_inv, t_inv)], dtype=np.float64)
 
     def ends_distances(
         self, exit_node: IntArray, exit_cost: FloatArray, entry_node: IntArray, entry_cost: FloatArray
     ) -> FloatArray | None:
-        """Point-to-point packed costs, each point having two ways out and two ways in.
+        """Point-to-point packed costs, each point having its ways out and ways in.
 
-        The sweep is linear in (min, +), so a point's two exits are merged into one column
-        *before* sweeping: one column per point instead of one per exit node. Returns None when
-        the block is small enough for bucket joins (the caller then asks :meth:`distances`).
+        ``exit_node``/``exit_cost`` are ``(n, k)``: a point's search starts from all its exits
+        at once. Returns None when the block is small enough for bucket joins (the caller then
+        asks :meth:`distances`).
         """
-        n, m = exit_node.shape[0], entry_node.shape[0]
-        if min(n, m) <= BUCKET_MAX_SIDE:
+        if min(exit_node.shape[0], entry_node.shape[0]) <= BUCKET_MAX_SIDE:
             return None
-        sweep = self._prepare(np.unique(entry_node))
-        rows = sweep.pos[entry_node]  # (m, 2)
-        out = np.empty((n, m), dtype=np.float64)
-        for lo in range(0, n, SOURCE_CHUNK):
-            nodes, costs = exit_node[lo : lo + SOURCE_CHUNK], exit_cost[lo : lo + SOURCE_CHUNK]
-            uniq, inv = np.unique(nodes, return_inverse=True)
-            up = dijkstra(self.up, indices=uniq)[:, sweep.nodes]
-            inv = inv.reshape(nodes.shape)
-            start = np.minimum(up[inv[:, 0]] + costs[:, :1], up[inv[:, 1]] + costs[:, 1:])
-            table = np.ascontiguousarray(start.T)
-            _sweep(table, sweep)
-            out[lo : lo + nodes.shape[0]] = np.minimum(
-                table[rows[:, 0]] + entry_cost[:, :1], table[rows[:, 1]] + entry_cost[:, 1:]
-            ).T
-        return out
+        return self._sweep(exit_node, exit_cost, entry_node, entry_cost)
 
-    # --- RPHAST -------------------------------------------------------------------------------
-    def _rphast(self, src: IntArray, tgt: IntArray) -> FloatArray:
-        sweep = self._prepare(tgt)
-        out = np.empty((src.size, tgt.size), dtype=np.float64)
-        rows = sweep.pos[tgt]
-        for lo in range(0, src.size, SOURCE_CHUNK):
-            chunk = src[lo : lo + SOURCE_CHUNK]
-            up = dijkstra(self.up, indices=chunk)  # only the upward search spaces are finite
-            table = np.ascontiguousarray(up[:, sweep.nodes].T)
-            _sweep(table, sweep)
-            out[lo : lo + chunk.size] = table[rows].T
-        return out
-
-    def _prepare(self, tgt: IntArray) -> _Sweep:
-        closure = np.flatnonzero(np.isfinite(_reach(self.down_rev, tgt)))
-        nodes = closure[np.lexsort((closure, self.level[closure]))]
+    def _sweep(self, seed: IntArray, seed_cost: FloatArray, entry: IntArray, entry_cost: FloatArray) -> FloatArray:
+        ident = self._id
+        entry_id = ident[entry]
+        nodes = closure(self._dn.ptr, self._dn.col, np.unique(entry_id))
         pos = np.full(self.n, -1, dtype=np.int64)
         pos[nodes] = np.arange(nodes.size)
-        a, b = pos[self.down_tail], pos[self.down_head]
-        keep = (a >= 0) & (b >= 0)
-        a, b, w = a[keep], b[keep], self.down_cost[keep]
-        order = np.argsort(b, kind="stable")
-        a, b, w = a[order], b[order], w[order]
-        new_group = np.ones(b.size, dtype=bool)
-        new_group[1:] = b[1:] != b[:-1]
-        group_start = np.flatnonzero(new_group)
-        group_row = b[group_start]
-        row_level = self.level[nodes]
-        bounds = np.searchsorted(row_level[group_row], np.arange(row_level.max() + 2))
-        return _Sweep(nodes, pos, a, w, group_start, group_row, bounds)
+        in_ptr, in_src, in_w = sub_graph(*self._dn.arrays(), nodes, pos)
+        return np.asarray(sweep_matrix(
+            *self._up.arrays(), *self._dn.arrays(),
+            np.ascontiguousarray(ident[seed]), np.ascontiguousarray(seed_cost, dtype=np.float64),
+            pos, in_ptr, in_src, in_w,
+            np.ascontiguousarray(pos[entry_id]), np.ascontiguousarray(entry_cost, dtype=np.float64),
+            SWEEP_BATCH,
+        ))
 
     # --- buckets ------------------------------------------------------------------------------
     def _bucket(self, src: IntArray, tgt: IntArray) -> FloatArray:
-        if src.size <= tgt.size:
-            fwd = dijkstra(self.up, indices=src)  # dense k x n
-            nodes, costs, starts = self._stacked(tgt, backward=True)
-            return np.minimum.reduceat(fwd[:, nodes] + costs, starts, axis=1)
-        bwd = dijkstra(self.down_rev, indices=tgt)
-        nodes, costs, starts = self._stacked(src, backward=False)
-        return np.minimum.reduceat(bwd[:, nodes] + costs, starts, axis=1).T
+        fs, fn, fl = self._stacked(src, backward=False)
+        bs, bn, bl = self._stacked(tgt, backward=True)
+        return np.asarray(join_spaces(fs, fn, fl, bs, bn, bl, self.n))
 
-    def _stacked(self, which: IntArray, backward: bool) -> tuple[IntArray, FloatArray, IntArray]:
-        """Concatenated memoised search spaces of ``which`` with each one's start offset."""
-        missing = [int(v) for v in which if (backward, int(v)) not in self._spaces]
-        graph = self.down_rev if backward else self.up
-        for lo in range(0, len(missing), SOURCE_CHUNK):
-            part = missing[lo : lo + SOURCE_CHUNK]
-            dense = dijkstra(graph, indices=part)
-            for row, v in zip(dense, part, strict=True):
-                hit = np.flatnonzero(np.isfinite(row))
-                self._spaces[(backward, v)] = (hit, row[hit])
+    def _stacked(self, which: IntArray, backward: bool) -> tuple[IntArray, IntArray, FloatArray]:
+        """Concatenated memoised search spaces (in internal ids) of the nodes ``which``, with offsets."""
+        missing = np.array([int(v) for v in which if (backward, int(v)) not in self._spaces], dtype=np.int64)
+        if missing.size:
+            ptr, col, cost = self._dn.arrays() if backward else self._up.arrays()
+            st_ptr, st_col, st_cost = self._up.arrays() if backward else self._dn.arrays()
+            start, nodes, labels = search_spaces(
+                ptr, col, cost, st_ptr, st_col, st_cost,
+                np.ascontiguousarray(self._id[missing][:, None]), np.zeros((missing.size, 1)))
+            for i, v in enumerate(missing.tolist()):
+                self._spaces[(backward, v)] = (nodes[start[i] : start[i + 1]], labels[start[i] : start[i + 1]])
         spaces = [self._spaces[(backward, int(v))] for v in which]
-        sizes = np.array([s[0].size for s in spaces])
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        return np.concatenate([s[0] for s in spaces]), np.concatenate([s[1] for s in spaces]), starts
-
-
-def _reach(graph: csr_matrix, starts: IntArray) -> FloatArray:
-    """Nodes reachable from any of ``starts`` (finite entries), by one multi-source search."""
-    return np.asarray(dijkstra(graph, indices=starts, min_only=True, unweighted=True))
-
-
-def _sweep(table: FloatArray, s: _Sweep) -> None:
-    """Relax down-edges level by level; rows of one level never feed each other."""
-    for lvl in range(s.level_groups.size - 1):
-        g0, g1 = s.level_groups[lvl], s.level_groups[lvl + 1]
-        if g0 == g1:
-            continue
-        e0 = s.group_start[g0]
-        e1 = s.group_start[g1] if g1 < s.group_start.size else s.edge_src.size
-        cand = table[s.edge_src[e0:e1]] + s.edge_cost[e0:e1, None]
-        best = np.minimum.reduceat(cand, s.group_start[g0:g1] - e0, axis=0)
-        rows = s.group_row[g0:g1]
-        table[rows] = np.minimum(table[rows], best)
+        offsets = np.zeros(len(spaces) + 1, dtype=np.int64)
+        np.cumsum([s[0].size for s in spaces], out=offsets[1:])
+        return (offsets, np.concatenate([s[0] for s in spaces]).astype(np.int64),
+                np.concatenate([s[1] for s in spaces]).astype(np.float64))
