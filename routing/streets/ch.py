@@ -26,7 +26,7 @@ from routing.streets.ch_kernels import closure, join_spaces, search_spaces, sub_
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 # sources per sweep: the table (|T'| x batch float64) should stay within a few MB of cache
-SWEEP_BATCH = 16
+SWEEP_BATCH = 32
 BUCKET_MAX_SIDE = 16
 
 

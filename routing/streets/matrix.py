@@ -38,11 +38,16 @@ def pack(time_s: FloatArray, length_m: FloatArray) -> FloatArray:
 
 def unpack(packed: FloatArray) -> tuple[IntArray, IntArray]:
     """Split packed costs into (seconds, metres), both rounded to int64."""
+    packed = np.asarray(packed, dtype=np.float64)
+    # the same float operations as the plain formulas, done in place: a 1000x1000 table is 8 MB
     time_ms = np.floor(packed / SHIFT)
-    length_dm = packed - time_ms * SHIFT
-    seconds = np.floor(time_ms / 1000.0 + 0.5).astype(np.int64)
-    metres = np.floor(length_dm / 10.0 + 0.5).astype(np.int64)
-    return seconds, metres
+    length_dm = time_ms * SHIFT
+    np.subtract(packed, length_dm, out=length_dm)
+    for part, scale in ((time_ms, 1000.0), (length_dm, 10.0)):
+        np.divide(part, scale, out=part)
+        np.add(part, 0.5, out=part)
+        np.floor(part, out=part)
+    return time_ms.astype(np.int64), length_dm.astype(np.int64)
 
 
 def edge_weights(graph: Graph) -> FloatArray:
@@ -128,11 +133,25 @@ def block(engine: Engine, a: Ends, b: Ends) -> FloatArray:
         nodes = engine.distances(a.exit_node.ravel(), b.entry_node.ravel()).reshape(n, 2, m, 2)
         total = a.exit_cost[:, :, None, None] + nodes + b.entry_cost[None, None, :, :]
         best = total.min(axis=(1, 3))
-    same = a.segment[:, None] == b.segment[None, :]
-    dt = b.fraction[None, :] - a.fraction[:, None]
-    along = np.where(dt >= 0, _part(dt, a.fwd_cost[:, None]), _part(-dt, a.bwd_cost[:, None]))
-    along = np.where(dt == 0, 0.0, along)
-    return np.asarray(np.where(same, np.minimum(best, along), best), dtype=np.float64)
+    best = np.array(best, dtype=np.float64)
+    # riding straight along a shared segment: rare pairs, so cost them only where they occur
+    i, j = _same_segment_pairs(a.segment, b.segment)
+    if i.size:
+        dt = b.fraction[j] - a.fraction[i]
+        along = np.where(dt >= 0, _part(dt, a.fwd_cost[i]), _part(-dt, a.bwd_cost[i]))
+        best[i, j] = np.minimum(best[i, j], np.where(dt == 0, 0.0, along))
+    return best
+
+
+def _same_segment_pairs(seg_a: IntArray, seg_b: IntArray) -> tuple[IntArray, IntArray]:
+    """Every ``(i, j)`` with ``seg_a[i] == seg_b[j]``, by sorting (no ``n x m`` mask)."""
+    order = np.argsort(seg_b, kind="stable")
+    sorted_b = seg_b[order]
+    lo = np.searchsorted(sorted_b, seg_a, side="left")
+    counts = np.searchsorted(sorted_b, seg_a, side="right") - lo
+    i = np.repeat(np.arange(seg_a.size), counts)
+    within = np.arange(i.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    return i, order[np.repeat(lo, counts) + within]
 
 
 def square(engine: Engine, ends: Ends) -> FloatArray:

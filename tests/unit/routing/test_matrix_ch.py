@@ -8,14 +8,31 @@ import pytest
 from routing.streets import ch
 from routing.streets.ch import CHEngine
 from routing.streets.ch_build import build_hierarchy
-from routing.streets.matrix import DijkstraEngine, pack, unpack
-from routing.streets.network import StreetNetwork, load_network
+from routing.streets.matrix import DijkstraEngine, _same_segment_pairs, block, ends_of, pack, unpack
+from routing.streets.network import SnapError, SnappedPoint, StreetNetwork, load_network
 
 
 @pytest.fixture(scope="module")
 def helsinki() -> StreetNetwork:
     """The default network (cached graph and hierarchy)."""
     return load_network()
+
+
+@pytest.fixture(scope="module")
+def doors(helsinki: StreetNetwork) -> list[SnappedPoint]:
+    """About seventy random snapped points, some twice a few metres apart (shared segments)."""
+    rng = np.random.default_rng(11)
+    lat0, lon0, lat1, lon1 = helsinki.bbox
+    points: list[SnappedPoint] = []
+    while len(points) < 70:
+        lat, lon = rng.uniform(lat0, lat1), rng.uniform(lon0, lon1)
+        try:
+            points.append(helsinki.snap(lat, lon))
+            if len(points) % 7 == 0:
+                points.append(helsinki.snap(lat + 2e-5, lon + 2e-5))
+        except SnapError:
+            continue
+    return points
 
 
 def test_packing_keeps_seconds_and_metres_apart() -> None:
@@ -52,3 +69,33 @@ def test_bucket_queries_reuse_memoised_search_spaces(helsinki: StreetNetwork, mo
     monkeypatch.setattr(ch, "search_spaces", counting)
     engine.distances(np.array([7, 9]), targets)
     assert calls == [2]
+
+
+@pytest.mark.parametrize(("n_from", "n_to"), [(70, 70), (45, 30), (20, 70), (70, 5), (9, 9)])
+def test_door_to_door_blocks_equal_dijkstra_blocks(
+    helsinki: StreetNetwork, doors: list[SnappedPoint], n_from: int, n_to: int
+) -> None:
+    """Point-to-point blocks (sweep and bucket sizes) equal the plain Dijkstra ones exactly."""
+    a = ends_of(helsinki.graph, helsinki.weights, doors[:n_from])
+    b = ends_of(helsinki.graph, helsinki.weights, doors[-n_to:])
+    exact = block(DijkstraEngine(helsinki.graph, helsinki.weights), a, b)
+    assert np.array_equal(block(helsinki.engine, a, b), exact)
+
+
+def test_shared_segment_pairs_are_all_found() -> None:
+    """The sorted join finds exactly the pairs an n x m comparison finds."""
+    rng = np.random.default_rng(3)
+    seg_a, seg_b = rng.integers(0, 30, 200), rng.integers(0, 30, 150)
+    i, j = _same_segment_pairs(seg_a, seg_b)
+    mask = np.zeros((200, 150), dtype=bool)
+    mask[i, j] = True
+    assert i.size == int(mask.sum())
+    assert np.array_equal(mask, seg_a[:, None] == seg_b[None, :])
+
+
+def test_unpack_rounds_each_part_to_the_nearest_unit() -> None:
+    """Half units round up, and a large table unpacks like single values."""
+    packed = pack(np.array([0.4995, 7200.0, 12.3456]), np.array([0.05, 99999.94, 45.67]))
+    seconds, metres = unpack(np.tile(packed, (300, 1)))
+    assert seconds[0].tolist() == [1, 7200, 12] and metres[0].tolist() == [0, 100000, 46]
+    assert (seconds == seconds[0]).all() and (metres == metres[0]).all()
