@@ -1,15 +1,16 @@
 """``create_app(settings)``: routers, error handlers, lifespan (database check, bus, hub, relay,
-dispatch loop), static web views."""
+dispatch loop), static web views.
+
+An entry point: the context, the bus and the dispatch loop come from ``dispatch.bootstrap``,
+the composition root; this module assembles the HTTP side around them and runs their lifespan.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
-import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -17,26 +18,22 @@ from fastapi.responses import JSONResponse
 
 from dispatch.api import auth_api, courier, deliveries, dispatch_api, problems, ws
 from dispatch.api.responses_people import Health
-from dispatch.db.engine import make_engine, make_session_factory
+from dispatch.bootstrap import (  # build_context and friends re-exported: callers name them from here too
+    build_bus,
+    build_context,
+    build_dispatch_runner,
+    default_network_loader,
+    freeze_startup_heap,
+    wire_demo_feed,
+)
 from dispatch.db.migrate import ensure_migrated
-from dispatch.dispatcher import DispatchRunner
-from dispatch.realtime.bus import bus_from_url
 from dispatch.realtime.service import start_realtime, stop_realtime
-from dispatch.services.context import ServiceContext, utcnow
+from dispatch.services.context import ServiceContext
 from dispatch.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 API_VERSION = "1.1.0"  # of the /api/v1 contract (docs/api.md), not of the package
 EXTENSIONS: list[Callable[[FastAPI, ServiceContext], None]] = []
-
-
-def default_network_loader(settings: Settings) -> Callable[[], Any]:
-    def load() -> Any:
-        from routing.streets.network import load_network
-
-        return load_network(settings.map_path)
-
-    return load
 
 
 async def bounded(step: Any, what: str, timeout_s: float = 10.0) -> None:
@@ -51,30 +48,12 @@ async def bounded(step: Any, what: str, timeout_s: float = 10.0) -> None:
         log.warning("shutdown step %r failed", what, exc_info=task.exception())
 
 
-def build_context(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
-                  network_loader: Callable[[], Any] | None = None, engine: Any = None) -> ServiceContext:
-    engine = engine or make_engine(settings.database_url)
-    return ServiceContext(
-        settings=settings, sessions=make_session_factory(engine),
-        network_loader=network_loader or default_network_loader(settings), clock=clock,
-    )
-
-
-def freeze_startup_heap() -> None:
-    """Move everything alive after startup (the street graph, modules, the app) out of the
-    garbage collector's sight: those objects live as long as the process, and each full
-    collection used to walk all of them again, a pause of about 80 ms that landed in
-    whatever request or round was running. Only for a process that owns its app (not in
-    tests, which build many apps in one process)."""
-    gc.collect()
-    gc.freeze()
-
-
 def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None = None,
                run_dispatch: bool = True) -> FastAPI:
     """The whole service. ``ctx`` lets tests inject a clock or an engine on a test schema."""
     settings = settings or get_settings()
     own_ctx = ctx is None  # then the planner may run in a child process built from settings
+    # the parts come from the composition root (dispatch.bootstrap); this module adds the HTTP side
     ctx = ctx or build_context(settings)
 
     @asynccontextmanager
@@ -82,10 +61,10 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
         engine = ctx.sessions.kw["bind"]
         ensure_migrated(engine)
         _ = ctx.network  # load (or build and cache) the street graph before the first request
-        bus = bus_from_url(settings.bus_url)
+        bus = build_bus(settings)
         await bus.connect()
         app.state.bus = bus
-        runner = DispatchRunner(ctx, bus, planner_process=own_ctx and settings.dispatch_planner_process)
+        runner = build_dispatch_runner(ctx, bus, own_context=own_ctx)
         app.state.runner = runner
         ctx.commit_hooks.append(runner.on_commit)
         await start_realtime(app, ctx, bus, runner)  # hub, outbox relay, positions (issue 5)
@@ -115,10 +94,7 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
     app.state.settings = settings
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
-    if settings.demo_feed or os.environ.get("DEMO_FEED") == "1":  # `serve --demo-feed` sets DEMO_FEED=1
-        from dispatch.sim.feeder import install_demo_feed
-
-        install_demo_feed(app)
+    wire_demo_feed(app, settings)  # simulated riders for the demo co-op, when asked for
     problems.install(app)
     for router in (auth_api.router, deliveries.router, courier.router, dispatch_api.router):
         app.include_router(router)
@@ -175,3 +151,7 @@ def create_app(settings: Settings | None = None, *, ctx: ServiceContext | None =
 
     links.install(app)  # OpenAPI links between operations (documentation, stateful fuzzing)
     return app
+
+
+__all__ = ["API_VERSION", "EXTENSIONS", "bounded", "build_context", "create_app", "default_network_loader",
+           "freeze_startup_heap"]

@@ -26,22 +26,22 @@ def migrate() -> None:
 @serve_app.command()
 def seed() -> None:
     """Create the demo co-op (idempotent) and print its credentials."""
-    from dispatch.db.engine import make_engine, make_session_factory
+    from dispatch.bootstrap import build_context
     from dispatch.seed import seed_demo
 
     settings = get_settings()
     if settings.coopdispatch_env == "production":
         raise typer.BadParameter("the demo co-op is refused in production mode")
-    with make_session_factory(make_engine(settings.database_url))() as s, s.begin():
+    ctx = build_context(settings)  # the parts every process builds, from the composition root
+    with ctx.sessions() as s, s.begin():
         creds = seed_demo(s)
     from dispatch.services.basemap import ensure_default_tiles
 
     if ensure_default_tiles(settings.map_path) is not None:
         typer.echo("built the basemap tiles of the demo map")
-    from dispatch.app import build_context
     from dispatch.services.places import ensure_places
 
-    places = ensure_places(build_context(settings), "demo")  # typed addresses work from the first order
+    places = ensure_places(ctx, "demo")  # typed addresses work from the first order
     typer.echo(f"places index of the demo map: {places} addresses, streets and places")
     typer.echo(
         "Demo co-op ready.\n"

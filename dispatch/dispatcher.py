@@ -20,7 +20,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -158,10 +158,15 @@ class ProcessPlanner:
     app built its context itself: an injected clock or test engine stays in a thread). Its
     commits have no hooks there: the parent wakes the relay after each round. The child ends
     with its parent (its pipe closes), and a child that died is started again on next use.
+
+    ``child_main(settings, conn)`` is the child's entry point, given by the composition root
+    (``dispatch.bootstrap.planner_child``), which builds the child's parts and then calls
+    ``serve_planner``: the loop does not know how a process is wired.
     """
 
-    def __init__(self, ctx: ServiceContext) -> None:
+    def __init__(self, ctx: ServiceContext, child_main: Callable[[Any, Any], None]) -> None:
         self.ctx = ctx
+        self.child_main = child_main
         self._lock = threading.Lock()
         self._proc: Any = None
         self._conn: Any = None
@@ -177,7 +182,7 @@ class ProcessPlanner:
         self._close()
         mp = multiprocessing.get_context("spawn")
         parent, child = mp.Pipe()
-        proc = mp.Process(target=_planner_child, args=(self.ctx.settings, child), daemon=True,
+        proc = mp.Process(target=self.child_main, args=(self.ctx.settings, child), daemon=True,
                           name="coopdispatch-planner")
         proc.start()
         child.close()  # ours is closed, so a dead child reads as EOF here
@@ -217,18 +222,9 @@ class ProcessPlanner:
         self._proc = self._conn = None
 
 
-def _planner_child(settings: Any, conn: Any) -> None:
-    """The child's loop: a coop id in, the round's counts out, until the parent goes."""
-    from dispatch.app import build_context
-
-    ctx = build_context(settings)
-    _ = ctx.network
-    planner = Planner(ctx)
-    import routing.planning.nearest  # noqa: F401 - the first round must not pay for imports
-    import routing.planning.solver  # noqa: F401
-    from dispatch.app import freeze_startup_heap
-
-    freeze_startup_heap()
+def serve_planner(planner: Planner, conn: Any) -> None:
+    """The child's loop: say ready, then a coop id in, the round's counts out, until the
+    parent goes (its end of the pipe closes)."""
     conn.send("ready")
     while True:
         try:
@@ -249,9 +245,10 @@ def _planner_child(settings: Any, conn: Any) -> None:
 class DispatchRunner:
     """The asyncio side: triggers, lease, periodic tick. One per process."""
 
-    def __init__(self, ctx: ServiceContext, bus: Bus, *, planner_process: bool = False) -> None:
+    def __init__(self, ctx: ServiceContext, bus: Bus, *, planner: Planner | ProcessPlanner | None = None) -> None:
         self.ctx, self.bus = ctx, bus
-        self.planner: Planner | ProcessPlanner = ProcessPlanner(ctx) if planner_process else Planner(ctx)
+        # which planner (a worker thread's or a child process's) is the composition root's choice
+        self.planner: Planner | ProcessPlanner = planner or Planner(ctx)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
         self.loop: asyncio.AbstractEventLoop | None = None
         self.wake = asyncio.Event()
