@@ -6,6 +6,11 @@ takes over within a lease period if this one dies. Planning runs in a child proc
 own (``ProcessPlanner``; a worker thread when the context was injected) so the event loop keeps
 serving sockets. Triggers: new or cancelled deliveries, shift changes,
 status reports (commit hooks and bus events) and a periodic tick.
+
+This module is the loop only: what a round reads is in ``services.live_state``, what it writes
+in ``services.dispatching``, and which planner a process gets (and how the planner child is
+built) is decided by the composition root, ``dispatch.bootstrap``. It imports nothing above
+services, so the app that runs the loop is never imported by it.
 """
 
 from __future__ import annotations
