@@ -8,10 +8,13 @@ reaches up to ``app.py`` for its wiring. Before, the planner child imported ``di
 
 Who may import whom (``tests/unit/test_import_layers.py`` checks it)::
 
-    asgi, cli*  ->  app  ->  bootstrap  ->  dispatcher  ->  planning, services  ->  domain, db
-                         \\-> api, realtime, middleware (the HTTP side)
+    entry points:  asgi -> app;  app, cli_* -> bootstrap
+    the loop:      bootstrap -> dispatcher -> planning -> services -> domain, db, settings
+    HTTP side:     app -> api, realtime, middleware -> services
+    simulator:     cli_sim -> sim -> planning, services (never the service's own wiring)
 
-Only this module imports the dispatch loop; the loop imports nothing above services.
+Only this module imports the dispatch loop; the loop imports neither the app, the API nor this
+module.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from dispatch.db.engine import make_engine, make_session_factory
 from dispatch.dispatcher import DispatchRunner, Planner, ProcessPlanner, serve_planner
 from dispatch.realtime.bus import Bus, bus_from_url
 from dispatch.services.context import ServiceContext, utcnow
-from dispatch.settings import Settings, get_settings
+from dispatch.settings import Settings
 
 
 def default_network_loader(settings: Settings) -> Callable[[], Any]:
@@ -50,11 +53,6 @@ def build_context(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         settings=settings, sessions=make_session_factory(engine),
         network_loader=network_loader or default_network_loader(settings), clock=clock,
     )
-
-
-def cli_context() -> ServiceContext:
-    """The context a CLI command works in: the environment's settings, the real clock."""
-    return build_context(get_settings())
 
 
 def build_bus(settings: Settings) -> Bus:
