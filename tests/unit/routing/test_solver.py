@@ -133,13 +133,3 @@ def test_one_new_delivery_is_inserted_into_the_previous_plan(
     assert kept == plan.assignment()
 
 
-def test_the_fairness_term_spreads_work_across_couriers(
-    two_couriers_three_orders: Problem,
-) -> None:
-    """Pricing the longest working time shortens it compared with the default (off)."""
-    p = two_couriers_three_orders  # delay off: it alone already spreads this tiny day
-    p = dataclasses.replace(p, weights=dataclasses.replace(p.weights, delay_per_s=0))
-    fair = dataclasses.replace(p, weights=dataclasses.replace(p.weights, fairness_per_s=5))
-    plain_plan, fair_plan = solve(p, LIMIT_S), solve(fair, LIMIT_S)
-    assert check(fair, fair_plan) == []
-    assert fair_plan.objective.fairness_s < plain_plan.objective.fairness_s

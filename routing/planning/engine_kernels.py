@@ -1,0 +1,237 @@
+"""Compiled inner loops of the search engine (``routing.planning.engine``).
+
+Two loops run millions of times in a search: the cost of one courier's route (a walk over
+its stops) and the cheapest insertion of one delivery over a set of couriers' routes (every
+pickup and dropoff position of every candidate route, each priced in full). Both are plain
+loops over small integer arrays that numba compiles to machine code; the search around them
+is Python.
+
+The cost is the objective of ``routing.planning.insertion.Evaluator.route_cost``, to the unit
+(a test checks the two agree on random problems):
+
+- live mode (``bench == 0``): riding seconds (at the courier's speed) times ``travel_per_s``;
+  per dropoff, lateness beyond its window end times ``lateness_per_s`` (soft: never
+  infeasible), delay after its ideal time times ``delay_per_s`` (and ``delay_tail_per_s``
+  beyond ``delay_tail_s``), and the courier's fairness surcharge for an order not yet on board;
+- benchmark mode (``bench == 1``): metres ridden; a dropoff after its window end is infeasible.
+
+Hard in both: capacities in grams and millilitres (starting from what is on board), a
+pickup's latest start, each delivery's maximum ride time, the shift end.
+
+Tables (all int64): per node (pickup of delivery ``k`` is node ``2k``, its dropoff ``2k + 1``)
+``place, early, due, latest, svc, qg, qml``; per delivery ``ideal, maxride, onboard, prev``
+(-1 for none); per courier ``cstart, cend (-1: open route), avail, shift_end, capg, capml,
+pct, g0, ml0, surch, first`` (``first``: stops at the start of the route that stay there, the
+stop the courier is riding to); ``w``: travel_per_s, lateness_per_s, delay_per_s,
+delay_tail_s, delay_tail_per_s, churn_per_move.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from routing.planning.pdptw_kernels import BIG
+
+INFEASIBLE = -1
+TOO_DEAR = -2  # route_cost stopped early: the cost is above the limit it was given
+
+
+def _jit(fn):  # type: ignore[no-untyped-def]
+    """``njit`` cached on disk when numba finds a writable folder (else compiled in memory)."""
+    try:
+        return njit(cache=True, nogil=True)(fn)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return njit(nogil=True)(fn)
+
+
+@_jit
+def _leg(travel, a, b, pct):  # type: ignore[no-untyped-def]
+    """Riding seconds from place ``a`` to ``b`` at ``pct`` % of the matrix (rounded up)."""
+    t = travel[a, b] * pct
+    return (t + 99) // 100
+
+
+@_jit
+def route_cost(nodes, n, c, bench, travel, dist, place, early, due, latest, svc, qg, qml,  # type: ignore[no-untyped-def]
+               ideal, maxride, onboard, cstart, cend, avail, shift_end, capg, capml, pct, g0, ml0,
+               surch, w, picked, limit=BIG):
+    """Cost of courier ``c`` riding ``nodes[:n]`` in order, or ``INFEASIBLE``.
+
+    Every term is non-negative, so the walk stops as soon as the cost passes ``limit`` (the
+    answer is then ``TOO_DEAR``): an insertion scan prices most candidates only part way.
+    ``picked`` is scratch space, one entry per delivery, all -1 on entry and on return.
+    """
+    at = cstart[c]
+    clock = avail[c]
+    g = g0[c]
+    ml = ml0[c]
+    p = pct[c]
+    cost = 0
+    ok = True
+    dear = False
+    for x in range(n):
+        node = nodes[x]
+        k = node // 2
+        to = place[node]
+        leg = _leg(travel, at, to, p)
+        if bench:
+            cost += dist[at, to]
+        else:
+            cost += w[0] * leg
+        arrival = clock + leg
+        start = arrival if arrival > early[node] else early[node]
+        if node % 2 == 0:
+            g += qg[node]
+            ml += qml[node]
+            if g > capg[c] or ml > capml[c] or start > latest[node]:
+                ok = False
+                break
+            picked[k] = start
+        else:
+            g += qg[node]
+            ml += qml[node]
+            if start > due[node]:
+                if bench:
+                    ok = False
+                    break
+                cost += w[1] * (start - due[node])
+            best = ideal[k]
+            if best >= 0 and start > best:
+                cost += w[2] * (start - best)
+                if w[4] > 0 and start > best + w[3]:
+                    cost += w[4] * (start - best - w[3])
+            if picked[k] >= 0 and maxride[k] >= 0 and start - picked[k] > maxride[k]:
+                ok = False
+                break
+            if onboard[k] == 0:
+                cost += surch[c]
+        if cost > limit:
+            dear = True
+            break
+        clock = start + svc[node]
+        at = to
+    for x in range(n):
+        picked[nodes[x] // 2] = -1
+    if not ok:
+        return INFEASIBLE
+    if dear:
+        return TOO_DEAR
+    if cend[c] >= 0:
+        leg = _leg(travel, at, cend[c], p)
+        cost += dist[at, cend[c]] if bench else w[0] * leg
+        clock += leg
+    if clock > shift_end[c]:
+        return INFEASIBLE
+    return cost
+
+
+@_jit
+def _detour(travel, dist, bench, w, p, a, x, b):  # type: ignore[no-untyped-def]
+    """Travel cost of riding a -> x -> b instead of a -> b (b < 0: open end, free)."""
+    if bench:
+        base = dist[a, b] if b >= 0 else 0
+        via = dist[a, x] + (dist[x, b] if b >= 0 else 0)
+        return via - base
+    base = _leg(travel, a, b, p) if b >= 0 else 0
+    via = _leg(travel, a, x, p) + (_leg(travel, x, b, p) if b >= 0 else 0)
+    return w[0] * (via - base)
+
+
+@_jit
+def best_over(routes, lengths, base, cands, k, bound, bench, travel, dist, place, early, due,  # type: ignore[no-untyped-def]
+              latest, svc, qg, qml, ideal, maxride, onboard, prev, cstart, cend, avail, shift_end,
+              capg, capml, pct, g0, ml0, surch, first, w, picked, trial):
+    """The cheapest insertion of delivery ``k`` into the routes of couriers ``cands``.
+
+    Returns ``(added cost, courier, i, j)``: the pickup goes to index ``i`` of the courier's
+    stop list and then the dropoff to index ``j`` (``i == -1``: on board, dropoff only), as
+    ``list.insert`` would put them; ``(-1, -1, -1, -1)`` when nothing below ``bound`` fits.
+    Candidates are priced in full only when their exact travel detour (a lower bound: the
+    other terms can only grow) can beat the best so far. ``trial`` is scratch space longer
+    than any route plus two.
+    """
+    pn = 2 * k
+    dn = 2 * k + 1
+    pp = place[pn]
+    dp = place[dn]
+    best = bound
+    bc = -1
+    bi = -1
+    bj = -1
+    for ci in range(cands.shape[0]):
+        c = cands[ci]
+        n = lengths[c]
+        row = routes[c]
+        churn = w[5] if prev[k] >= 0 and prev[k] != c else 0
+        if churn >= best or base[c] < 0:  # a broken route takes nothing more
+            continue
+        p = pct[c]
+        f = first[c] if n > 0 else 0
+        # places along the route: position t lies between stop t-1 (or the start) and stop t
+        for i in range(f, n + 1):
+            a = cstart[c] if i == 0 else place[row[i - 1]]
+            b = cend[c] if i == n else place[row[i]]
+            if onboard[k] == 1:
+                lb = _detour(travel, dist, bench, w, p, a, dp, b)
+                if lb + churn >= best:
+                    continue
+                for t in range(i):
+                    trial[t] = row[t]
+                trial[i] = dn
+                for t in range(i, n):
+                    trial[t + 1] = row[t]
+                cost = route_cost(trial, n + 1, c, bench, travel, dist, place, early, due, latest, svc,
+                                  qg, qml, ideal, maxride, onboard, cstart, cend, avail, shift_end, capg,
+                                  capml, pct, g0, ml0, surch, w, picked, best + base[c] - churn)
+                if cost >= 0 and cost - base[c] + churn < best:
+                    best = cost - base[c] + churn
+                    bc, bi, bj = c, -1, i
+                continue
+            pick = _detour(travel, dist, bench, w, p, a, pp, b)
+            for j in range(i, n + 1):
+                if j == i:  # pickup then dropoff together between a and b
+                    if bench:
+                        lb = dist[a, pp] + dist[pp, dp] + (dist[dp, b] - dist[a, b] if b >= 0 else 0)
+                    else:
+                        lb = w[0] * (_leg(travel, a, pp, p) + _leg(travel, pp, dp, p)
+                                     + (_leg(travel, dp, b, p) - _leg(travel, a, b, p) if b >= 0 else 0))
+                else:
+                    a2 = place[row[j - 1]]
+                    b2 = cend[c] if j == n else place[row[j]]
+                    lb = pick + _detour(travel, dist, bench, w, p, a2, dp, b2)
+                if lb + churn >= best:
+                    continue
+                for t in range(i):
+                    trial[t] = row[t]
+                trial[i] = pn
+                for t in range(i, j):
+                    trial[t + 1] = row[t]
+                trial[j + 1] = dn
+                for t in range(j, n):
+                    trial[t + 2] = row[t]
+                cost = route_cost(trial, n + 2, c, bench, travel, dist, place, early, due, latest, svc,
+                                  qg, qml, ideal, maxride, onboard, cstart, cend, avail, shift_end, capg,
+                                  capml, pct, g0, ml0, surch, w, picked, best + base[c] - churn)
+                if cost >= 0 and cost - base[c] + churn < best:
+                    best = cost - base[c] + churn
+                    bc, bi, bj = c, i, j + 1
+    if bc < 0:
+        return -1, -1, -1, -1
+    return best, bc, bi, bj
+
+
+@_jit
+def costs_of(routes, lengths, bench, travel, dist, place, early, due, latest, svc, qg, qml,  # type: ignore[no-untyped-def]
+             ideal, maxride, onboard, cstart, cend, avail, shift_end, capg, capml, pct, g0, ml0,
+             surch, w, picked):
+    """``route_cost`` of every courier's route (one call for the whole plan)."""
+    out = np.empty(lengths.shape[0], np.int64)
+    for c in range(lengths.shape[0]):
+        out[c] = route_cost(routes[c], lengths[c], c, bench, travel, dist, place, early, due, latest,
+                            svc, qg, qml, ideal, maxride, onboard, cstart, cend, avail, shift_end, capg,
+                            capml, pct, g0, ml0, surch, w, picked)
+    return out
+
+
+__all__ = ["BIG", "INFEASIBLE", "TOO_DEAR", "best_over", "costs_of", "route_cost"]
