@@ -151,7 +151,7 @@ def _run(
     elif not routes:  # on a slow (shared) machine the construction may need longer
         routes, _ = _search(problem, keep, couriers, {}, first_s, strategy, False)
     if not routes:  # still nothing: cheapest insertion in Python always gives a plan
-        from routing.planning.solver import first_routes
+        from routing.planning.start import first_routes
 
         routes, _ = first_routes(problem, keep, None)
     eliminate_until = started + (strategy.construct_share + strategy.eliminate_share) * time_limit_s

@@ -34,21 +34,20 @@ from collections.abc import Sequence
 
 from routing.planning.engine import Engine
 from routing.planning.explain import explain
-from routing.planning.insertion import Evaluator, apply_insertion, insert_all
-from routing.planning.nearest import forced_prefixes
+from routing.planning.insertion import Evaluator, apply_insertion
 from routing.planning.plans import plan_from_visits
 from routing.planning.problem import (
     Delivery,
     Mode,
     Plan,
     Problem,
-    Stop,
     StopKind,
     Unassigned,
     UnassignedReason,
 )
-from routing.planning.reasons import candidates, split_assignable
+from routing.planning.reasons import split_assignable
 from routing.planning.schedule import Visit
+from routing.planning.start import first_routes, start_routes
 
 MIN_SEARCH_S = 0.05  # below this a search cannot improve anything: return the first plan
 SEARCH_SHARE = 0.7  # live mode: of the time left after the first plan; the rest explains
@@ -146,72 +145,3 @@ def keep_carried(
 
 def _solver_reason(delivery: Delivery) -> Unassigned:
     return Unassigned(delivery.key, UnassignedReason.SOLVER, "no route had room for it")
-
-
-def start_routes(problem: Problem, keep: Sequence[Delivery], initial: Plan | None) -> dict[str, list[Visit]]:
-    """What every plan starts from: each courier's forced stops (the stop it rides to, what is
-    on board), then what ``initial`` still validly gives it, in its order."""
-    routes = forced_prefixes(problem, keep)
-    placed = {v.delivery.key for visits in routes.values() for v in visits}
-    by_key = {d.key: d for d in keep}
-    if initial is not None:
-        for route in initial.routes:
-            if route.courier in routes:
-                kept = _kept_stops(by_key, placed, route.courier, route.stops)
-                routes[route.courier].extend(kept)
-                placed |= {v.delivery.key for v in kept}
-    return routes
-
-
-def first_routes(
-    problem: Problem, keep: Sequence[Delivery], initial: Plan | None
-) -> tuple[dict[str, list[Visit]], list[Delivery]]:
-    """The first feasible plan: ``initial`` cleaned, then cheapest insertion of the rest.
-
-    Parameters
-    ----------
-    problem : the snapshot.
-    keep : the deliveries worth planning.
-    initial : the previous plan, or None.
-
-    Returns
-    -------
-    tuple : courier key -> visits, and the deliveries that fit nowhere.
-    """
-    routes = forced_prefixes(problem, keep)
-    placed = {v.delivery.key for visits in routes.values() for v in visits}
-    by_key = {d.key: d for d in keep}
-    if initial is not None:
-        for route in initial.routes:
-            if route.courier in routes:
-                kept = _kept_stops(by_key, placed, route.courier, route.stops)
-                routes[route.courier].extend(kept)
-                placed |= {v.delivery.key for v in kept}
-    evaluator = Evaluator(problem)
-    rest = [d for d in keep if d.key not in placed]
-    rest.sort(key=lambda d: (d.on_board_of is None, d.ready_s, d.key))
-    allowed = {d.key: candidates(problem, d) for d in rest}
-    done = insert_all(evaluator, routes, rest, allowed)
-    return done.routes, done.failed
-
-
-def _kept_stops(
-    by_key: dict[str, Delivery], placed: set[str], courier: str, stops: Sequence[Stop]
-) -> list[Visit]:
-    """The stops of a previous route still valid for ``courier``, in their order.
-
-    A carried delivery keeps only its dropoff; a loose one is kept from its pickup; a delivery
-    now pinned or carried elsewhere, or already placed, is left for insertion.
-    """
-    kept: list[Visit] = []
-    picked: set[str] = set()
-    for s in stops:
-        d = by_key.get(s.delivery)
-        if d is None or d.key in placed or (d.on_board_of or d.pinned_to or courier) != courier:
-            continue
-        if s.kind is StopKind.PICKUP and d.on_board_of is None:
-            picked.add(d.key)
-            kept.append(Visit(d, s.kind))
-        elif s.kind is StopKind.DROPOFF and (d.on_board_of or d.key in picked):
-            kept.append(Visit(d, s.kind))
-    return kept

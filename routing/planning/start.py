@@ -1,0 +1,78 @@
+"""Where a plan starts: each courier's forced stops, what the plan in force still gives them,
+and (benchmark warm starts) cheapest insertion of the rest in plain Python. Pure.
+
+Shared by the live solver (``routing.planning.solver``) and the benchmark search
+(``routing.planning.bench_search``), so neither imports the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from routing.planning.insertion import Evaluator, insert_all
+from routing.planning.nearest import forced_prefixes
+from routing.planning.problem import Delivery, Plan, Problem, Stop, StopKind
+from routing.planning.reasons import candidates
+from routing.planning.schedule import Visit
+
+
+def start_routes(problem: Problem, keep: Sequence[Delivery], initial: Plan | None) -> dict[str, list[Visit]]:
+    """What every plan starts from: each courier's forced stops (the stop it rides to, what is
+    on board), then what ``initial`` still validly gives it, in its order."""
+    routes = forced_prefixes(problem, keep)
+    placed = {v.delivery.key for visits in routes.values() for v in visits}
+    by_key = {d.key: d for d in keep}
+    if initial is not None:
+        for route in initial.routes:
+            if route.courier in routes:
+                kept = _kept_stops(by_key, placed, route.courier, route.stops)
+                routes[route.courier].extend(kept)
+                placed |= {v.delivery.key for v in kept}
+    return routes
+
+
+def first_routes(
+    problem: Problem, keep: Sequence[Delivery], initial: Plan | None
+) -> tuple[dict[str, list[Visit]], list[Delivery]]:
+    """The first feasible plan: ``initial`` cleaned, then cheapest insertion of the rest.
+
+    Parameters
+    ----------
+    problem : the snapshot.
+    keep : the deliveries worth planning.
+    initial : the previous plan, or None.
+
+    Returns
+    -------
+    tuple : courier key -> visits, and the deliveries that fit nowhere.
+    """
+    routes = start_routes(problem, keep, initial)
+    placed = {v.delivery.key for visits in routes.values() for v in visits}
+    evaluator = Evaluator(problem)
+    rest = [d for d in keep if d.key not in placed]
+    rest.sort(key=lambda d: (d.on_board_of is None, d.ready_s, d.key))
+    allowed = {d.key: candidates(problem, d) for d in rest}
+    done = insert_all(evaluator, routes, rest, allowed)
+    return done.routes, done.failed
+
+
+def _kept_stops(
+    by_key: dict[str, Delivery], placed: set[str], courier: str, stops: Sequence[Stop]
+) -> list[Visit]:
+    """The stops of a previous route still valid for ``courier``, in their order.
+
+    A carried delivery keeps only its dropoff; a loose one is kept from its pickup; a delivery
+    now pinned or carried elsewhere, or already placed, is left for insertion.
+    """
+    kept: list[Visit] = []
+    picked: set[str] = set()
+    for s in stops:
+        d = by_key.get(s.delivery)
+        if d is None or d.key in placed or (d.on_board_of or d.pinned_to or courier) != courier:
+            continue
+        if s.kind is StopKind.PICKUP and d.on_board_of is None:
+            picked.add(d.key)
+            kept.append(Visit(d, s.kind))
+        elif s.kind is StopKind.DROPOFF and (d.on_board_of or d.key in picked):
+            kept.append(Visit(d, s.kind))
+    return kept
