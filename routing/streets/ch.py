@@ -113,8 +113,9 @@ class CHEngine:
                 np.ascontiguousarray(self._id[missing][:, None]), np.zeros((missing.size, 1)))
             for i, v in enumerate(missing.tolist()):
                 self._spaces[(backward, v)] = (nodes[start[i] : start[i + 1]], labels[start[i] : start[i + 1]])
-        spaces = [self._spaces[(backward, int(v))] for v in which]
+        spaces = [(np.zeros(0, dtype=np.int64), np.zeros(0))]  # so an empty ``which`` concatenates
+        spaces += [self._spaces[(backward, int(v))] for v in which]
         offsets = np.zeros(len(spaces) + 1, dtype=np.int64)
         np.cumsum([s[0].size for s in spaces], out=offsets[1:])
-        return (offsets, np.concatenate([s[0] for s in spaces]).astype(np.int64),
+        return (offsets[1:], np.concatenate([s[0] for s in spaces]).astype(np.int64),
                 np.concatenate([s[1] for s in spaces]).astype(np.float64))

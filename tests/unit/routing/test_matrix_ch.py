@@ -99,3 +99,10 @@ def test_unpack_rounds_each_part_to_the_nearest_unit() -> None:
     seconds, metres = unpack(np.tile(packed, (300, 1)))
     assert seconds[0].tolist() == [1, 7200, 12] and metres[0].tolist() == [0, 100000, 46]
     assert (seconds == seconds[0]).all() and (metres == metres[0]).all()
+
+
+def test_a_query_without_sources_or_targets_is_an_empty_table(helsinki: StreetNetwork) -> None:
+    """No sources (or no targets) gives a table with no rows (or no columns), not an error."""
+    none = np.zeros(0, dtype=np.int64)
+    assert helsinki.engine.distances(none, np.arange(5)).shape == (0, 5)
+    assert helsinki.engine.distances(np.arange(5), none).shape == (5, 0)
