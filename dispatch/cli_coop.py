@@ -24,7 +24,7 @@ console = Console()
 
 
 def _context() -> Any:
-    from dispatch.app import build_context
+    from dispatch.bootstrap import build_context
     from dispatch.db.migrate import ensure_migrated
     from dispatch.settings import get_settings
 

@@ -14,7 +14,7 @@ def pseudonymise(
     days: Annotated[int | None, typer.Option(help="override PSEUDONYMISE_AFTER_DAYS", min=0)] = None,
 ) -> None:
     """Pseudonymise recipients of deliveries finished more than the retention period ago."""
-    from dispatch.app import build_context
+    from dispatch.bootstrap import build_context
     from dispatch.services.privacy import pseudonymise_due
     from dispatch.settings import get_settings
 

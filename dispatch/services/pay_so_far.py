@@ -3,7 +3,7 @@
 A courier is below the floor when what they earned for the deliveries done on the shift now
 open (their receipts' courier share, plus any floor shortfall owed) is less than the floor
 times the time on shift so far. The dispatch loop reads this each round
-(``dispatch.dispatcher.live_state``); the planner then prefers them when it costs little
+(``dispatch.services.live_state.live_rows``); the planner then prefers them when it costs little
 (``routing.planning.problem.Weights.fairness_per_order``).
 """
 
