@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from routing.streets import ch
 from routing.streets.ch import CHEngine
@@ -106,3 +110,36 @@ def test_a_query_without_sources_or_targets_is_an_empty_table(helsinki: StreetNe
     none = np.zeros(0, dtype=np.int64)
     assert helsinki.engine.distances(none, np.arange(5)).shape == (0, 5)
     assert helsinki.engine.distances(np.arange(5), none).shape == (5, 0)
+
+
+@st.composite
+def small_graphs(draw: st.DrawFn) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """A random directed graph of up to 40 nodes with small integer costs (many equal paths)."""
+    n = draw(st.integers(2, 40))
+    m = draw(st.integers(1, 4 * n))
+    tails = np.array(draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)), dtype=np.int64)
+    heads = np.array(draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)), dtype=np.int64)
+    costs = np.array(draw(st.lists(st.integers(1, 4), min_size=m, max_size=m)), dtype=np.float64)
+    keep = tails != heads
+    return n, tails[keep], heads[keep], costs[keep]
+
+
+@settings(max_examples=80, deadline=None)
+@given(small_graphs())
+def test_hierarchy_on_any_small_graph_equals_dijkstra(graph: tuple[int, np.ndarray, np.ndarray, np.ndarray]) -> None:
+    """Sweep (all pairs) and bucket (a few sources) queries equal Dijkstra, unreachable pairs included."""
+    n, tails, heads, costs = graph
+    order = np.lexsort((costs, heads, tails))  # parallel edges: the cheapest counts, as in scipy
+    tails, heads, costs = tails[order], heads[order], costs[order]
+    first = np.ones(tails.size, dtype=bool)
+    first[1:] = (tails[1:] != tails[:-1]) | (heads[1:] != heads[:-1])
+    tails, heads, costs = tails[first], heads[first], costs[first]
+    exact = dijkstra(csr_matrix((costs, (tails, heads)), shape=(n, n)))
+    engine = CHEngine(n, build_hierarchy(n, tails, heads, costs))
+    everyone = np.arange(n, dtype=np.int64)
+    assert np.array_equal(engine.ends_distances(
+        np.repeat(everyone[:, None], 2, 1), np.zeros((n, 2)), everyone[:, None], np.zeros((n, 1))
+    ) if n > ch.BUCKET_MAX_SIDE else engine.distances(everyone, everyone), exact)
+    few = everyone[:3]
+    assert np.array_equal(engine.distances(few, everyone), exact[:3])
+    assert np.array_equal(engine.distances(everyone, few), exact[:, :3])
