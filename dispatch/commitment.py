@@ -7,7 +7,11 @@ it held, and for whom), so the next rounds may pair it with an order from the sa
 give it to a courier who frees up, at no churn price. An order is committed when its pickup
 opens the courier's next run of new pickups and at most ``ahead_stops`` stops come before it
 (the courier is on the way to the last stop before it), so a courier always knows where to go
-after the current stop. What a courier was already given, or carries, stays committed; an
+after the current stop, and only when the food will be nearly ready when they get there (they
+would wait at most ``wait_s`` at the counter): a courier sent at once to an order whose
+kitchen needs 20 more minutes rides there and stands idle, unavailable for food that is ready
+sooner. Until then the order stays held and the courier free; the dispatch loop's periodic
+round looks at it again. What a courier was already given, or carries, stays committed; an
 order the plan moves from one courier to another moves at once (the churn price was paid).
 """
 
@@ -29,13 +33,15 @@ class _Given(Protocol):
     def courier_id(self) -> str | None: ...
 
 
-def hold(plan: Plan, deliveries: tuple[_Given, ...], ahead_stops: int = 1) -> tuple[Plan, dict[str, str]]:
+def hold(plan: Plan, deliveries: tuple[_Given, ...], ahead_stops: int = 1,
+         wait_s: int | None = None) -> tuple[Plan, dict[str, str]]:
     """The plan with only the stops committed now, and each held order's reason
-    (``ahead_stops``: ``routing.planning.problem.Weights.commit_ahead_stops``)."""
+    (``ahead_stops``: ``routing.planning.problem.Weights.commit_ahead_stops``; ``wait_s``:
+    ``Weights.commit_wait_s``, None for no such bound)."""
     given = {d.id: d.courier_id for d in deliveries if d.status in ("assigned", "picked_up")}
     routes, held = [], {}
     for route in plan.routes:
-        kept, waiting = _committed(route, given, ahead_stops)
+        kept, waiting = _committed(route, given, ahead_stops, wait_s)
         routes.append(Route(route.courier, kept, route.travel_s, route.distance_m))
         for key, ahead in waiting.items():
             held[key] = (f"held: planned for courier {route.courier} after {ahead} stop(s); "
@@ -45,20 +51,28 @@ def hold(plan: Plan, deliveries: tuple[_Given, ...], ahead_stops: int = 1) -> tu
     return kept_plan, held
 
 
-def _committed(route: Route, given: dict[str, str | None],
-               ahead_stops: int) -> tuple[tuple[Stop, ...], dict[str, int]]:
-    """The stops of ``route`` committed now, and the held deliveries with the stops before them."""
+def _committed(route: Route, given: dict[str, str | None], ahead_stops: int,
+               wait_s: int | None) -> tuple[tuple[Stop, ...], dict[str, int]]:
+    """The stops of ``route`` committed now, and the held deliveries with the stops before them.
+
+    A run opens only when its first pickup's food is nearly ready when the courier gets there
+    (they would wait at most ``wait_s``): otherwise the courier would ride to the kitchen and
+    stand there, blocked for orders that are ready sooner."""
     run = "before"  # the run of new pickups committed now: before it, in it, after it
     now: set[str] = set()
     kept: list[Stop] = []
     held: dict[str, int] = {}
     for position, s in enumerate(route.stops):
         new_pickup = s.kind is StopKind.PICKUP and s.delivery not in given
-        if new_pickup and s.delivery not in now and (run == "in" or (run == "before" and position <= ahead_stops)):
+        opens = (run == "before" and position <= ahead_stops
+                 and (wait_s is None or s.start_s - s.arrival_s <= wait_s))
+        if new_pickup and s.delivery not in now and (run == "in" or opens):
             now.add(s.delivery)
             kept.append(s)
             run = "in"
             continue
+        if new_pickup and run == "before":  # the courier does not set off for it yet: nor for what follows
+            run = "after"
         if s.delivery in given or s.delivery in now:  # given before (a move is priced as churn)
             kept.append(s)
         else:

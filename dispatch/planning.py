@@ -222,7 +222,7 @@ def plan_to_write(state: LiveState, plan: Plan, policy: str, left: LeftOut | Non
     gives only what couriers must set off for now (``dispatch.commitment``)."""
     held: dict[str, str] = {}
     if policy in HOLDING_POLICIES:
-        plan, held = hold(plan, state.deliveries, WEIGHTS.commit_ahead_stops)
+        plan, held = hold(plan, state.deliveries, WEIGHTS.commit_ahead_stops, WEIGHTS.commit_wait_s)
     routes = {
         r.courier: [PlannedStop(s.delivery, s.kind.value, state.now + timedelta(seconds=s.arrival_s))
                     for s in r.stops]

@@ -157,7 +157,10 @@ class Simulation:
         self.result.policy_wall_s += time.perf_counter() - started
         self.result.decisions += 1
         self.previous = plan
-        self._apply(plan_to_write(state, plan, self.config.policy, left))
+        written = plan_to_write(state, plan, self.config.policy, left)
+        self._apply(written)
+        if any(why.startswith("held:") for why in written.unassigned.values()):
+            self._kick()  # the service's periodic tick: a held order is looked at again
 
     def _apply(self, plan: PlanToWrite) -> None:
         """Apply the plan the way ``services.dispatching.write_plan`` writes it."""

@@ -84,25 +84,48 @@ def test_of_two_equal_couriers_the_one_under_the_floor_gets_the_order(time_limit
 
 
 def test_a_second_order_from_the_same_kitchen_a_minute_later_rides_with_the_first():
-    """Round 1 gives the first order to the courier at the kitchen; a minute later the second
-    from the same kitchen, to a door nearby, joins it: both picked up before either dropoff
-    (the other courier is half an hour away: riding it alone would make that food wait)."""
+    """The first order, ready in 10 minutes, is held for the courier beside the kitchen (riding
+    there now would only mean standing at the counter); a minute later a second from the same
+    kitchen, to a door nearby, joins it, and when the food is nearly ready both are given to
+    her together: both picked up before either dropoff (the other courier is half an hour away)."""
     rider, other = courier("aino", (60.1695, 24.9395)), courier("eero", (60.120, 24.850))
-    first = order("d1", KITCHEN)
-    first = replace(first, ready_at=NOW + timedelta(minutes=10), window_start_at=NOW + timedelta(minutes=10))
+    ready = NOW + timedelta(minutes=10)
+    first = replace(order("d1", KITCHEN), ready_at=ready, window_start_at=ready)
     state = LiveState("coop", NOW, (rider, other), (first,))
     planned, problem, left = prepare(state, straight_lines)
     written = plan_to_write(planned, POLICIES["solver"](problem, None, 0.0), "solver", left)
-    assert [p.delivery_id for p in written.routes["aino"]] == ["d1", "d1"]
-    later = NOW + timedelta(minutes=1)
-    second = replace(order("d2", KITCHEN), dropoff=(60.1752, 24.9505), ready_at=NOW + timedelta(minutes=11),
-                     window_start_at=NOW + timedelta(minutes=11), window_end_at=NOW + timedelta(minutes=56))
-    state = LiveState("coop", later, (replace(rider, heading=("d1", "pickup")), other),
-                      (replace(first, status="assigned", courier_id="aino"), second))
-    planned, problem, left = prepare(state, straight_lines)
-    written = plan_to_write(planned, POLICIES["solver"](problem, None, 0.0), "solver", left)
-    stops = [(p.delivery_id, p.kind) for p in written.routes["aino"]]
-    assert stops[:2] == [("d1", "pickup"), ("d2", "pickup")], stops
+    assert written.routes.get("aino", []) == []
+    assert written.unassigned["d1"].startswith("held: planned for courier aino")
+    second = replace(order("d2", KITCHEN), dropoff=(60.1752, 24.9505), ready_at=ready + timedelta(minutes=1),
+                     window_start_at=ready + timedelta(minutes=1), window_end_at=ready + timedelta(minutes=46))
+    for minutes in (1, 9):  # a minute later: both held for her; a minute before ready: both given
+        at = NOW + timedelta(minutes=minutes)
+        state = LiveState("coop", at, (replace(rider, position_at=at), replace(other, position_at=at)), (first, second))
+        planned, problem, left = prepare(state, straight_lines)
+        written = plan_to_write(planned, POLICIES["solver"](problem, None, 0.0), "solver", left)
+        held = {k for k, why in written.unassigned.items() if why.startswith("held: planned for courier aino")}
+        stops = [(p.delivery_id, p.kind) for p in written.routes.get("aino", [])]
+        assert (held, stops[:2]) == (({"d1", "d2"}, []) if minutes == 1 else
+                                     (set(), [("d1", "pickup"), ("d2", "pickup")])), (minutes, held, stops)
+
+
+def test_an_order_far_from_ready_is_held_until_its_courier_must_set_off():
+    """A free courier 2 minutes from a kitchen whose food is ready in 20: the order is planned
+    for her but not given (she stays free for food that is ready sooner); 3 minutes before it
+    is ready she gets it. The nearest-courier baseline gives it at once."""
+    rider = courier("aino", (60.1695, 24.9395))
+    ready = NOW + timedelta(minutes=20)
+    d1 = replace(order("d1", (60.172, 24.942)), ready_at=ready, window_start_at=ready,
+                 window_end_at=ready + timedelta(minutes=30))
+    for minutes, given in ((0, False), (10, False), (17, True)):
+        at = NOW + timedelta(minutes=minutes)
+        state = LiveState("coop", at, (replace(rider, position_at=at),), (d1,))
+        planned, problem, left = prepare(state, straight_lines)
+        written = plan_to_write(planned, POLICIES["solver"](problem, None, 0.0), "solver", left)
+        assert bool(written.routes.get("aino")) is given, (minutes, written.unassigned)
+        assert given or written.unassigned["d1"].startswith("held: planned for courier aino")
+    planned, problem, left = prepare(LiveState("coop", NOW, (rider,), (d1,)), straight_lines)
+    assert plan_to_write(planned, POLICIES["nearest"](problem, None, 0.0), "nearest", left).routes["aino"]
 
 
 def test_an_order_late_in_a_route_is_held_and_the_dispatcher_sees_for_whom():
