@@ -44,7 +44,7 @@ from dispatch.sim.state import (
 )
 from dispatch.sim.travel import Travel
 from routing.planning.problem import Plan
-from routing.planning.schedule import ride_s
+from routing.planning.schedule import ride_s, service_after
 
 Progress = Callable[[int], None]
 
@@ -232,13 +232,17 @@ class Simulation:
             return
         leg, o = c.leg, self.orders[c.leg.target[0]]
         c.position, c.ridden_m, c.leg, c.serving = leg.end, c.ridden_m + leg.distance_m, None, leg.target
-        if leg.target[1] == "pickup":
+        if c.visit_at != leg.end or leg.start != leg.end:  # parked somewhere else: a new visit
+            c.visit_at, c.visit_s = leg.end, 0
+        pickup = leg.target[1] == "pickup"
+        extra, c.visit_s = service_after(o.service_pickup_s if pickup else o.service_dropoff_s, c.visit_s)
+        if pickup:
             o.to_pickup_s = leg.planned_s
             start = max(self.now, o.spec.ready_s)
-            self._push(start + o.service_pickup_s, "done", cid, gen)
+            self._push(start + extra, "done", cid, gen)
         else:
             o.dropoff_start_s = self.now
-            self._push(self.now + o.service_dropoff_s, "done", cid, gen)
+            self._push(self.now + extra, "done", cid, gen)
 
     def _done(self, cid: str, gen: int) -> None:
         c = self.couriers[cid]

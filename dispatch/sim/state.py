@@ -95,6 +95,10 @@ class SimCourier:
     ridden_m: int = 0
     mark_s: int = 0
     earned_cents: int = 0  # so far today (the fair-price courier share of what they delivered)
+    # the visit in progress: where the courier parked last and the longest stop there so far
+    # (stops in a row at one place are one visit: routing.planning.schedule.service_after)
+    visit_at: Point | None = None
+    visit_s: int = 0
 
     @property
     def id(self) -> str:

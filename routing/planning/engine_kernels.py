@@ -15,6 +15,10 @@ The cost is the objective of ``routing.planning.insertion.Evaluator.route_cost``
   beyond ``delay_tail_s``), and the courier's fairness surcharge for an order not yet on board;
 - benchmark mode (``bench == 1``): metres ridden; a dropoff after its window end is infeasible.
 
+Stops in a row at one place are one visit in live mode (the courier parks and walks in
+once): each adds only the service it takes beyond the longest before it there
+(``routing.planning.schedule.service_after``).
+
 Hard in both: capacities in grams and millilitres (starting from what is on board), a
 pickup's latest start, each delivery's maximum ride time, the shift end.
 
@@ -70,10 +74,13 @@ def route_cost(nodes, n, c, bench, travel, dist, place, early, due, latest, svc,
     cost = 0
     ok = True
     dear = False
+    visit = 0  # the longest service of the stops in a row at this place so far (live mode)
     for x in range(n):
         node = nodes[x]
         k = node // 2
         to = place[node]
+        if x == 0 or to != at or bench:
+            visit = 0
         leg = _leg(travel, at, to, p)
         if bench:
             cost += dist[at, to]
@@ -109,7 +116,11 @@ def route_cost(nodes, n, c, bench, travel, dist, place, early, due, latest, svc,
         if cost > limit:
             dear = True
             break
-        clock = start + svc[node]
+        # stops in a row at one place are one visit: each adds only the service it takes
+        # beyond the longest before it there (benchmark: every node its own service)
+        clock = start + (svc[node] - visit if svc[node] > visit else 0)
+        if svc[node] > visit and not bench:
+            visit = svc[node]
         at = to
     for x in range(n):
         picked[nodes[x] // 2] = -1

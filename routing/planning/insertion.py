@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from routing.planning.plans import ideal_dropoff_s
 from routing.planning.problem import Courier, Delivery, IntMatrix, Mode, Problem, StopKind
-from routing.planning.schedule import Visit, on_board_load
+from routing.planning.schedule import Visit, on_board_load, service_after
 
 _LISTS: dict[int, tuple[weakref.ref[IntMatrix], list[list[int]]]] = {}
 _LISTS_KEPT = 4
@@ -82,10 +82,12 @@ class Evaluator:
         place, clock, cost, pct = courier.start, courier.available_s, 0, courier.speed_pct
         surcharge = w.fairness_per_order if self.fair and not courier.below_floor else 0
         picked: dict[str, int] = {}
-        for v in visits:
+        visit = 0  # schedule.service_after: stops in a row at one place are one visit
+        for n, v in enumerate(visits):
             d = v.delivery
             is_pickup = v.kind is StopKind.PICKUP
             to = d.pickup if is_pickup else d.dropoff
+            visit = 0 if n == 0 or to != place else visit
             leg = -(-self.travel[place][to] * pct // 100)
             cost += self.distance[place][to] if self.benchmark else w.travel_per_s * leg
             arrival = clock + leg
@@ -98,7 +100,8 @@ class Evaluator:
                 if d.pickup_window_end_s is not None and start > d.pickup_window_end_s:
                     return None
                 picked[d.key] = start
-                clock = start + d.pickup_service_s
+                extra, visit = service_after(d.pickup_service_s, visit, self.benchmark)
+                clock = start + extra
             else:
                 grams, ml = grams - d.load_g, ml - d.load_ml
                 if start > d.window_end_s:
@@ -115,7 +118,8 @@ class Evaluator:
                     return None
                 if d.on_board_of is None:
                     cost += surcharge
-                clock = start + d.dropoff_service_s
+                extra, visit = service_after(d.dropoff_service_s, visit, self.benchmark)
+                clock = start + extra
             place = to
         if courier.end is not None:
             leg = -(-self.travel[place][courier.end] * pct // 100)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from routing.planning.problem import Courier, Delivery, Problem, Stop, StopKind
+from routing.planning.problem import Courier, Delivery, Mode, Problem, Stop, StopKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +90,19 @@ def on_board_load(problem: Problem, courier: Courier) -> tuple[int, int]:
     return grams, ml
 
 
+def service_after(service_s: int, visit_s: int, benchmark: bool = False) -> tuple[int, int]:
+    """(the time a stop takes, the visit's longest service after it).
+
+    Stops in a row at one place are one visit: the courier parks and walks in once, so each
+    stop adds only the service it takes beyond the longest before it there (``visit_s``; 0 for
+    the first stop of a visit). Two orders picked up together at one kitchen take one pickup's
+    time, not two. A benchmark instance keeps its own rule: every node its service time.
+    """
+    if benchmark:
+        return service_s, 0
+    return max(0, service_s - visit_s), max(service_s, visit_s)
+
+
 def timeline(problem: Problem, courier: Courier, visits: Sequence[Visit]) -> Timeline:
     """Schedule ``visits`` in order for ``courier`` by the module's timing rules.
 
@@ -109,7 +122,9 @@ def timeline(problem: Problem, courier: Courier, visits: Sequence[Visit]) -> Tim
     stops: list[Stop] = []
     loads_g: list[int] = []
     loads_ml: list[int] = []
-    for v in visits:
+    visit = 0
+    for n, v in enumerate(visits):
+        visit = 0 if n == 0 or v.place != place else visit
         leg_s = ride_s(int(problem.travel_s[place, v.place]), courier.speed_pct)
         travel += leg_s
         distance += int(problem.distance_m[place, v.place])
@@ -122,7 +137,8 @@ def timeline(problem: Problem, courier: Courier, visits: Sequence[Visit]) -> Tim
         grams += sign * v.delivery.load_g
         ml += sign * v.delivery.load_ml
         lateness += late
-        clock_s = start + v.service_s
+        extra, visit = service_after(v.service_s, visit, problem.mode is Mode.BENCHMARK)
+        clock_s = start + extra
         stops.append(Stop(v.delivery.key, v.kind, v.place, arrival, start, clock_s, late))
         loads_g.append(grams)
         loads_ml.append(ml)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from routing.planning.problem import Problem, StopKind
+from routing.planning.problem import Mode, Problem, StopKind
 from routing.planning.schedule import Visit, ride_s, timeline
 
 
@@ -76,3 +76,19 @@ def test_a_route_to_a_depot_ends_on_arrival_there(two_couriers_three_orders: Pro
     assert open_line.end_s == open_line.stops[-1].departure_s
     assert closed.end_s == open_line.end_s + 4 * 60
     assert closed.distance_m == open_line.distance_m + 4 * 250
+
+
+def test_two_pickups_in_a_row_at_one_kitchen_are_one_visit(two_couriers_three_orders: Problem) -> None:
+    """The courier parks once: the second pickup there adds only what it takes beyond the first;
+    a benchmark instance keeps every node's own service time."""
+    p = two_couriers_three_orders
+    d2 = p.delivery("d2")
+    twin = dataclasses.replace(d2, key="d2b", pickup_service_s=d2.pickup_service_s + 30)
+    p = dataclasses.replace(p, deliveries=(*p.deliveries, twin))
+    visits = [Visit(d2, StopKind.PICKUP), Visit(twin, StopKind.PICKUP), Visit(d2, StopKind.DROPOFF)]
+    first, second, _ = timeline(p, p.courier("ana"), visits).stops
+    assert second.arrival_s == first.departure_s
+    assert second.departure_s - second.start_s == 30
+    bench = dataclasses.replace(p, mode=Mode.BENCHMARK)
+    first, second, _ = timeline(bench, bench.courier("ana"), visits).stops
+    assert second.departure_s - second.start_s == twin.pickup_service_s

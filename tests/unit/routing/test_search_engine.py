@@ -21,7 +21,8 @@ from routing.planning.solver import solve
 def live_problem(seed: int, couriers: int = 6, orders: int = 14) -> Problem:
     """A random live problem with everything a live round has: loads on board, a pin, a stop
     a courier is riding to, maximum ride times, two load units, speeds, service times, couriers
-    under the floor, a previous plan and promises that cannot all be kept."""
+    under the floor, a previous plan, promises that cannot all be kept and kitchens with
+    several orders."""
     rng = random.Random(seed)
     p = random_city(couriers, orders, seed)
     cs = [dataclasses.replace(c, speed_pct=rng.choice((100, 115, 130)), capacity_g=rng.choice((6_000, 30_000)),
@@ -33,6 +34,8 @@ def live_problem(seed: int, couriers: int = 6, orders: int = 14) -> Problem:
         d = dataclasses.replace(d, pickup_service_s=rng.choice((60, 240)), dropoff_service_s=rng.choice((60, 240)),
                                 max_ride_s=rng.choice((None, 1500, 2400)), window_end_s=rng.randint(1200, 5400),
                                 load_ml=rng.choice((5_000, 20_000)))
+        if k % 4 == 1:  # a kitchen with several orders: stops in a row there are one visit
+            d = dataclasses.replace(d, pickup=p.deliveries[k - 1].pickup)
         if k < 3:
             d = dataclasses.replace(d, on_board_of=cs[k].key, max_ride_s=None)
         elif k == 3:
