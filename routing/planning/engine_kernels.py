@@ -33,30 +33,22 @@ delay_tail_s, delay_tail_per_s, churn_per_move.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from routing.compiled import compiled
 from routing.planning.pdptw_kernels import BIG
 
 INFEASIBLE = -1
 TOO_DEAR = -2  # route_cost stopped early: the cost is above the limit it was given
 
 
-def _jit(fn):  # type: ignore[no-untyped-def]
-    """``njit`` cached on disk when numba finds a writable folder (else compiled in memory)."""
-    try:
-        return njit(cache=True, nogil=True)(fn)
-    except RuntimeError:  # "cannot cache function ...: no locator available"
-        return njit(nogil=True)(fn)
-
-
-@_jit
+@compiled()
 def _leg(travel, a, b, pct):  # type: ignore[no-untyped-def]
     """Riding seconds from place ``a`` to ``b`` at ``pct`` % of the matrix (rounded up)."""
     t = travel[a, b] * pct
     return (t + 99) // 100
 
 
-@_jit
+@compiled()
 def route_cost(nodes, n, c, bench, travel, dist, place, early, due, latest, svc, qg, qml,  # type: ignore[no-untyped-def]
                ideal, maxride, onboard, cstart, cend, avail, shift_end, capg, capml, pct, g0, ml0,
                surch, w, picked, limit=BIG):
@@ -137,7 +129,7 @@ def route_cost(nodes, n, c, bench, travel, dist, place, early, due, latest, svc,
     return cost
 
 
-@_jit
+@compiled()
 def _detour(travel, dist, bench, w, p, a, x, b):  # type: ignore[no-untyped-def]
     """Travel cost of riding a -> x -> b instead of a -> b (b < 0: open end, free)."""
     if bench:
@@ -149,7 +141,7 @@ def _detour(travel, dist, bench, w, p, a, x, b):  # type: ignore[no-untyped-def]
     return w[0] * (via - base)
 
 
-@_jit
+@compiled()
 def best_over(routes, lengths, base, cands, k, bound, bench, travel, dist, place, early, due,  # type: ignore[no-untyped-def]
               latest, svc, qg, qml, ideal, maxride, onboard, prev, cstart, cend, avail, shift_end,
               capg, capml, pct, g0, ml0, surch, first, w, picked, trial):
@@ -232,7 +224,7 @@ def best_over(routes, lengths, base, cands, k, bound, bench, travel, dist, place
     return best, bc, bi, bj
 
 
-@_jit
+@compiled()
 def costs_of(routes, lengths, bench, travel, dist, place, early, due, latest, svc, qg, qml,  # type: ignore[no-untyped-def]
              ideal, maxride, onboard, cstart, cend, avail, shift_end, capg, capml, pct, g0, ml0,
              surch, w, picked):

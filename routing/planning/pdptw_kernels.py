@@ -12,7 +12,8 @@ worker inherits the compiled code.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from routing.compiled import compiled
 
 BIG = 1 << 60  # "no limit" for times and bounds (fits int64 with room for sums)
 
@@ -22,17 +23,7 @@ _SCAN = "UniTuple(int64, 3)(int64[:], int64[:], int64[:], int64[:], int64, int64
     " int64[:, :], int64[:, :], int64[:], int64[:], int64[:])"
 
 
-def _compiled(signature: str):  # type: ignore[no-untyped-def]
-    """``njit`` for ``signature``, cached on disk when numba finds a writable folder."""
-    def compile_(fn):  # type: ignore[no-untyped-def]
-        try:
-            return njit(signature, cache=True, nogil=True)(fn)
-        except RuntimeError:  # "cannot cache function ...: no locator available"
-            return njit(signature, nogil=True)(fn)
-    return compile_
-
-
-@_compiled(_TABLES)
+@compiled(_TABLES)
 def route_tables(nodes, avail, shift_end, cap, t, dist, e, lat, s, q):  # type: ignore[no-untyped-def]
     """(feasible, distance, service starts, latest starts, loads after) of ``nodes``.
 
@@ -76,7 +67,7 @@ def route_tables(nodes, avail, shift_end, cap, t, dist, e, lat, s, q):  # type: 
     return True, cost, st, lt, ld
 
 
-@_compiled(_SCAN)
+@compiled(_SCAN)
 def scan(nodes, st, lt, ld, p, d, cap, bound, t, dist, e, lat, s):  # type: ignore[no-untyped-def]
     """Cheapest feasible insertion of pickup ``p`` and dropoff ``d`` below ``bound``.
 

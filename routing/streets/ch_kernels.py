@@ -22,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from routing.compiled import compiled
+
 _CSR = "int64[:], int64[:], float64[:]"
 _SEARCH = f"int64({_CSR}, {_CSR}, int64[:], float64[:], float64[:], int64[:], float64[:], int64[:])"
 _CLOSURE = "int64[:](int64[:], int64[:], int64[:])"
@@ -32,16 +34,6 @@ _SWEEP = (
 )
 _SPACES = f"Tuple((int64[:], int64[:], float64[:]))({_CSR}, {_CSR}, int64[:, :], float64[:, :])"
 INF = np.inf
-
-
-def _compiled(signature: str):  # type: ignore[no-untyped-def]
-    """``njit`` for ``signature``, cached on disk when numba finds a writable folder."""
-    def compile_(fn):  # type: ignore[no-untyped-def]
-        try:
-            return njit(signature, cache=True, nogil=True)(fn)
-        except RuntimeError:  # "cannot cache function ...: no locator available"
-            return njit(signature, nogil=True)(fn)
-    return compile_
 
 
 @njit(nogil=True, inline="always")
@@ -76,7 +68,7 @@ def _pop(hkey, hval, size):  # type: ignore[no-untyped-def]
     return size
 
 
-@_compiled(_SEARCH)
+@compiled(_SEARCH)
 def upward_search(ptr, head, w, st_ptr, st_head, st_w, seeds, seed_cost, dist, touched, hkey, hval):  # type: ignore[no-untyped-def]
     """Dijkstra up the hierarchy from ``seeds`` (start costs ``seed_cost``), with stalling.
 
@@ -119,7 +111,7 @@ def upward_search(ptr, head, w, st_ptr, st_head, st_w, seeds, seed_cost, dist, t
     return count
 
 
-@_compiled(_CLOSURE)
+@compiled(_CLOSURE)
 def closure(dn_ptr, dn_head, targets):  # type: ignore[no-untyped-def]
     """Sorted ids of every node a target's backward search can reach (the targets' ``T'``).
 
@@ -144,7 +136,7 @@ def closure(dn_ptr, dn_head, targets):  # type: ignore[no-untyped-def]
     return out
 
 
-@_compiled(_SUB)
+@compiled(_SUB)
 def sub_graph(dn_ptr, dn_head, dn_w, nodes, pos):  # type: ignore[no-untyped-def]
     """The down-edges into ``nodes`` (a closure) as a CSR over their rows ``pos[node]``."""
     rows = nodes.shape[0]
@@ -164,7 +156,7 @@ def sub_graph(dn_ptr, dn_head, dn_w, nodes, pos):  # type: ignore[no-untyped-def
     return ptr, src, cost
 
 
-@_compiled(_SWEEP)
+@compiled(_SWEEP)
 def sweep_matrix(up_ptr, up_head, up_w, dn_ptr, dn_head, dn_w, seed, seed_cost,  # type: ignore[no-untyped-def]
                  pos, in_ptr, in_src, in_w, tgt_row, tgt_cost, batch):
     """Packed costs from each source (a row of seeds) to each target (a row of entry rows).
@@ -211,7 +203,7 @@ def sweep_matrix(up_ptr, up_head, up_w, dn_ptr, dn_head, dn_w, seed, seed_cost, 
     return out
 
 
-@_compiled(_SPACES)
+@compiled(_SPACES)
 def search_spaces(ptr, head, w, st_ptr, st_head, st_w, seed, seed_cost):  # type: ignore[no-untyped-def]
     """The labelled nodes and labels of one upward search per row of seeds, concatenated.
 
@@ -240,7 +232,7 @@ def search_spaces(ptr, head, w, st_ptr, st_head, st_w, seed, seed_cost):  # type
     return start, nodes[: start[k]], labels[: start[k]]
 
 
-@_compiled("float64[:, :](int64[:], int64[:], float64[:], int64[:], int64[:], float64[:], int64)")
+@compiled("float64[:, :](int64[:], int64[:], float64[:], int64[:], int64[:], float64[:], int64)")
 def join_spaces(f_start, f_nodes, f_labels, b_start, b_nodes, b_labels, n):  # type: ignore[no-untyped-def]
     """Entry ``(i, j)``: the cheapest meeting of forward space ``i`` and backward space ``j``."""
     k, m = f_start.shape[0] - 1, b_start.shape[0] - 1
