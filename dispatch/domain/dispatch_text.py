@@ -27,7 +27,7 @@ def weights_to_dict(weights: Weights) -> dict[str, int]:
             "fairness_per_s": weights.fairness_per_s, "delay_per_s": weights.delay_per_s,
             "fairness_per_order": weights.fairness_per_order, "bundle_detour_s": weights.bundle_detour_s,
             "delay_tail_s": weights.delay_tail_s, "delay_tail_per_s": weights.delay_tail_per_s,
-            "commit_ahead_stops": weights.commit_ahead_stops}
+            "commit_ahead_stops": weights.commit_ahead_stops, "commit_wait_s": weights.commit_wait_s}
 
 
 def _fr(w: Weights, ratio: str) -> list[str]:
@@ -63,7 +63,8 @@ def _fr(w: Weights, ratio: str) -> list[str]:
         f"livrait seule depuis le restaurant.",
         f"Quand une course est confiée : elle reste en attente tant qu'un meilleur "
         f"regroupement peut se former, et elle est confiée au coursier quand il doit partir la "
-        f"chercher (au plus {_n(w.commit_ahead_stops, 'fr')} arrêt(s) avant elle). Le "
+        f"chercher (au plus {_n(w.commit_ahead_stops, 'fr')} arrêt(s) avant elle, et le repas "
+        f"prêt au plus {_n(w.commit_wait_s, 'fr')} secondes après son arrivée). Le "
         f"dispatcheur voit pour qui elle est prévue.",
     ]
 
@@ -100,7 +101,8 @@ def _en(w: Weights, ratio: str) -> list[str]:
         f"from the kitchen.",
         f"When a delivery is given: it is held while a better bundle may form, and given to the "
         f"courier when they must set off for it (at most {_n(w.commit_ahead_stops, 'en')} "
-        f"stop(s) before it). The dispatcher sees whom it is planned for.",
+        f"stop(s) before it, and the food ready at most {_n(w.commit_wait_s, 'en')} seconds after "
+        f"they get there). The dispatcher sees whom it is planned for.",
     ]
 
 
