@@ -6,8 +6,8 @@
   explanations and the plan checker (``solver.solve`` is the one entry point).
 - ``routing.places`` (addresses and search) and ``routing.tiles`` (basemap tiles), both read
   from the same OSM extract.
-- ``routing.bench``: instance readers and generators for benchmarks and tests only; the service
-  never imports it.
+- ``routing.bench``: benchmark mode's search (hard windows, fewest vehicles then distance) and
+  the instance readers and generators for benchmarks and tests; the service never imports it.
 
 Nothing here touches the network, a database or the clock; ``routing`` never imports ``dispatch``.
 """

@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import routing.planning.bench_search  # noqa: E402,F401  (compiles or loads its kernels once, untimed)
+import routing.bench.bench_search  # noqa: E402,F401  (compiles or loads its kernels once, untimed)
 from routing.bench.lilim import (  # noqa: E402
     Instance,
     float_distance,

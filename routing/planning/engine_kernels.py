@@ -35,8 +35,8 @@ from __future__ import annotations
 import numpy as np
 
 from routing.compiled import compiled
-from routing.planning.pdptw_kernels import BIG
 
+BIG = 1 << 60  # "no limit" for times and bounds (fits int64 with room for sums)
 INFEASIBLE = -1
 TOO_DEAR = -2  # route_cost stopped early: the cost is above the limit it was given
 

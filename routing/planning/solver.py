@@ -13,8 +13,8 @@ How a solve goes
    unassigned. OR-Tools is not in the live path: from the same first plan with the same time
    (40 couriers, 160 orders, 0.5 s and 2 s, four seeds) its guided local search improved the
    objective by 0-2 % where ruin and recreate improved it by 5-18 %.
-3. Benchmark mode: ``routing.planning.bench_search`` (fewest vehicles, then distance, on both
-   cores; ejection search and ruin and recreate in ``routing.planning.pdptw`` when the instance
+3. Benchmark mode: ``routing.bench.bench_search`` (fewest vehicles, then distance, on both
+   cores; ejection search and ruin and recreate in ``routing.bench.pdptw`` when the instance
    fits it, OR-Tools otherwise).
 4. The best plan is scheduled with ``routing.planning.schedule``, and each assignment gets an
    explanation (``routing.planning.explain``) until the time limit; new assignments first.
@@ -47,7 +47,7 @@ from routing.planning.problem import (
 )
 from routing.planning.reasons import split_assignable
 from routing.planning.schedule import Visit
-from routing.planning.start import first_routes, start_routes
+from routing.planning.start import start_routes
 
 MIN_SEARCH_S = 0.05  # below this a search cannot improve anything: return the first plan
 SEARCH_SHARE = 0.7  # live mode: of the time left after the first plan; the rest explains
@@ -99,11 +99,13 @@ def solve(
         # Long benchmark routes make Python insertion slow; OR-Tools constructs instead.
         routes = {c.key: [] for c in problem.couriers}
     else:
+        from routing.bench.bench_search import first_routes
+
         routes, _ = first_routes(problem, keep, initial)
     first_s = time.perf_counter() - started
     remaining = time_limit_s - first_s
     if problem.mode is Mode.BENCHMARK and keep and couriers:
-        from routing.planning.bench_search import solve_benchmark
+        from routing.bench.bench_search import solve_benchmark
 
         routes = solve_benchmark(problem, keep, couriers, remaining, seed, routes if initial else None)
         name = "ortools-benchmark"

@@ -1,18 +1,14 @@
-"""Where a plan starts: each courier's forced stops, what the plan in force still gives them,
-and (benchmark warm starts) cheapest insertion of the rest in plain Python. Pure.
-
-Shared by the live solver (``routing.planning.solver``) and the benchmark search
-(``routing.planning.bench_search``), so neither imports the other.
+"""Where a plan starts: each courier's forced stops and what the plan in force still gives
+them. Pure. Shared by the live solver and the benchmark search (``routing.bench.bench_search``),
+so neither imports the other.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from routing.planning.insertion import Evaluator, insert_all
 from routing.planning.nearest import forced_prefixes
 from routing.planning.problem import Delivery, Plan, Problem, Stop, StopKind
-from routing.planning.reasons import candidates
 from routing.planning.schedule import Visit
 
 
@@ -29,31 +25,6 @@ def start_routes(problem: Problem, keep: Sequence[Delivery], initial: Plan | Non
                 routes[route.courier].extend(kept)
                 placed |= {v.delivery.key for v in kept}
     return routes
-
-
-def first_routes(
-    problem: Problem, keep: Sequence[Delivery], initial: Plan | None
-) -> tuple[dict[str, list[Visit]], list[Delivery]]:
-    """The first feasible plan: ``initial`` cleaned, then cheapest insertion of the rest.
-
-    Parameters
-    ----------
-    problem : the snapshot.
-    keep : the deliveries worth planning.
-    initial : the previous plan, or None.
-
-    Returns
-    -------
-    tuple : courier key -> visits, and the deliveries that fit nowhere.
-    """
-    routes = start_routes(problem, keep, initial)
-    placed = {v.delivery.key for visits in routes.values() for v in visits}
-    evaluator = Evaluator(problem)
-    rest = [d for d in keep if d.key not in placed]
-    rest.sort(key=lambda d: (d.on_board_of is None, d.ready_s, d.key))
-    allowed = {d.key: candidates(problem, d) for d in rest}
-    done = insert_all(evaluator, routes, rest, allowed)
-    return done.routes, done.failed
 
 
 def _kept_stops(

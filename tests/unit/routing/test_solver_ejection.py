@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import time
 
+from routing.bench.ejection import remove_routes
 from routing.planning.check import check
-from routing.planning.ejection import remove_routes
 from routing.planning.insertion import Evaluator
 from routing.planning.plans import plan_from_visits
 from routing.planning.problem import Mode, Problem, StopKind

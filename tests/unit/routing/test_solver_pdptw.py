@@ -10,9 +10,9 @@ import time
 import numpy as np
 import pytest
 
+from routing.bench.pdptw import Engine, improve_distance, minimise_routes, plan_cost, supports
 from routing.planning.check import check
 from routing.planning.insertion import Evaluator, apply_insertion
-from routing.planning.pdptw import Engine, improve_distance, minimise_routes, plan_cost, supports
 from routing.planning.plans import plan_from_visits
 from routing.planning.problem import Courier, Delivery, Mode, Problem
 from routing.planning.schedule import Visit
@@ -132,7 +132,7 @@ def test_the_kernels_compile_in_memory_when_no_cache_folder_is_writable() -> Non
         "import numba.core.caching as c\n"
         "c.CacheImpl._locator_classes = []\n"  # what numba sees when no folder is writable
         "import numpy as np\n"
-        "from routing.planning.pdptw_kernels import BIG, scan\n"
+        "from routing.bench.pdptw_kernels import BIG, scan\n"
         "t = np.array([[0, 5, 5], [5, 0, 1], [5, 1, 0]], dtype=np.int64)\n"
         "z = np.zeros(3, dtype=np.int64)\n"
         "late = np.full(3, 100, dtype=np.int64)\n"

@@ -6,7 +6,7 @@ backwards once per route change). Inserting a pickup after position ``i`` and it
 after ``j`` is then checked by walking the shifted start times from ``i`` to ``j`` only, and
 the rest of the route in constant time: every position pair of a route costs O(1) amortised.
 These two loops (a route's tables and the insertion scan) are compiled
-(``routing.planning.pdptw_kernels``); the search around them is Python. A route never changes once
+(``routing.bench.pdptw_kernels``); the search around them is Python. A route never changes once
 built, so it remembers the insertions it was asked about: a search step leaves most routes
 alone and asks them about the same requests again.
 
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from routing.planning.pdptw_kernels import BIG, route_tables, scan
+from routing.bench.pdptw_kernels import BIG, route_tables, scan
 from routing.planning.problem import Courier, Delivery, Mode, Problem, StopKind
 from routing.planning.schedule import Visit
 

@@ -1,13 +1,13 @@
 """Benchmark-mode search: fewest vehicles first, then distance, on two cores.
 
-When the problem fits ``routing.planning.pdptw`` (benchmark instances such as Li & Lim: no maximum ride
+When the problem fits ``routing.bench.pdptw`` (benchmark instances such as Li & Lim: no maximum ride
 time, nothing on board or pinned, one load unit), each worker runs it in plain Python:
 
 1. construction: cheapest insertion, opening a vehicle when nothing fits;
 2. route minimisation by ejection search (``minimise_share`` of the time);
 3. distance: ruin and recreate with record-to-record acceptance until the time limit.
 
-Otherwise each worker runs three phases on the OR-Tools model (``routing.planning.ortools_model``):
+Otherwise each worker runs three phases on the OR-Tools model (``routing.bench.ortools_model``):
 
 1. construction: a first solution with a large fixed cost per used vehicle, briefly improved;
 2. route elimination: take the shortest route away (its deliveries become unplanned, priced
@@ -32,15 +32,18 @@ from dataclasses import dataclass
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
-from routing.planning import pdptw
-from routing.planning.ortools_model import (
+from routing.bench import pdptw
+from routing.bench.ortools_model import (
     BENCH_PENALTY,
     build_model,
     routes_to_indices,
     sequences_from,
 )
-from routing.planning.problem import Courier, Delivery, Problem, StopKind
+from routing.planning.insertion import Evaluator, insert_all
+from routing.planning.problem import Courier, Delivery, Plan, Problem, StopKind
+from routing.planning.reasons import candidates
 from routing.planning.schedule import Visit
+from routing.planning.start import start_routes
 
 RETURN_S = 0.04  # kept back from the time limit for forking and returning the result
 RETURN_SHARE = 0.02  # and this share of it
@@ -60,8 +63,8 @@ class Strategy:
     penalty_factor: int = 4
     ils: bool = False
     extra_operators: bool = False  # iterated local search with SISR ruin-and-recreate instead of GLS
-    ejection: bool = False  # route removal by ejection pool (``routing.planning.ejection``), not OR-Tools
-    minimise_share: float = 0.5  # fast route minimisation (``routing.planning.pdptw``) when supported
+    ejection: bool = False  # route removal by ejection pool (``routing.bench.ejection``), not OR-Tools
+    minimise_share: float = 0.5  # fast route minimisation (``routing.bench.pdptw``) when supported
     threshold: float = 4.0  # its ruin and recreate's starting threshold (``improve_distance``)
 
 
@@ -151,12 +154,11 @@ def _run(
     elif not routes:  # on a slow (shared) machine the construction may need longer
         routes, _ = _search(problem, keep, couriers, {}, first_s, strategy, False)
     if not routes:  # still nothing: cheapest insertion in Python always gives a plan
-        from routing.planning.start import first_routes
 
         routes, _ = first_routes(problem, keep, None)
     eliminate_until = started + (strategy.construct_share + strategy.eliminate_share) * time_limit_s
     if strategy.ejection and _served(routes) == 2 * len(keep) - _carried(keep):
-        from routing.planning.ejection import remove_routes
+        from routing.bench.ejection import remove_routes
         from routing.planning.insertion import Evaluator
 
         halfway = (time.perf_counter() + eliminate_until) / 2
@@ -175,7 +177,7 @@ def _fast(
     seed: int,
     threshold: float,
 ) -> dict[str, list[Visit]] | None:
-    """Fewest routes by ejection search, then ruin and recreate (``routing.planning.pdptw``).
+    """Fewest routes by ejection search, then ruin and recreate (``routing.bench.pdptw``).
 
     None when no starting plan is found (every vehicle full).
     """
@@ -343,3 +345,28 @@ def _encode(routes: dict[str, list[Visit]]) -> Encoded:
 def _decode(keep: Sequence[Delivery], encoded: Encoded) -> dict[str, list[Visit]]:
     by_key = {d.key: d for d in keep}
     return {k: [Visit(by_key[d], StopKind(kind)) for d, kind in vs] for k, vs in encoded}
+
+
+def first_routes(
+    problem: Problem, keep: Sequence[Delivery], initial: Plan | None
+) -> tuple[dict[str, list[Visit]], list[Delivery]]:
+    """The first feasible plan: ``initial`` cleaned, then cheapest insertion of the rest.
+
+    Parameters
+    ----------
+    problem : the snapshot.
+    keep : the deliveries worth planning.
+    initial : the previous plan, or None.
+
+    Returns
+    -------
+    tuple : courier key -> visits, and the deliveries that fit nowhere.
+    """
+    routes = start_routes(problem, keep, initial)
+    placed = {v.delivery.key for visits in routes.values() for v in visits}
+    evaluator = Evaluator(problem)
+    rest = [d for d in keep if d.key not in placed]
+    rest.sort(key=lambda d: (d.on_board_of is None, d.ready_s, d.key))
+    allowed = {d.key: candidates(problem, d) for d in rest}
+    done = insert_all(evaluator, routes, rest, allowed)
+    return done.routes, done.failed

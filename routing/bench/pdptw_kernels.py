@@ -1,4 +1,4 @@
-"""Compiled inner loops of ``routing.planning.pdptw``: a route's time tables and its insertion scan.
+"""Compiled inner loops of ``routing.bench.pdptw``: a route's time tables and its insertion scan.
 
 Both are plain loops over small integer arrays, the part of the benchmark search that runs
 millions of times; numba compiles them to machine code (about 8x faster than the same loops
