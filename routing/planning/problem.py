@@ -102,6 +102,15 @@ class Weights:
     the floor. No dispatch reaches 5 % below nearest on click-to-door p90 on these days: the
     p90 of each order's own lower bound (ready, both stops, direct ride) is 43.28, 41.37 and
     41.59 min on seeds 1-3, within 0.1 min of that target's mean.
+    Again after stops at one place became one visit and abandoned orders entered the
+    percentiles (nearest 44.47 / 43.92, 5.40 / 4.84, 112.3 / 101.7, 2.897 / 2.944): 120 s
+    43.67 / 43.23, 3.59 / 3.05, 111 / 106.7, 2.907 / 2.956; no bound 44.10 / 43.74,
+    4.04 / 3.74, 108.7 / 104, 2.880 / 2.913. With 120 s, seeds 1-3: ``delay_tail_per_s`` 48
+    beyond 5 min gave 43.45, 3.20, 114.3 hours, 2.902 (more hours below the floor than
+    nearest); ``fairness_per_order`` 0 gave 44.02, 3.23, 118.3, 2.881 (the rule is worth about
+    7 hours); 4800 and 9600 gave 43.74 / 44.40 min, 4.07 / 5.10 and 107 / 108 hours (on the
+    earlier simulator). ``bundle_detour_s`` 900 gave the same figures as 600: the bound does
+    not bind, delay at 24 per second keeps bundles rare.
 
     ``churn_per_move`` is what moving a delivery to another courier must save: 600 is 25
     seconds of ``delay_per_s``, ten minutes of riding. The dispatch loop re-inserts every order not yet
