@@ -110,7 +110,11 @@ class Weights:
     nearest); ``fairness_per_order`` 0 gave 44.02, 3.23, 118.3, 2.881 (the rule is worth about
     7 hours); 4800 and 9600 gave 43.74 / 44.40 min, 4.07 / 5.10 and 107 / 108 hours (on the
     earlier simulator). ``bundle_detour_s`` 900 gave the same figures as 600: the bound does
-    not bind, delay at 24 per second keeps bundles rare.
+    not bind, delay at 24 per second keeps bundles rare. Bounding the wait only for a free
+    courier (a busy one still given the pickup after their current stop) rode less (2.892 /
+    2.906 km, below nearest) but kept less of the customers' gain (43.98 / 43.45 min, delay
+    3.99 / 3.72) and lost to nearest on a 2,000-order day (seeds 1-2: 44.06 min against 43.94,
+    where 120 s for everyone gives 43.47).
 
     ``churn_per_move`` is what moving a delivery to another courier must save: 600 is 25
     seconds of ``delay_per_s``, ten minutes of riding. The dispatch loop re-inserts every order not yet
