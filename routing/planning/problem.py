@@ -113,7 +113,7 @@ class Weights:
     not bind, delay at 24 per second keeps bundles rare. Bounding the wait only for a free
     courier (a busy one still given the pickup after their current stop) rode less (2.892 /
     2.906 km, below nearest) but kept less of the customers' gain (43.98 / 43.45 min, delay
-    3.99 / 3.72) and lost to nearest on a 2,000-order day (seeds 1-2: 44.06 min against 43.94,
+    4.00 / 3.72) and lost to nearest on a 2,000-order day (seeds 1-2: 44.06 min against 43.94,
     where 120 s for everyone gives 43.47).
 
     ``churn_per_move`` is what moving a delivery to another courier must save: 600 is 25
