@@ -88,3 +88,16 @@ def test_generated_orders_peak_at_lunch():
     times = order_times(spec_for("lunch", orders=400, seed=1), __import__("random").Random(1))
     per_hour = {h: sum(1 for t in times if t // 3600 == h) for h in range(10, 15)}
     assert max(per_hour, key=per_hour.__getitem__) in (11, 12) and per_hour[12] > 2 * per_hour[10]
+
+
+def test_an_orders_pay_does_not_depend_on_who_took_it_or_when():
+    """Priced as the service prices it when placed: the courier's ride to the kitchen and the
+    hour it was picked up change nothing (a bundled second order pays what the first does)."""
+    from dispatch.sim.pay import earned_cents
+    from dispatch.sim.scenario import OrderSpec
+    from dispatch.sim.state import SimOrder
+
+    spec = OrderSpec("o1", placed_s=0, ready_s=12 * 3600, pickup=(0.0, 0.0), dropoff=(2000.0, 0.0), load_g=2000)
+    near = SimOrder(spec, 13 * 3600, direct_s=400, direct_m=2000, to_pickup_s=0, picked_s=12 * 3600)
+    far = dataclasses.replace(near, to_pickup_s=900, picked_s=14 * 3600 + 5)
+    assert earned_cents(near) == earned_cents(far) > 0
