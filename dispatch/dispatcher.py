@@ -56,7 +56,8 @@ def live_state(ctx: ServiceContext, coop_id: str, now: datetime) -> LiveState:
         LiveCourier(id=sh.courier_id, position=(sh.last_lat, sh.last_lon), shift_end_at=sh.planned_end_at,
                     capacity_g=sh.capacity_g, capacity_ml=sh.capacity_ml, speed_pct=sh.speed_pct,
                     heading=rows.heading.get(sh.courier_id), position_at=sh.last_position_at,
-                    below_floor=sh.courier_id in rows.below_floor)
+                    below_floor=sh.courier_id in rows.below_floor,
+                    earned_pct_of_floor=rows.earned_pct.get(sh.courier_id))
         for sh in rows.shifts)
     deliveries = tuple(
         LiveDelivery(id=d.id, status=d.status, pickup=(d.pickup_lat, d.pickup_lon),

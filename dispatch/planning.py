@@ -51,6 +51,7 @@ class LiveCourier:
     heading: tuple[str, str] | None = None  # (delivery id, "pickup" | "dropoff")
     position_at: datetime | None = None  # when the position was sent (None: always fresh)
     below_floor: bool = False  # earned less than the hourly floor so far today
+    earned_pct_of_floor: int | None = None  # earned per hour on shift so far, % of the floor
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +189,8 @@ def _courier(state: LiveState, c: LiveCourier, place: int) -> Courier:
     end_s = int((c.shift_end_at - state.now).total_seconds())
     return Courier(key=c.id, start=place, available_s=0, shift_end_s=max(end_s, OVERTIME_S),
                    capacity_g=c.capacity_g, capacity_ml=c.capacity_ml, speed_pct=c.speed_pct,
-                   takes_new=not is_quiet(c.position_at, state.now), below_floor=c.below_floor)
+                   takes_new=not is_quiet(c.position_at, state.now), below_floor=c.below_floor,
+                   earned_pct_of_floor=c.earned_pct_of_floor)
 
 
 def ride_bound_s(d: LiveDelivery, direct_s: int, slowest_pct: int, detour_s: int) -> int:

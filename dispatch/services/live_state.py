@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from dispatch.db.models import Coop, Delivery, OutboxEvent, Shift, Stop
 from dispatch.services.context import ServiceContext
-from dispatch.services.pay_so_far import couriers_below_floor
+from dispatch.services.pay_so_far import pay_so_far
 
 OPEN_STATUSES = ("pending", "assigned", "picked_up")
 NO_POSITION = 10**6  # a stop the plan has not ordered yet sorts after every ordered one
@@ -32,13 +32,16 @@ class LiveRows:
     capacity_ml, speed_pct, last_position_at, started_at); ``deliveries``: open deliveries (id,
     status, pickup and dropoff coordinates, ready_at, window, load, version, courier_id,
     pinned); ``heading``: each courier's first undone stop as (delivery id, kind);
-    ``below_floor``: the couriers earning less than the hourly floor so far on their shift.
+    ``below_floor``: the couriers earning less than the hourly floor so far on their shift;
+    ``earned_pct``: what each earned per hour on shift so far, in percent of the floor (None
+    while not known yet).
     """
 
     shifts: Sequence[Any]
     deliveries: Sequence[Any]
     heading: dict[str, tuple[str, str]]
     below_floor: frozenset[str]
+    earned_pct: dict[str, int | None]
 
 
 def outbox_watermark(ctx: ServiceContext, coop_id: str) -> int:
@@ -65,8 +68,10 @@ def live_rows(ctx: ServiceContext, coop_id: str, now: datetime) -> LiveRows:
         stops = s.execute(select(Stop.courier_id, Stop.position, Stop.delivery_id, Stop.kind)
                           .where(Stop.delivery_id.in_([d.id for d in ds]), Stop.done_at.is_(None),
                                  Stop.courier_id.is_not(None))).all()
-        below = couriers_below_floor(s, coop_id, ((sh.courier_id, sh.started_at) for sh in shifts), now)
-    return LiveRows(shifts=shifts, deliveries=ds, heading=_first_stops(stops), below_floor=frozenset(below))
+        pay = pay_so_far(s, coop_id, ((sh.courier_id, sh.started_at) for sh in shifts), now)
+    return LiveRows(shifts=shifts, deliveries=ds, heading=_first_stops(stops),
+                    below_floor=frozenset(c for c, (below, _) in pay.items() if below),
+                    earned_pct={c: pct for c, (_, pct) in pay.items()})
 
 
 def _first_stops(stops: Sequence[Any]) -> dict[str, tuple[str, str]]:

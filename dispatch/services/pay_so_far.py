@@ -17,16 +17,18 @@ from sqlalchemy.orm import Session
 
 from dispatch.db.models import Coop, Delivery
 from dispatch.domain.fees import SMIC_2026_CENTS_PER_HOUR
+from dispatch.domain.pay_so_far import below_floor, pct_of_floor
 from dispatch.domain.receipts import receipt_from_dict
 from dispatch.services.fees import local_day, rule_set_in_force
 
 
-def couriers_below_floor(s: Session, coop_id: str, shifts: Iterable[tuple[str, datetime]],
-                         now: datetime) -> set[str]:
-    """The couriers of ``shifts`` (courier id, shift start) below the floor at ``now``."""
+def pay_so_far(s: Session, coop_id: str, shifts: Iterable[tuple[str, datetime]],
+               now: datetime) -> dict[str, tuple[bool, int | None]]:
+    """Courier id -> (below the floor at ``now``, earned per hour in percent of the floor) for
+    the couriers of ``shifts`` (courier id, shift start); ``dispatch.domain.pay_so_far``."""
     started = dict(shifts)
     if not started:
-        return set()
+        return {}
     coop = s.get(Coop, coop_id)
     rules = rule_set_in_force(s, coop_id, local_day(coop, now)) if coop is not None else None
     floor = rules.courier_floor_cents_per_hour if rules else SMIC_2026_CENTS_PER_HOUR
@@ -41,5 +43,14 @@ def couriers_below_floor(s: Session, coop_id: str, shifts: Iterable[tuple[str, d
             except (KeyError, TypeError, ValueError):  # a receipt unreadable here pays nothing here
                 continue
             earned[courier_id] += r.split.courier_cents + r.shortfall_cents
-    return {c for c, cents in earned.items()
-            if cents * 3600 < floor * max(0.0, (now - started[c]).total_seconds())}
+    out = {}
+    for c, cents in earned.items():
+        on_shift_s = (now - started[c]).total_seconds()
+        out[c] = (below_floor(cents, on_shift_s, floor), pct_of_floor(cents, on_shift_s, floor))
+    return out
+
+
+def couriers_below_floor(s: Session, coop_id: str, shifts: Iterable[tuple[str, datetime]],
+                         now: datetime) -> set[str]:
+    """The couriers of ``shifts`` (courier id, shift start) below the floor at ``now``."""
+    return {c for c, (below, _pct) in pay_so_far(s, coop_id, shifts, now).items() if below}

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from dispatch.domain import pay_so_far as pay
 from dispatch.domain.vehicles import VEHICLES
 from dispatch.planning import LiveCourier, LiveDelivery, LiveState
 from dispatch.sim.scenario import CourierSpec, OrderSpec, Point, Scenario
@@ -120,7 +121,12 @@ class SimCourier:
 
 def below_floor(c: SimCourier, now: int, floor_cents_per_hour: int) -> bool:
     """Whether ``c`` earned less than the hourly floor over their time on shift so far."""
-    return c.started_s is not None and c.earned_cents * 3600 < floor_cents_per_hour * (now - c.started_s)
+    return c.started_s is not None and pay.below_floor(c.earned_cents, now - c.started_s, floor_cents_per_hour)
+
+
+def earned_pct(c: SimCourier, now: int, floor_cents_per_hour: int) -> int | None:
+    """What ``c`` earned per hour on shift so far, in percent of the floor (None: not known yet)."""
+    return None if c.started_s is None else pay.pct_of_floor(c.earned_cents, now - c.started_s, floor_cents_per_hour)
 
 
 def live_state(now: int, couriers: list[SimCourier], orders: list[SimOrder], along: object,
@@ -131,7 +137,8 @@ def live_state(now: int, couriers: list[SimCourier], orders: list[SimOrder], alo
         LiveCourier(id=c.id, position=c.where(now, along), shift_end_at=at(c.spec.shift_end_s),
                     capacity_g=VEHICLES[c.spec.vehicle].capacity_g, capacity_ml=VEHICLES[c.spec.vehicle].capacity_ml,
                     speed_pct=VEHICLES[c.spec.vehicle].speed_pct, heading=c.route[0] if c.route else None,
-                    below_floor=below_floor(c, now, floor_cents_per_hour))
+                    below_floor=below_floor(c, now, floor_cents_per_hour),
+                    earned_pct_of_floor=earned_pct(c, now, floor_cents_per_hour))
         for c in on)
     deliveries = tuple(
         LiveDelivery(id=o.id, status=o.status, pickup=o.spec.pickup, dropoff=o.spec.dropoff,

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from routing.planning import engine_kernels as kern
+from routing.planning.fairness import surcharges
 from routing.planning.plans import ideal_dropoff_s
 from routing.planning.problem import Courier, Delivery, Mode, Problem, StopKind
 from routing.planning.schedule import Visit
@@ -98,7 +99,7 @@ class Engine:
             was = previous.get(d.key)
             if not bench and was in cidx:
                 prev[k] = cidx[was]
-        fair = not bench and w.fairness_per_order > 0 and any(c.below_floor for c in problem.couriers)
+        fair = surcharges(problem)  # routing.planning.fairness
         carried: dict[str, list[int]] = {}
         for d in problem.deliveries:  # one pass (on_board_load per courier would be C x D)
             if d.on_board_of is not None:
@@ -118,7 +119,7 @@ class Engine:
             np.array([c.speed_pct for c in self.couriers], np.int64),
             np.array([g for g, _ in loads], np.int64),
             np.array([ml for _, ml in loads], np.int64),
-            np.array([w.fairness_per_order if fair and not c.below_floor else 0 for c in self.couriers], np.int64),
+            np.array([fair[c.key] for c in self.couriers], np.int64),
             np.array([1 if c.key in fixed else 0 for c in self.couriers], np.int64),
         )
         self.w = np.array([w.travel_per_s, w.lateness_per_s, w.delay_per_s, w.delay_tail_s, w.delay_tail_per_s,

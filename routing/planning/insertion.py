@@ -14,6 +14,7 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from routing.planning.fairness import surcharges
 from routing.planning.plans import ideal_dropoff_s
 from routing.planning.problem import Courier, Delivery, IntMatrix, Mode, Problem, StopKind
 from routing.planning.schedule import Visit, on_board_load, service_after
@@ -60,9 +61,7 @@ class Evaluator:
             c for c, _, _ in problem.heading_to if c not in problem.unpin_heading
         }
         live_delay = not self.benchmark and problem.weights.delay_per_s > 0
-        # the fairness surcharge applies while someone on shift is below the hourly floor
-        self.fair = (not self.benchmark and problem.weights.fairness_per_order > 0
-                     and any(c.below_floor for c in problem.couriers))
+        self.surcharge = surcharges(problem)  # routing.planning.fairness
         self.ideal = {d.key: ideal_dropoff_s(problem, d) for d in problem.deliveries} if live_delay else {}
 
     def route_cost(self, courier: Courier, visits: Sequence[Visit]) -> int | None:
@@ -80,7 +79,7 @@ class Evaluator:
         w = self.problem.weights
         grams, ml = self.loads[courier.key]
         place, clock, cost, pct = courier.start, courier.available_s, 0, courier.speed_pct
-        surcharge = w.fairness_per_order if self.fair and not courier.below_floor else 0
+        surcharge = self.surcharge[courier.key]
         picked: dict[str, int] = {}
         visit = 0  # schedule.service_after: stops in a row at one place are one visit
         for n, v in enumerate(visits):

@@ -134,6 +134,7 @@ class Weights:
     fairness_per_s: int = 0  # off by default; spreads work (max route time) when > 0
     delay_per_s: int = 24  # per second of each dropoff after its ideal time (click-to-door)
     fairness_per_order: int = 2400
+    fairness_grade_per_order: int = 0  # per floor's worth earned per hour beyond the least-paid
     delay_tail_s: int = 8 * 60
     delay_tail_per_s: int = 0  # off: measured no better than a higher delay_per_s
     bundle_detour_s: int = 600
@@ -159,6 +160,9 @@ class Courier:
         went quiet: the service cannot tell whether they still ride).
     below_floor : whether the courier earned less than the co-op's hourly floor so far today
         (the fairness term, ``Weights.fairness_per_order``, prefers them).
+    earned_pct_of_floor : what the courier earned per hour on shift so far, in percent of the
+        floor (None: not known yet); the graded fairness term
+        (``Weights.fairness_grade_per_order``) prefers the least paid.
     """
 
     key: str
@@ -171,6 +175,7 @@ class Courier:
     end: int | None = None
     takes_new: bool = True
     below_floor: bool = False
+    earned_pct_of_floor: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from routing.planning.check import check
 from routing.planning.engine import Engine
 from routing.planning.insertion import Evaluator, apply_insertion
 from routing.planning.nearest import forced_prefixes
-from routing.planning.problem import Mode, Problem, StopKind, Weights
+from routing.planning.problem import Courier, Delivery, Mode, Problem, StopKind, Weights
 from routing.planning.reasons import candidates
 from routing.planning.schedule import Visit
 from routing.planning.solver import solve
@@ -27,6 +27,7 @@ def live_problem(seed: int, couriers: int = 6, orders: int = 14) -> Problem:
     p = random_city(couriers, orders, seed)
     cs = [dataclasses.replace(c, speed_pct=rng.choice((100, 115, 130)), capacity_g=rng.choice((6_000, 30_000)),
                               capacity_ml=rng.choice((25_000, 150_000)), below_floor=rng.random() < 0.3,
+                              earned_pct_of_floor=rng.choice((None, 80, 150, 260)),
                               shift_end_s=rng.choice((2 * 3600, 4 * 3600)))
           for c in p.couriers]
     ds = []
@@ -44,7 +45,7 @@ def live_problem(seed: int, couriers: int = 6, orders: int = 14) -> Problem:
     previous = tuple((d.key, cs[rng.randrange(len(cs))].key) for d in ds[4:9])
     heading = ((cs[4].key, ds[10].key, StopKind.PICKUP),)
     return Problem(tuple(cs), tuple(ds), p.travel_s, p.distance_m, previous=previous, heading_to=heading,
-                   weights=dataclasses.replace(Weights(), delay_tail_per_s=12))
+                   weights=dataclasses.replace(Weights(), delay_tail_per_s=12, fairness_grade_per_order=3000))
 
 
 def _random_route(p: Problem, rng: random.Random, courier: str) -> list[Visit]:
@@ -161,3 +162,22 @@ def test_the_engine_allows_the_couriers_the_rules_allow() -> None:
         for k, d in enumerate(p.deliveries):
             assert sorted(p.couriers[int(i)].key for i in engine.allowed[k]) == \
                 sorted(c.key for c in candidates(p, d))
+
+
+def test_of_two_equal_couriers_above_the_floor_the_one_who_earned_less_gets_the_order() -> None:
+    """The graded fairness rule: both reach the kitchen together, neither is below the floor;
+    the order goes to the one paid less per hour so far, whichever is listed first."""
+    from tests.unit.routing.conftest import line_matrices
+
+    travel_s, distance_m = line_matrices((0, 0, 3, 6))
+    order = Delivery("d1", pickup=2, dropoff=3, ready_s=0, window_start_s=0, window_end_s=3600)
+    for low, high in (("ana", "bo"), ("bo", "ana")):
+        pct = {low: 130, high: 190}
+        couriers = tuple(Courier(k, start=i, available_s=0, shift_end_s=7200, capacity_g=10_000,
+                                 capacity_ml=50_000, earned_pct_of_floor=pct[k])
+                         for i, k in enumerate(("ana", "bo")))
+        p = Problem(couriers, (order,), travel_s, distance_m,
+                    weights=dataclasses.replace(Weights(), fairness_grade_per_order=2400))
+        assert solve(p, time_limit_s=0).assignment() == {"d1": low}
+        plain = dataclasses.replace(p, weights=Weights())
+        assert solve(plain, time_limit_s=0).assignment() == {"d1": "ana"}  # a tie: listed first
