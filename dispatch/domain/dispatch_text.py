@@ -27,7 +27,8 @@ def weights_to_dict(weights: Weights) -> dict[str, int]:
             "fairness_per_s": weights.fairness_per_s, "delay_per_s": weights.delay_per_s,
             "fairness_per_order": weights.fairness_per_order, "bundle_detour_s": weights.bundle_detour_s,
             "delay_tail_s": weights.delay_tail_s, "delay_tail_per_s": weights.delay_tail_per_s,
-            "commit_ahead_stops": weights.commit_ahead_stops, "commit_wait_s": weights.commit_wait_s}
+            "commit_ahead_stops": weights.commit_ahead_stops, "commit_wait_s": weights.commit_wait_s,
+            "fairness_grade_per_order": weights.fairness_grade_per_order}
 
 
 def _fr(w: Weights, ratio: str) -> list[str]:
@@ -56,7 +57,14 @@ def _fr(w: Weights, ratio: str) -> list[str]:
         f"tant qu'un coursier en service gagne moins que le plancher horaire depuis le début de "
         f"sa journée, chaque course donnée à un coursier au-dessus du plancher : "
         f"{_n(w.fairness_per_order, 'fr')} points de plus, pour que le travail aille d'abord aux "
-        f"membres que la garantie de revenu paierait à attendre, quand cela coûte peu.",
+        f"membres que la garantie de revenu paierait à attendre, quand cela coûte peu ;",
+        f"au-dessus du plancher aussi, chaque course donnée à un coursier : "
+        f"{_n(w.fairness_grade_per_order, 'fr')} points de plus par plancher horaire qu'il a gagné "
+        f"de plus que le coursier le moins payé depuis le début de son service (au plus un), pour "
+        f"qu'entre coursiers qui arrivent presque en même temps au restaurant, le moins payé "
+        f"prenne la course.",
+        "Plusieurs arrêts de suite au même endroit sont un seul passage : deux commandes "
+        "prises au même restaurant ne comptent qu'une fois le temps d'arrêt.",
         f"Autrement dit, une minute de retard pèse autant que {ratio} minutes de trajet.",
         f"Regrouper des courses : une course ne voyage avec d'autres que si elle arrive au "
         f"plus {_n(w.bundle_detour_s // 60, 'fr')} minutes plus tard que si son coursier la "
@@ -94,7 +102,13 @@ def _en(w: Weights, ratio: str) -> list[str]:
         f"while a courier on shift has earned less than the hourly floor so far today, every "
         f"delivery given to a courier above the floor: {_n(w.fairness_per_order, 'en')} points "
         f"more, so work goes first to members the pay guarantee would otherwise pay to wait, "
-        f"when that costs little.",
+        f"when that costs little;",
+        f"above the floor too, every delivery given to a courier: "
+        f"{_n(w.fairness_grade_per_order, 'en')} points more per hourly floor they earned beyond "
+        f"the least-paid courier since their shift began (one floor at most), so that of couriers "
+        f"reaching the kitchen about as soon, the one paid least takes it.",
+        "Stops in a row at one place are one visit: two orders picked up at one kitchen count "
+        "the stop's time once.",
         f"In other words, a minute late weighs as much as {ratio} minutes of riding.",
         f"Bundling: a delivery rides with others only when it arrives at most "
         f"{_n(w.bundle_detour_s // 60, 'en')} minutes later than if its courier rode it alone "

@@ -71,6 +71,19 @@ class Weights:
     riding. The work goes to members the co-op's pay guarantee would otherwise pay for
     waiting when that costs little, and never when it costs a customer more than that.
 
+    ``fairness_grade_per_order``: above the floor too, an order given to a courier costs this
+    much per floor's worth per hour they earned beyond the least-paid courier taking new work
+    (``Courier.earned_pct_of_floor``, at most one floor's worth, ``routing.planning.fairness``):
+    among couriers who reach a kitchen about as soon, the one paid least so far gets it. Measured
+    (insertion only, generated days with one visit per place, pay priced when placed, staffing
+    1.0; nearest / grade 0 / 2400 / 6000 / 12000): lunch seeds 1 and 2, earnings p10 23.14 and
+    22.88 / 21.49 and 20.34 / 23.75 and 22.97 / 24.29 and 24.23 / 24.48 and 24.69 EUR/h, hours
+    below the floor 33 and 26 / 35 and 29 / 35 and 27 / 39 and 29 / 37 and 30, click-to-door
+    p90 29.63 and 29.23 / 28.47 and 29.40 / 28.40 and 28.86 / 28.42 and 29.83 / 29.60 and 28.39;
+    meal seeds 1-6, means: hours below the floor 72.0 / 77.3 / 73.2 / 74.0 / 73.7, p90
+    56.6 / 50.3 / 50.7 / 50.8 / 52.0 min, delay p90 21.3 / 15.6 / 16.1 / 16.7 / 19.5 min. 2400
+    evens pay at lunch (p10 above nearest's on both days) for half a minute of p90 on meal days.
+
     How the numbers were chosen (issue 15, ``scripts/bench_sim.py``, generated meal day, seed
     1, insertion only, on a busy machine): with delay 2 and fairness 180 the solver's delay p90
     was 7.8 min against nearest's 4.5 and 113 hours below the floor against 92; delay 6 gave
@@ -134,7 +147,7 @@ class Weights:
     fairness_per_s: int = 0  # off by default; spreads work (max route time) when > 0
     delay_per_s: int = 24  # per second of each dropoff after its ideal time (click-to-door)
     fairness_per_order: int = 2400
-    fairness_grade_per_order: int = 0  # per floor's worth earned per hour beyond the least-paid
+    fairness_grade_per_order: int = 2400  # per floor's worth earned per hour beyond the least-paid
     delay_tail_s: int = 8 * 60
     delay_tail_per_s: int = 0  # off: measured no better than a higher delay_per_s
     bundle_detour_s: int = 600
