@@ -270,7 +270,9 @@ def policy_nearest(problem: Problem, previous: Plan | None, time_limit_s: float,
 
 def policy_solver(problem: Problem, previous: Plan | None, time_limit_s: float,
                   solution_limit: int | None = None) -> Plan:
-    """OR-Tools dispatch, re-planning every order not yet picked up each round.
+    """The planner's search (``routing.planning.solver``: the compiled engine's cheapest
+    insertion, then ruin and recreate while time is left), re-planning every order not yet
+    picked up each round.
 
     The previous plan is not the starting point: its routes were cut when fewer orders were
     known, and cheapest insertion into them puts each new order where the summed delay grows
