@@ -1,6 +1,6 @@
 """Check a plan against its problem and report every violated constraint.
 
-Independent of OR-Tools: the timeline is recomputed with ``routing.planning.schedule`` from each route's
+Independent of the search: the timeline is recomputed with ``routing.planning.schedule`` from each route's
 stop order, and every constraint is checked on it. Used by the tests, the benchmark and to
 explain what a dispatcher's manual override breaks. Pure.
 

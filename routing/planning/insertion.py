@@ -1,6 +1,7 @@
-"""Fast cheapest insertion in plain Python: the solver's first plan and the explanations.
+"""Cheapest insertion in plain Python: explanations, putting carried goods back, benchmark warm starts.
 
-A route's cost here is what the OR-Tools model minimises for that route: riding time times
+A route's cost here is what the compiled engine (``routing.planning.engine_kernels``, tested
+to the unit against this module) minimises for that route: riding time times
 ``travel_per_s``, lateness times ``lateness_per_s`` and each dropoff's delay after its ideal time
 times ``delay_per_s`` (live mode), or distance (benchmark mode), plus churn. A route is
 infeasible when it breaks the shift end, a capacity, a hard window or a maximum ride time.

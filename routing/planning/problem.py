@@ -63,7 +63,7 @@ class Weights:
 
     ``delay_tail_per_s`` more per second beyond ``delay_tail_s`` of delay: the long waits
     (the p90 customers) weigh more than the short ones (the insertion evaluator prices it; the
-    OR-Tools model does not, and its plan is kept only when the evaluator finds it no worse).
+    benchmark mode's OR-Tools model, which has no live objective, does not).
 
     ``fairness_per_order``: while some courier on shift is below the co-op's hourly floor so far
     today (``Courier.below_floor``), an order given to a courier who is not costs this much
