@@ -17,9 +17,8 @@ from numba import njit
 def compiled(signature: str | None = None) -> Callable[[Any], Any]:
     """A decorator: ``njit`` (for ``signature`` when given, else lazily typed), nogil, cached."""
     def compile_(fn: Any) -> Any:
-        args = (signature,) if signature else ()
         try:
-            return njit(*args, cache=True, nogil=True)(fn)
+            return njit(signature, cache=True, nogil=True)(fn)
         except RuntimeError:  # "cannot cache function ...: no locator available"
-            return njit(*args, nogil=True)(fn)
+            return njit(signature, nogil=True)(fn)
     return compile_

@@ -67,21 +67,34 @@ class Engine:
 
     def __init__(self, problem: Problem, keep: Sequence[Delivery], couriers: Sequence[Courier]) -> None:
         self.problem, self.keep, self.couriers = problem, list(keep), list(couriers)
-        m, nc = len(self.keep), len(self.couriers)
-        self.m = m
+        self.m = len(self.keep)
         w = problem.weights
         bench = problem.mode is Mode.BENCHMARK
         self.bench = 1 if bench else 0
-        cidx = {c.key: i for i, c in enumerate(self.couriers)}
-        self.cidx = cidx
-        big = kern.BIG
+        self.cidx = {c.key: i for i, c in enumerate(self.couriers)}
+        self.nodes = self._node_tables()
+        self.vehicles = self._vehicle_tables()
+        self.w = np.array([w.travel_per_s, w.lateness_per_s, w.delay_per_s, w.delay_tail_s, w.delay_tail_per_s,
+                           0 if bench else w.churn_per_move], np.int64)
+        self.travel = np.ascontiguousarray(problem.travel_s, dtype=np.int64)
+        self.dist = np.ascontiguousarray(problem.distance_m, dtype=np.int64)
+        self.picked = np.full(max(1, self.m), -1, np.int64)
+        self.penalty = w.unassigned_penalty
+        self.allowed = self._allowed()
+        self.movable = np.array([not d.on_board_of for d in self.keep], dtype=bool)
+        self.ready = np.array([d.ready_s for d in self.keep], np.int64)
+        self._near: np.ndarray | None = None
+
+    def _node_tables(self) -> tuple[np.ndarray, ...]:
+        """Per node (pickup ``2k``, dropoff ``2k + 1``) and per delivery, as the kernels read them."""
+        problem, m, big = self.problem, self.m, kern.BIG
         place = np.zeros(2 * m, np.int64)
         early, due, latest, svc = (np.zeros(2 * m, np.int64) for _ in range(4))
         qg, qml = np.zeros(2 * m, np.int64), np.zeros(2 * m, np.int64)
         ideal, maxride = np.full(m, -1, np.int64), np.full(m, -1, np.int64)
         onboard, prev = np.zeros(m, np.int64), np.full(m, -1, np.int64)
         previous = problem.previous_courier()
-        delay = not bench and w.delay_per_s > 0
+        delay = not self.bench and problem.weights.delay_per_s > 0
         for k, d in enumerate(self.keep):
             p, q = 2 * k, 2 * k + 1
             place[p], place[q] = d.pickup, d.dropoff
@@ -97,53 +110,47 @@ class Engine:
                 maxride[k] = d.max_ride_s
             onboard[k] = d.on_board_of is not None
             was = previous.get(d.key)
-            if not bench and was in cidx:
-                prev[k] = cidx[was]
-        fair = surcharges(problem)  # routing.planning.fairness
+            if not self.bench and was in self.cidx:
+                prev[k] = self.cidx[was]
+        return place, early, due, latest, svc, qg, qml, ideal, maxride, onboard, prev
+
+    def _vehicle_tables(self) -> tuple[np.ndarray, ...]:
+        """Per courier: start, end, availability, shift end, capacities, speed, loads on board,
+        fairness surcharge (``routing.planning.fairness``), whether the route's head is fixed."""
+        problem, cs = self.problem, self.couriers
+        fair = surcharges(problem)
         carried: dict[str, list[int]] = {}
         for d in problem.deliveries:  # one pass (on_board_load per courier would be C x D)
             if d.on_board_of is not None:
                 g_ml = carried.setdefault(d.on_board_of, [0, 0])
                 g_ml[0] += d.load_g
                 g_ml[1] += d.load_ml
-        loads = [tuple(carried.get(c.key, (0, 0))) for c in self.couriers]
+        loads = [carried.get(c.key, [0, 0]) for c in cs]
         fixed = {c for c, _, _ in problem.heading_to if c not in problem.unpin_heading}
-        self.nodes = (place, early, due, latest, svc, qg, qml, ideal, maxride, onboard, prev)
-        self.vehicles = (
-            np.array([c.start for c in self.couriers], np.int64),
-            np.array([-1 if c.end is None else c.end for c in self.couriers], np.int64),
-            np.array([c.available_s for c in self.couriers], np.int64),
-            np.array([c.shift_end_s for c in self.couriers], np.int64),
-            np.array([c.capacity_g for c in self.couriers], np.int64),
-            np.array([c.capacity_ml for c in self.couriers], np.int64),
-            np.array([c.speed_pct for c in self.couriers], np.int64),
-            np.array([g for g, _ in loads], np.int64),
-            np.array([ml for _, ml in loads], np.int64),
-            np.array([fair[c.key] for c in self.couriers], np.int64),
-            np.array([1 if c.key in fixed else 0 for c in self.couriers], np.int64),
-        )
-        self.w = np.array([w.travel_per_s, w.lateness_per_s, w.delay_per_s, w.delay_tail_s, w.delay_tail_per_s,
-                           0 if bench else w.churn_per_move], np.int64)
-        self.travel = np.ascontiguousarray(problem.travel_s, dtype=np.int64)
-        self.dist = np.ascontiguousarray(problem.distance_m, dtype=np.int64)
-        self.picked = np.full(max(1, m), -1, np.int64)
-        self.penalty = w.unassigned_penalty
+        columns = ([c.start for c in cs], [-1 if c.end is None else c.end for c in cs], [c.available_s for c in cs],
+                   [c.shift_end_s for c in cs], [c.capacity_g for c in cs], [c.capacity_ml for c in cs],
+                   [c.speed_pct for c in cs], [g for g, _ in loads], [ml for _, ml in loads],
+                   [fair[c.key] for c in cs], [1 if c.key in fixed else 0 for c in cs])
+        return tuple(np.array(col, np.int64) for col in columns)
+
+    def _allowed(self) -> list[np.ndarray]:
+        """Per delivery, the couriers allowed to take it (``routing.planning.reasons.candidates``,
+        without its couriers x deliveries cost)."""
+        nc, prev = len(self.couriers), self.nodes[10]
         everyone = np.arange(nc, dtype=np.int64)
-        self.allowed: list[np.ndarray] = []
         takers = np.array([i for i, c in enumerate(self.couriers) if c.takes_new], np.int64)
-        for k, d in enumerate(self.keep):  # routing.planning.reasons.candidates, without its C x D cost
+        out: list[np.ndarray] = []
+        for k, d in enumerate(self.keep):
             who = d.on_board_of or d.pinned_to
             if who is not None:
-                self.allowed.append(np.array([cidx[who]] if who in cidx else [], np.int64))
+                out.append(np.array([self.cidx[who]] if who in self.cidx else [], np.int64))
             elif takers.size == nc:
-                self.allowed.append(everyone)
+                out.append(everyone)
             elif prev[k] >= 0 and not self.couriers[prev[k]].takes_new:
-                self.allowed.append(np.sort(np.append(takers, prev[k])))
+                out.append(np.sort(np.append(takers, prev[k])))
             else:
-                self.allowed.append(takers)
-        self.movable = np.array([not d.on_board_of for d in self.keep], dtype=bool)
-        self.ready = np.array([d.ready_s for d in self.keep], np.int64)
-        self._near: np.ndarray | None = None
+                out.append(takers)
+        return out
 
     # -- kernels ----------------------------------------------------------------------------
 
