@@ -9,16 +9,21 @@ process. The street code and the planner both use this, and neither imports the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from numba import njit
 
 
-def compiled(signature: str | None = None) -> Callable[[Any], Any]:
-    """A decorator: ``njit`` (for ``signature`` when given, else lazily typed), nogil, cached."""
+def compiled(signature: str | None = None, *, inline: bool = False) -> Callable[[Any], Any]:
+    """A decorator: ``njit`` (for ``signature`` when given, else lazily typed), nogil, cached.
+
+    ``inline``: a small helper of a hot loop, inlined into its callers by numba (a call per
+    candidate costs as much as the helper's work)."""
+    how: Literal["always", "never"] = "always" if inline else "never"
+
     def compile_(fn: Any) -> Any:
         try:
-            return njit(signature, cache=True, nogil=True)(fn)
+            return njit(signature, cache=True, nogil=True, inline=how)(fn)
         except RuntimeError:  # "cannot cache function ...: no locator available"
-            return njit(signature, nogil=True)(fn)
+            return njit(signature, nogil=True, inline=how)(fn)
     return compile_

@@ -1,4 +1,5 @@
-"""Who is below the co-op's hourly floor so far on their shift, for the planner's fairness rule.
+"""Each courier's pay so far on their shift against the co-op's hourly floor, for the
+planner's fairness rules (``routing.planning.fairness``).
 
 A courier is below the floor when what they earned for the deliveries done on the shift now
 open (their receipts' courier share, plus any floor shortfall owed) is less than the floor
@@ -48,9 +49,3 @@ def pay_so_far(s: Session, coop_id: str, shifts: Iterable[tuple[str, datetime]],
         on_shift_s = (now - started[c]).total_seconds()
         out[c] = (below_floor(cents, on_shift_s, floor), pct_of_floor(cents, on_shift_s, floor))
     return out
-
-
-def couriers_below_floor(s: Session, coop_id: str, shifts: Iterable[tuple[str, datetime]],
-                         now: datetime) -> set[str]:
-    """The couriers of ``shifts`` (courier id, shift start) below the floor at ``now``."""
-    return {c for c, (below, _pct) in pay_so_far(s, coop_id, shifts, now).items() if below}

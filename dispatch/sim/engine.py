@@ -223,7 +223,7 @@ class Simulation:
         luck = random.Random(f"{self.config.seed}:{c.id}:{o.id}:{target[1]}")
         actual = max(1, round(planned * luck.lognormvariate(0.0, self.config.travel_sigma))) if planned else 0
         c.gen += 1
-        c.leg = Leg(c.position, end, self.now, self.now + actual, target, metres, planned)
+        c.leg = Leg(c.position, end, self.now, self.now + actual, target, metres)
         self._push(self.now + actual, "arrive", c.id, c.gen)
 
     def _arrive(self, cid: str, gen: int) -> None:
@@ -237,7 +237,6 @@ class Simulation:
         pickup = leg.target[1] == "pickup"
         extra, c.visit_s = service_after(o.service_pickup_s if pickup else o.service_dropoff_s, c.visit_s)
         if pickup:
-            o.to_pickup_s = leg.planned_s
             start = max(self.now, o.spec.ready_s)
             self._push(start + extra, "done", cid, gen)
         else:

@@ -37,7 +37,6 @@ class SimOrder:
     version: int = 1
     ever_assigned: bool = False
     reason: str = ""  # why it ended unassigned, failed or cancelled (or the plan's latest reason)
-    to_pickup_s: int = 0  # estimated ride to the pickup of the courier who took it
     picked_s: int | None = None
     picked_by: str | None = None
     dropoff_start_s: int | None = None
@@ -77,7 +76,6 @@ class Leg:
     end_s: int
     target: Stop
     distance_m: int
-    planned_s: int  # matrix time at the courier's speed, before the random variation
 
 
 @dataclass

@@ -4,6 +4,9 @@ Nodes: one start and one end node per vehicle (an open route ends at a free dumm
 pickup node (unless already on board) and a dropoff node per delivery. Transit costs come from
 numpy matrices registered with ``RegisterTransitMatrix`` (no Python callback in the search).
 Times are shifted by ``offset_s`` so that every cumul is non-negative. Pure.
+
+Benchmark mode only (hard windows, distance, fewest vehicles): the live objective is the
+engine's (``routing.planning.engine``), and ``build_model`` refuses a live problem.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.constraint_solver import pywrapcp
 
-from routing.planning.plans import ideal_dropoff_s
 from routing.planning.problem import Courier, Delivery, IntMatrix, Mode, Problem, StopKind
 from routing.planning.reasons import candidates
 from routing.planning.schedule import Visit, on_board_load
@@ -45,17 +47,18 @@ def build_model(
 
     Parameters
     ----------
-    problem : matrices, mode, weights, previous plan and heading-to stops.
+    problem : a benchmark-mode problem: matrices and heading-to stops.
     deliveries : the deliveries to plan (unassignable ones already removed).
     couriers : the vehicles (each with ``available_s <= shift_end_s``).
     vehicle_cost : fixed cost of using a vehicle (benchmark: fewest vehicles first).
-    penalty : cost of leaving a delivery unplanned (default: the weights', or
-        ``BENCH_PENALTY`` in benchmark mode).
+    penalty : cost of leaving a delivery unplanned (default ``BENCH_PENALTY``).
 
     Returns
     -------
     Model : the model, not yet closed.
     """
+    if problem.mode is not Mode.BENCHMARK:
+        raise ValueError("the OR-Tools model is for benchmark mode; live problems go to routing.planning.engine")
     visits: list[Visit | None] = [None] * (2 * len(couriers))
     for d in deliveries:
         if d.on_board_of is None:
@@ -72,8 +75,6 @@ def build_model(
     _add_costs_and_time(problem, model, vehicle_cost)
     _add_loads(problem, model)
     _add_pairs_and_rules(problem, model, penalty)
-    _add_churn(problem, model)
-    _add_fairness(problem, model)
     return model
 
 
@@ -128,28 +129,16 @@ def _add_costs_and_time(problem: Problem, model: Model, vehicle_cost: int) -> No
     routing = model.routing
     time_cb: dict[int, int] = {}
     for pct in sorted({c.speed_pct for c in model.couriers}):
-        time_m, ride_m = node_matrices(problem, model, pct)
+        time_m, _ride_m = node_matrices(problem, model, pct)
         time_cb[pct] = routing.RegisterTransitMatrix(time_m.tolist())
-        if problem.mode is Mode.LIVE:
-            cost = routing.RegisterTransitMatrix((ride_m * problem.weights.travel_per_s).tolist())
-            for v, c in enumerate(model.couriers):
-                if c.speed_pct == pct:
-                    routing.SetArcCostEvaluatorOfVehicle(cost, v)
-    if problem.mode is Mode.BENCHMARK:
-        dist = routing.RegisterTransitMatrix(distance_matrix(problem, model).tolist())
-        routing.SetArcCostEvaluatorOfAllVehicles(dist)
+    dist = routing.RegisterTransitMatrix(distance_matrix(problem, model).tolist())
+    routing.SetArcCostEvaluatorOfAllVehicles(dist)
     if vehicle_cost:
         routing.SetFixedCostOfAllVehicles(vehicle_cost)
     horizon = _horizon(model)
     evaluators = [time_cb[c.speed_pct] for c in model.couriers]
     routing.AddDimensionWithVehicleTransits(evaluators, horizon, horizon, False, "time")
     _time_limits(problem, model, horizon)
-    if problem.weights.delay_per_s and problem.mode is Mode.LIVE:
-        _add_delay(problem, model, evaluators, horizon)
-    if problem.weights.fairness_per_s and problem.mode is Mode.LIVE:
-        routing.AddDimensionWithVehicleTransits(evaluators, 0, horizon, True, "work")
-        work = routing.GetDimensionOrDie("work")
-        work.SetGlobalSpanCostCoefficient(problem.weights.fairness_per_s)
 
 
 def _time_limits(problem: Problem, model: Model, horizon: int) -> None:
@@ -158,7 +147,6 @@ def _time_limits(problem: Problem, model: Model, horizon: int) -> None:
     for v, c in enumerate(model.couriers):
         time.CumulVar(routing.Start(v)).SetRange(c.available_s - off, c.available_s - off)
         time.CumulVar(routing.End(v)).SetMax(c.shift_end_s - off)
-    live = problem.mode is Mode.LIVE
     for node, visit in enumerate(model.visits):
         if visit is None:
             continue
@@ -167,34 +155,8 @@ def _time_limits(problem: Problem, model: Model, horizon: int) -> None:
         if visit.kind is StopKind.PICKUP:
             last = horizon if d.pickup_window_end_s is None else d.pickup_window_end_s - off
             cumul.SetRange(d.ready_s - off, max(d.ready_s - off, last))
-        elif live:
-            cumul.SetMin(d.window_start_s - off)
-            end = max(0, d.window_end_s - off)
-            time.SetCumulVarSoftUpperBound(index, end, problem.weights.lateness_per_s)
         else:
             cumul.SetRange(d.window_start_s - off, d.window_end_s - off)
-
-
-def _add_delay(problem: Problem, model: Model, evaluators: list[int], horizon: int) -> None:
-    """Live mode: ``delay_per_s`` per second of each dropoff after its ideal time.
-
-    The time dimension's one soft upper bound per dropoff holds lateness, so the delay lives on
-    a twin dimension ("door") with the same transits and the same earliest times (start, ready
-    at pickups, window start at dropoffs): its earliest cumuls are the time dimension's.
-    """
-    routing, manager, off = model.routing, model.manager, model.offset_s
-    routing.AddDimensionWithVehicleTransits(evaluators, horizon, horizon, False, "door")
-    door = routing.GetDimensionOrDie("door")
-    for v, c in enumerate(model.couriers):
-        door.CumulVar(routing.Start(v)).SetRange(c.available_s - off, c.available_s - off)
-    for node, visit in enumerate(model.visits):
-        if visit is None:
-            continue
-        index = manager.NodeToIndex(node)
-        door.CumulVar(index).SetMin(max(0, visit.earliest_s - off))
-        if visit.kind is StopKind.DROPOFF:
-            ideal = max(0, ideal_dropoff_s(problem, visit.delivery) - off)
-            door.SetCumulVarSoftUpperBound(index, ideal, problem.weights.delay_per_s)
 
 
 def _add_loads(problem: Problem, model: Model) -> None:
@@ -219,10 +181,9 @@ def _add_pairs_and_rules(problem: Problem, model: Model, penalty: int | None) ->
     routing, manager = model.routing, model.manager
     solver, time = routing.solver(), routing.GetDimensionOrDie("time")
     vehicle = {c.key: v for v, c in enumerate(model.couriers)}
-    live = problem.mode is Mode.LIVE
     closed = not all(c.takes_new for c in model.couriers)
     if penalty is None:
-        penalty = problem.weights.unassigned_penalty if live else BENCH_PENALTY
+        penalty = BENCH_PENALTY
     for (key, kind), node in model.node_of.items():
         if kind is StopKind.PICKUP:
             continue
@@ -269,48 +230,6 @@ def _add_heading(problem: Problem, model: Model, vehicle: Mapping[str, int]) -> 
         for node_ in {node, other}:
             if node_ is not None:
                 _only_vehicle(model, v, model.manager.NodeToIndex(node_))
-
-
-def _add_churn(problem: Problem, model: Model) -> None:
-    weight = problem.weights.churn_per_move
-    previous = problem.previous_courier()
-    on_shift = {c.key for c in model.couriers}
-    if problem.mode is Mode.BENCHMARK or not weight or not previous:
-        return
-    callbacks = []
-    for c in model.couriers:
-        moved = [0] * len(model.visits)
-        for i, v in enumerate(model.visits):
-            was = None if v is None else previous.get(v.delivery.key)
-            if v is not None and v.kind is StopKind.DROPOFF and was in on_shift and was != c.key:
-                moved[i] = 1
-        callbacks.append(model.routing.RegisterUnaryTransitVector(moved))
-    big = len(model.visits)
-    model.routing.AddDimensionWithVehicleTransitAndCapacity(
-        callbacks, 0, [big] * len(model.couriers), True, "churn"
-    )
-    model.routing.GetDimensionOrDie("churn").SetSpanCostCoefficientForAllVehicles(weight)
-
-
-def _add_fairness(problem: Problem, model: Model) -> None:
-    """``Weights.fairness_per_order`` per new order on a courier not below the floor, while
-    someone on shift is (the insertion evaluator prices it the same way)."""
-    weight = problem.weights.fairness_per_order
-    if problem.mode is Mode.BENCHMARK or not weight or not any(c.below_floor for c in model.couriers):
-        return
-    callbacks = []
-    for c in model.couriers:
-        given = [0] * len(model.visits)
-        if not c.below_floor:
-            for i, v in enumerate(model.visits):
-                if v is not None and v.kind is StopKind.DROPOFF and v.delivery.on_board_of is None:
-                    given[i] = 1
-        callbacks.append(model.routing.RegisterUnaryTransitVector(given))
-    big = len(model.visits)
-    model.routing.AddDimensionWithVehicleTransitAndCapacity(
-        callbacks, 0, [big] * len(model.couriers), True, "fair"
-    )
-    model.routing.GetDimensionOrDie("fair").SetSpanCostCoefficientForAllVehicles(weight)
 
 
 def routes_to_indices(model: Model, sequences: Mapping[str, Sequence[Visit]]) -> list[list[int]]:

@@ -84,6 +84,7 @@ class Engine:
         self.movable = np.array([not d.on_board_of for d in self.keep], dtype=bool)
         self.ready = np.array([d.ready_s for d in self.keep], np.int64)
         self._near: np.ndarray | None = None
+        self._trial = np.empty(0, np.int64)
 
     def _node_tables(self) -> tuple[np.ndarray, ...]:
         """Per node (pickup ``2k``, dropoff ``2k + 1``) and per delivery, as the kernels read them."""
@@ -173,21 +174,19 @@ class Engine:
         if who.size == 0:
             return None
         self._room(plan, 2)
-        trial = np.empty(plan.rows.shape[1], np.int64)
         out = kern.best_over(plan.rows, plan.lengths, plan.costs, who, k, bound, self.bench, self.travel,
                              self.dist, place, early, due, latest, svc, qg, qml, ideal, maxride, onboard, prev,
                              cstart, cend, avail, shift_end, capg, capml, pct, g0, ml0, surch, first, self.w,
-                             self.picked, trial)
+                             self.picked, self._trial)
         return None if out[1] < 0 else (int(out[0]), int(out[1]), int(out[2]), int(out[3]))
 
     # -- plans ------------------------------------------------------------------------------
 
-    def empty(self, width: int = 16) -> Plan:
+    def _empty(self, width: int) -> Plan:
+        """Every route empty, not priced yet."""
         nc = len(self.couriers)
-        plan = Plan(np.zeros((nc, width), np.int64), np.zeros(nc, np.int64), np.zeros(nc, np.int64),
+        return Plan(np.zeros((nc, width), np.int64), np.zeros(nc, np.int64), np.zeros(nc, np.int64),
                     np.full(self.m, -1, np.int64))
-        self._recost(plan, range(nc))
-        return plan
 
     def _room(self, plan: Plan, extra: int) -> None:
         need = int(plan.lengths.max(initial=0)) + extra + 2
@@ -195,16 +194,15 @@ class Engine:
             wider = np.zeros((plan.rows.shape[0], max(need, 2 * plan.rows.shape[1])), np.int64)
             wider[:, :plan.rows.shape[1]] = plan.rows
             plan.rows = wider
+        if self._trial.size < plan.rows.shape[1]:  # the insertion scan's scratch row
+            self._trial = np.empty(plan.rows.shape[1], np.int64)
 
-    def _recost(self, plan: Plan, which: Sequence[int] | range) -> None:
-        for c in which:
-            plan.costs[c] = self.route_cost(c, plan.rows[c], int(plan.lengths[c]))
 
     def from_visits(self, routes: dict[str, list[Visit]]) -> Plan:
         """A plan of the given stops (courier key -> visits); deliveries not in ``keep`` are skipped."""
         index = {d.key: k for k, d in enumerate(self.keep)}
         longest = max((len(v) for v in routes.values()), default=0)
-        plan = self.empty(max(16, 2 * longest + 8))
+        plan = self._empty(max(16, 2 * longest + 8))
         for key, visits in routes.items():
             c = self.cidx.get(key)
             if c is None:
@@ -215,7 +213,8 @@ class Engine:
             plan.lengths[c] = len(nodes)
             for x in nodes:
                 plan.where[x // 2] = c
-        self._recost(plan, range(len(self.couriers)))
+        plan.costs = kern.costs_of(plan.rows, plan.lengths, *self._args())
+        self._room(plan, 2)
         return plan
 
     def to_visits(self, plan: Plan) -> dict[str, list[Visit]]:
@@ -237,7 +236,7 @@ class Engine:
         plan.rows[c, :len(row)] = row
         plan.lengths[c] = len(row)
         plan.where[k] = c
-        self._recost(plan, (c,))
+        plan.costs[c] = self.route_cost(c, plan.rows[c], len(row))
 
     def remove(self, plan: Plan, ks: Sequence[int]) -> list[int]:
         """Take deliveries ``ks`` out of their routes; return those taken out.
@@ -363,5 +362,4 @@ class Engine:
                 current, current_cost = trial, cost
                 if cost < best_cost:
                     best, best_cost = trial, cost
-        self.steps = step
         return best

@@ -41,7 +41,7 @@ INFEASIBLE = -1
 TOO_DEAR = -2  # route_cost stopped early: the cost is above the limit it was given
 
 
-@compiled()
+@compiled(inline=True)
 def _leg(travel, a, b, pct):  # type: ignore[no-untyped-def]
     """Riding seconds from place ``a`` to ``b`` at ``pct`` % of the matrix (rounded up)."""
     t = travel[a, b] * pct
@@ -129,7 +129,7 @@ def route_cost(nodes, n, c, bench, travel, dist, place, early, due, latest, svc,
     return cost
 
 
-@compiled()
+@compiled(inline=True)
 def _detour(travel, dist, bench, w, p, a, x, b):  # type: ignore[no-untyped-def]
     """Travel cost of riding a -> x -> b instead of a -> b (b < 0: open end, free)."""
     if bench:
@@ -139,6 +139,35 @@ def _detour(travel, dist, bench, w, p, a, x, b):  # type: ignore[no-untyped-def]
     base = _leg(travel, a, b, p) if b >= 0 else 0
     via = _leg(travel, a, x, p) + (_leg(travel, x, b, p) if b >= 0 else 0)
     return w[0] * (via - base)
+
+
+@compiled(inline=True)
+def _together(travel, dist, bench, w, p, a, x, y, b):  # type: ignore[no-untyped-def]
+    """Travel cost of riding a -> x -> y -> b instead of a -> b (b < 0: open end, free)."""
+    if bench:
+        return dist[a, x] + dist[x, y] + (dist[y, b] - dist[a, b] if b >= 0 else 0)
+    return w[0] * (_leg(travel, a, x, p) + _leg(travel, x, y, p)
+                   + (_leg(travel, y, b, p) - _leg(travel, a, b, p) if b >= 0 else 0))
+
+
+@compiled(inline=True)
+def _fill(trial, row, n, i, j, pn, dn, carried):  # type: ignore[no-untyped-def]
+    """Write ``row[:n]`` with the pickup ``pn`` at position i and the dropoff ``dn`` after the
+    stops up to j (carried: the dropoff alone at i) into ``trial``; return its length."""
+    for t in range(i):
+        trial[t] = row[t]
+    if carried:
+        trial[i] = dn
+        for t in range(i, n):
+            trial[t + 1] = row[t]
+        return n + 1
+    trial[i] = pn
+    for t in range(i, j):
+        trial[t + 1] = row[t]
+    trial[j + 1] = dn
+    for t in range(j, n):
+        trial[t + 2] = row[t]
+    return n + 2
 
 
 @compiled()
@@ -158,6 +187,7 @@ def best_over(routes, lengths, base, cands, k, bound, bench, travel, dist, place
     dn = 2 * k + 1
     pp = place[pn]
     dp = place[dn]
+    carried = onboard[k] == 1  # only its dropoff is inserted
     best = bound
     bc = -1
     bi = -1
@@ -171,54 +201,29 @@ def best_over(routes, lengths, base, cands, k, bound, bench, travel, dist, place
             continue
         p = pct[c]
         f = first[c] if n > 0 else 0
-        # places along the route: position t lies between stop t-1 (or the start) and stop t
+        # position t lies between stop t-1 (or the start) and stop t; the pickup goes at i, the
+        # dropoff at j >= i (j == i: right after the pickup; carried: the dropoff alone at i)
         for i in range(f, n + 1):
             a = cstart[c] if i == 0 else place[row[i - 1]]
             b = cend[c] if i == n else place[row[i]]
-            if onboard[k] == 1:
-                lb = _detour(travel, dist, bench, w, p, a, dp, b)
-                if lb + churn >= best:
-                    continue
-                for t in range(i):
-                    trial[t] = row[t]
-                trial[i] = dn
-                for t in range(i, n):
-                    trial[t + 1] = row[t]
-                cost = route_cost(trial, n + 1, c, bench, travel, dist, place, early, due, latest, svc,
-                                  qg, qml, ideal, maxride, onboard, cstart, cend, avail, shift_end, capg,
-                                  capml, pct, g0, ml0, surch, w, picked, best + base[c] - churn)
-                if cost >= 0 and cost - base[c] + churn < best:
-                    best = cost - base[c] + churn
-                    bc, bi, bj = c, -1, i
-                continue
-            pick = _detour(travel, dist, bench, w, p, a, pp, b)
-            for j in range(i, n + 1):
-                if j == i:  # pickup then dropoff together between a and b
-                    if bench:
-                        lb = dist[a, pp] + dist[pp, dp] + (dist[dp, b] - dist[a, b] if b >= 0 else 0)
-                    else:
-                        lb = w[0] * (_leg(travel, a, pp, p) + _leg(travel, pp, dp, p)
-                                     + (_leg(travel, dp, b, p) - _leg(travel, a, b, p) if b >= 0 else 0))
+            pick = 0 if carried else _detour(travel, dist, bench, w, p, a, pp, b)
+            for j in range(i, i + 1 if carried else n + 1):
+                if carried:
+                    lb = _detour(travel, dist, bench, w, p, a, dp, b)
+                elif j == i:
+                    lb = _together(travel, dist, bench, w, p, a, pp, dp, b)
                 else:
-                    a2 = place[row[j - 1]]
-                    b2 = cend[c] if j == n else place[row[j]]
-                    lb = pick + _detour(travel, dist, bench, w, p, a2, dp, b2)
+                    lb = pick + _detour(travel, dist, bench, w, p, place[row[j - 1]], dp,
+                                        cend[c] if j == n else place[row[j]])
                 if lb + churn >= best:
                     continue
-                for t in range(i):
-                    trial[t] = row[t]
-                trial[i] = pn
-                for t in range(i, j):
-                    trial[t + 1] = row[t]
-                trial[j + 1] = dn
-                for t in range(j, n):
-                    trial[t + 2] = row[t]
-                cost = route_cost(trial, n + 2, c, bench, travel, dist, place, early, due, latest, svc,
+                size = _fill(trial, row, n, i, j, pn, dn, carried)
+                cost = route_cost(trial, size, c, bench, travel, dist, place, early, due, latest, svc,
                                   qg, qml, ideal, maxride, onboard, cstart, cend, avail, shift_end, capg,
                                   capml, pct, g0, ml0, surch, w, picked, best + base[c] - churn)
                 if cost >= 0 and cost - base[c] + churn < best:
                     best = cost - base[c] + churn
-                    bc, bi, bj = c, i, j + 1
+                    bc, bi, bj = (c, -1, i) if carried else (c, i, j + 1)
     if bc < 0:
         return -1, -1, -1, -1
     return best, bc, bi, bj

@@ -144,7 +144,8 @@ class Weights:
     travel_per_s: int = 1
     churn_per_move: int = 600
     unassigned_penalty: int = 1_000_000
-    fairness_per_s: int = 0  # off by default; spreads work (max route time) when > 0
+    # the longest route's seconds, in the reported objective only: the search does not price it
+    fairness_per_s: int = 0
     delay_per_s: int = 24  # per second of each dropoff after its ideal time (click-to-door)
     fairness_per_order: int = 2400
     fairness_grade_per_order: int = 2400  # per floor's worth earned per hour beyond the least-paid

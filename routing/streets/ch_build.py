@@ -14,13 +14,14 @@ queries in :mod:`routing.streets.ch` exploit.
 from __future__ import annotations
 
 import heapq
-import os
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+from routing.streets.graph import load_arrays, save_arrays
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -44,16 +45,12 @@ class Hierarchy:
 
     def save(self, path: Path) -> None:
         """Write the arrays to ``path`` atomically."""
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            np.savez(fh, **{f.name: getattr(self, f.name) for f in fields(self)})
-        os.replace(tmp, path)
+        save_arrays(self, path)
 
     @classmethod
     def from_file(cls, path: Path) -> Hierarchy:
         """Read a hierarchy written by :meth:`save`."""
-        with np.load(path) as data:
-            return cls(**{f.name: data[f.name] for f in fields(cls)})
+        return load_arrays(cls, path)
 
 
 class _Contractor:

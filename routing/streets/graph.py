@@ -66,16 +66,12 @@ class Graph:
 
     def save(self, path: Path) -> None:
         """Write the arrays to ``path`` atomically (readers never see half a file)."""
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            np.savez(fh, **{f.name: getattr(self, f.name) for f in fields(self)})
-        os.replace(tmp, path)
+        save_arrays(self, path)
 
     @classmethod
     def from_file(cls, path: Path) -> Graph:
         """Read a graph written by :meth:`save`."""
-        with np.load(path) as data:
-            return cls(**{f.name: data[f.name] for f in fields(cls)})
+        return load_arrays(cls, path)
 
 
 def haversine_m(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> FloatArray:
@@ -212,3 +208,17 @@ def _segments(tails: IntArray, heads: IntArray) -> tuple[IntArray, IntArray, Int
     seg_u[seg_of_edge] = lo
     seg_v[seg_of_edge] = hi
     return seg_u, seg_v, seg_fwd, seg_bwd
+
+
+def save_arrays(tables: Any, path: Path) -> None:
+    """Write a dataclass of arrays to ``path`` atomically (a reader never sees half a file)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as fh:
+        np.savez(fh, **{f.name: getattr(tables, f.name) for f in fields(tables)})
+    os.replace(tmp, path)
+
+
+def load_arrays(cls: Any, path: Path) -> Any:
+    """Read a dataclass of arrays written by :func:`save_arrays`."""
+    with np.load(path) as data:
+        return cls(**{f.name: data[f.name] for f in fields(cls)})

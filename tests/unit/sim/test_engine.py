@@ -91,13 +91,13 @@ def test_generated_orders_peak_at_lunch():
 
 
 def test_an_orders_pay_does_not_depend_on_who_took_it_or_when():
-    """Priced as the service prices it when placed: the courier's ride to the kitchen and the
-    hour it was picked up change nothing (a bundled second order pays what the first does)."""
+    """Priced as the service prices it when placed: who delivered it and the hour it was picked
+    up change nothing (a bundled second order pays what the first does)."""
     from dispatch.sim.pay import earned_cents
     from dispatch.sim.scenario import OrderSpec
     from dispatch.sim.state import SimOrder
 
     spec = OrderSpec("o1", placed_s=0, ready_s=12 * 3600, pickup=(0.0, 0.0), dropoff=(2000.0, 0.0), load_g=2000)
-    near = SimOrder(spec, 13 * 3600, direct_s=400, direct_m=2000, to_pickup_s=0, picked_s=12 * 3600)
-    far = dataclasses.replace(near, to_pickup_s=900, picked_s=14 * 3600 + 5)
+    near = SimOrder(spec, 13 * 3600, direct_s=400, direct_m=2000, picked_s=12 * 3600, done_by="k1")
+    far = dataclasses.replace(near, picked_s=14 * 3600 + 5, done_by="k2")
     assert earned_cents(near) == earned_cents(far) > 0
