@@ -124,8 +124,10 @@ def earnings(result: SimResult, delivered: list[SimOrder]) -> dict[str, Any]:
     for c in result.couriers.values():
         if c.started_s is None or c.ended_s is None or c.ended_s <= c.started_s:
             continue
+        # the courier's day, its last instant included: a shift that runs over ends at the very
+        # second of its last dropoff, and that dropoff is paid in the shift it ends
         st = courier_statement(c.id, records, [ShiftSpan(c.id, at(c.started_s), at(c.ended_s))],
-                               at(c.started_s), at(c.ended_s), floor)
+                               at(c.started_s), at(c.ended_s + 1), floor)
         rates.append(st.earnings_per_hour_cents or 0)
         below_couriers += st.below_floor
         below_hours += len(st.hours_below_floor)

@@ -131,3 +131,22 @@ def test_a_small_meal_day_simulates_end_to_end():
                             SimConfig(policy=policy, solver_time_limit_s=0.0)).run()
         assert kpis(result)["delivered"] > 0
         assert math.isfinite(kpis(result)["km_per_delivery"])
+
+
+def test_a_shift_that_runs_over_is_paid_its_last_dropoff(tmp_path):
+    """A courier ends at the very second of the dropoff that took them past shift end: that
+    dropoff is in their statement, so the hour it falls in is not counted below the floor."""
+    (tmp_path / "orders.csv").write_text(
+        "order_id,placed_at,ready_at,pickup_x,pickup_y,dropoff_x,dropoff_y,load_kg,window_end,dropoff_service_s\n"
+        "o1,11:50,12:00,0,0,2500,0,1,,\n", encoding="utf-8")
+    (tmp_path / "couriers.csv").write_text(
+        "courier_id,shift_start,shift_end,start_x,start_y,vehicle\nc1,11:40,12:05,0,0,bike\n", encoding="utf-8")
+    (tmp_path / "scenario.json").write_text(json.dumps({"name": "runs over"}), encoding="utf-8")
+    scenario = read_scenario(tmp_path)
+    result = Simulation(scenario, PlanarTravel(15.0), SimConfig(policy="nearest", service_sigma=0.0)).run()
+    o, c = result.orders["o1"], result.couriers["c1"]
+    assert o.status == "delivered" and o.done_s > c.spec.shift_end_s  # it ran over
+    assert c.ended_s == o.done_s  # and ended at that very second
+    k = kpis(result)
+    assert k["earnings_per_hour_min_eur"] > 0  # the dropoff is paid
+    assert k["below_floor_hours"] == 1  # 11:40-12:00 earned nothing; 12:00-end has the dropoff
