@@ -50,7 +50,7 @@ class LiveCourier:
     speed_pct: int
     heading: tuple[str, str] | None = None  # (delivery id, "pickup" | "dropoff")
     position_at: datetime | None = None  # when the position was sent (None: always fresh)
-    below_floor: bool = False  # earned less than the hourly floor so far today
+    below_floor: bool = False  # earned less this clock hour than the floor for their time in it
     earned_pct_of_floor: int | None = None  # earned per hour on shift so far, % of the floor
 
 

@@ -54,8 +54,9 @@ def _fr(w: Weights, ratio: str) -> list[str]:
          f"points, pour répartir le travail entre coursiers." if w.fairness_per_s else
          "la longueur de la tournée la plus longue n'est pas pondérée (poids 0)\u00a0; le "
          "travail est réparti par la règle du plancher ci-dessous\u00a0;"),
-        f"tant qu'un coursier en service gagne moins que le plancher horaire depuis le début de "
-        f"sa journée, chaque course donnée à un coursier au-dessus du plancher : "
+        f"tant qu'un coursier en service a gagné moins, dans l'heure en cours, que la part du "
+        f"plancher horaire de son temps de service dans cette heure (ce que son relevé vérifie, "
+        f"heure par heure), chaque course donnée à un coursier qui l'a déjà gagnée : "
         f"{_n(w.fairness_per_order, 'fr')} points de plus, pour que le travail aille d'abord aux "
         f"membres que la garantie de revenu paierait à attendre, quand cela coûte peu ;",
         f"au-dessus du plancher aussi, chaque course donnée à un coursier : "
@@ -99,8 +100,9 @@ def _en(w: Weights, ratio: str) -> list[str]:
          f"work between couriers." if w.fairness_per_s else
          "the length of the longest route is not weighted (weight 0); work is spread by the "
          "floor rule below;"),
-        f"while a courier on shift has earned less than the hourly floor so far today, every "
-        f"delivery given to a courier above the floor: {_n(w.fairness_per_order, 'en')} points "
+        f"while a courier on shift has earned less in the current clock hour than the floor's "
+        f"share of their time on shift in it (what their pay statement checks, hour by hour), "
+        f"every delivery given to a courier who has earned it: {_n(w.fairness_per_order, 'en')} points "
         f"more, so work goes first to members the pay guarantee would otherwise pay to wait, "
         f"when that costs little;",
         f"above the floor too, every delivery given to a courier: "

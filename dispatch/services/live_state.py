@@ -1,5 +1,5 @@
 """What a dispatch round reads: a co-op's couriers on shift, its open deliveries, each courier's
-next stop, who is below the hourly floor so far, and the outbox watermark the round starts from.
+next stop, who is below the hourly floor this hour, and the outbox watermark the round starts from.
 
 The dispatch loop (``dispatch.dispatcher``) schedules rounds and turns these rows into the
 planner's ``LiveState``; the queries live here with the other services so that the loop holds
@@ -32,7 +32,8 @@ class LiveRows:
     capacity_ml, speed_pct, last_position_at, started_at); ``deliveries``: open deliveries (id,
     status, pickup and dropoff coordinates, ready_at, window, load, version, courier_id,
     pinned); ``heading``: each courier's first undone stop as (delivery id, kind);
-    ``below_floor``: the couriers earning less than the hourly floor so far on their shift;
+    ``below_floor``: the couriers who earned less this clock hour than the floor's share of
+    their time on shift in it (``dispatch.services.pay_so_far``);
     ``earned_pct``: what each earned per hour on shift so far, in percent of the floor (None
     while not known yet).
     """
@@ -68,7 +69,7 @@ def live_rows(ctx: ServiceContext, coop_id: str, now: datetime) -> LiveRows:
         stops = s.execute(select(Stop.courier_id, Stop.position, Stop.delivery_id, Stop.kind)
                           .where(Stop.delivery_id.in_([d.id for d in ds]), Stop.done_at.is_(None),
                                  Stop.courier_id.is_not(None))).all()
-        pay = pay_so_far(s, coop_id, ((sh.courier_id, sh.started_at) for sh in shifts), now)
+        pay = pay_so_far(s, coop_id, ((sh.courier_id, sh.started_at, sh.planned_end_at) for sh in shifts), now)
     return LiveRows(shifts=shifts, deliveries=ds, heading=_first_stops(stops),
                     below_floor=frozenset(c for c, (below, _) in pay.items() if below),
                     earned_pct={c: pct for c, (_, pct) in pay.items()})

@@ -1,11 +1,12 @@
-"""Each courier's pay so far on their shift against the co-op's hourly floor, for the
-planner's fairness rules (``routing.planning.fairness``).
+"""Each courier's pay so far against the co-op's hourly floor, for the planner's fairness
+rules (``routing.planning.fairness``), read as ``dispatch.domain.pay_so_far`` defines it.
 
-A courier is below the floor when what they earned for the deliveries done on the shift now
-open (their receipts' courier share, plus any floor shortfall owed) is less than the floor
-times the time on shift so far. The dispatch loop reads this each round
-(``dispatch.services.live_state.live_rows``); the planner then prefers them when it costs little
-(``routing.planning.problem.Weights.fairness_per_order``).
+A courier is below the floor when what they earned for the deliveries completed in the
+current clock hour of the shift now open (their receipts' courier share, plus any floor
+shortfall owed) is less than the floor's share of their time on shift in that hour: the hour
+their pay statement will check. Beside it, what they earned per hour over the shift so far.
+The dispatch loop reads both each round (``dispatch.services.live_state.live_rows``); the
+planner then prefers them when it costs little (``routing.planning.problem.Weights``).
 """
 
 from __future__ import annotations
@@ -18,22 +19,26 @@ from sqlalchemy.orm import Session
 
 from dispatch.db.models import Coop, Delivery
 from dispatch.domain.fees import SMIC_2026_CENTS_PER_HOUR
-from dispatch.domain.pay_so_far import below_floor, pct_of_floor
+from dispatch.domain.pay_so_far import below_floor, pct_of_floor, this_hour
 from dispatch.domain.receipts import receipt_from_dict
 from dispatch.services.fees import local_day, rule_set_in_force
 
 
-def pay_so_far(s: Session, coop_id: str, shifts: Iterable[tuple[str, datetime]],
+def pay_so_far(s: Session, coop_id: str, shifts: Iterable[tuple[str, datetime, datetime]],
                now: datetime) -> dict[str, tuple[bool, int | None]]:
-    """Courier id -> (below the floor at ``now``, earned per hour in percent of the floor) for
-    the couriers of ``shifts`` (courier id, shift start); ``dispatch.domain.pay_so_far``."""
-    started = dict(shifts)
-    if not started:
+    """Courier id -> (below the floor this hour at ``now``, earned per hour over the shift in
+    percent of the floor) for the couriers of ``shifts`` (courier id, shift start, planned
+    end); ``dispatch.domain.pay_so_far``."""
+    spans = {c: (start, end) for c, start, end in shifts}
+    if not spans:
         return {}
+    started = {c: start for c, (start, _end) in spans.items()}
+    hour = {c: this_hour(now.timestamp(), start.timestamp(), end.timestamp()) for c, (start, end) in spans.items()}
     coop = s.get(Coop, coop_id)
     rules = rule_set_in_force(s, coop_id, local_day(coop, now)) if coop is not None else None
     floor = rules.courier_floor_cents_per_hour if rules else SMIC_2026_CENTS_PER_HOUR
     earned = dict.fromkeys(started, 0)
+    earned_this_hour = dict.fromkeys(started, 0)
     rows = s.execute(select(Delivery.courier_id, Delivery.delivered_at, Delivery.receipt).where(
         Delivery.coop_id == coop_id, Delivery.status == "delivered", Delivery.receipt.is_not(None),
         Delivery.courier_id.in_(list(started)), Delivery.delivered_at >= min(started.values())))
@@ -43,9 +48,12 @@ def pay_so_far(s: Session, coop_id: str, shifts: Iterable[tuple[str, datetime]],
                 r = receipt_from_dict(receipt or {})
             except (KeyError, TypeError, ValueError):  # a receipt unreadable here pays nothing here
                 continue
-            earned[courier_id] += r.split.courier_cents + r.shortfall_cents
+            cents = r.split.courier_cents + r.shortfall_cents
+            earned[courier_id] += cents
+            if delivered_at.timestamp() >= hour[courier_id][0]:
+                earned_this_hour[courier_id] += cents
     out = {}
     for c, cents in earned.items():
         on_shift_s = (now - started[c]).total_seconds()
-        out[c] = (below_floor(cents, on_shift_s, floor), pct_of_floor(cents, on_shift_s, floor))
+        out[c] = (below_floor(earned_this_hour[c], hour[c][1], floor), pct_of_floor(cents, on_shift_s, floor))
     return out

@@ -259,7 +259,8 @@ class Simulation:
             o.change("failed" if failed else "delivered", cid, "nobody at the door (simulated)" if failed else "")
             o.done_s, o.done_by = self.now, cid
             if not failed:
-                c.earned_cents += earned_cents(o)
+                c.paid.append((self.now, earned_cents(o)))
+                c.earned_cents += c.paid[-1][1]
         self._kick()
         self._maybe_end(c)
         self._advance(c)

@@ -94,6 +94,7 @@ class SimCourier:
     ridden_m: int = 0
     mark_s: int = 0
     earned_cents: int = 0  # so far today (the fair-price courier share of what they delivered)
+    paid: list[tuple[int, int]] = field(default_factory=list)  # (second delivered, cents) each
     # the visit in progress: where the courier parked last and the longest stop there so far
     # (stops in a row at one place are one visit: routing.planning.schedule.service_after)
     visit_at: Point | None = None
@@ -118,8 +119,14 @@ class SimCourier:
 
 
 def below_floor(c: SimCourier, now: int, floor_cents_per_hour: int) -> bool:
-    """Whether ``c`` earned less than the hourly floor over their time on shift so far."""
-    return c.started_s is not None and pay.below_floor(c.earned_cents, now - c.started_s, floor_cents_per_hour)
+    """Whether ``c`` earned less in the current clock hour than the floor's share of their time
+    on shift in it (``dispatch.domain.pay_so_far.this_hour``)."""
+    if c.started_s is None:
+        return False
+    epoch = at(0).timestamp()
+    lo, span = pay.this_hour(epoch + now, epoch + c.started_s, epoch + c.spec.shift_end_s)
+    earned = sum(cents for done, cents in c.paid if epoch + done >= lo)
+    return pay.below_floor(earned, span, floor_cents_per_hour)
 
 
 def earned_pct(c: SimCourier, now: int, floor_cents_per_hour: int) -> int | None:

@@ -3,9 +3,10 @@ Python evaluator and the compiled engine read it from. Pure.
 
 Two rules (weights in ``routing.planning.problem.Weights``):
 
-- the floor: while some courier on shift earned less than the co-op's hourly floor so far,
-  an order given to a courier who did not costs ``fairness_per_order`` more, so the co-op's pay
-  guarantee is not spent on members left waiting;
+- the floor: while some courier on shift is below the co-op's hourly floor this clock hour
+  (``Courier.below_floor``: earned less in it than the floor's share of their time on shift in
+  it, the hour their pay statement checks), an order given to a courier who is not costs
+  ``fairness_per_order`` more, so the co-op's pay guarantee is not spent on members left waiting;
 - the grade: an order given to a courier costs ``fairness_grade_per_order`` for each floor's
   worth per hour that courier earned beyond the least-paid courier who takes new work (at most
   one floor's worth), so among couriers who reach the kitchen about as soon, the one who has

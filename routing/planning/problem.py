@@ -65,8 +65,8 @@ class Weights:
     (the p90 customers) weigh more than the short ones (the insertion evaluator prices it; the
     benchmark mode's OR-Tools model, which has no live objective, does not).
 
-    ``fairness_per_order``: while some courier on shift is below the co-op's hourly floor so far
-    today (``Courier.below_floor``), an order given to a courier who is not costs this much
+    ``fairness_per_order``: while some courier on shift is below the co-op's hourly floor this
+    clock hour (``Courier.below_floor``), an order given to a courier who is not costs this much
     more: 2400 is 100 seconds of a customer's delay (at ``delay_per_s`` 24), or 40 minutes of
     riding. The work goes to members the co-op's pay guarantee would otherwise pay for
     waiting when that costs little, and never when it costs a customer more than that.
@@ -172,8 +172,9 @@ class Courier:
     takes_new : False for a courier who keeps what they carry, their pins and what the plan in
         force already gave them (``Problem.previous``), but gets nothing new (a phone that
         went quiet: the service cannot tell whether they still ride).
-    below_floor : whether the courier earned less than the co-op's hourly floor so far today
-        (the fairness term, ``Weights.fairness_per_order``, prefers them).
+    below_floor : whether the courier earned less in the current clock hour than the co-op's
+        hourly floor for their time on shift in it (``dispatch.domain.pay_so_far``; the
+        fairness term, ``Weights.fairness_per_order``, prefers them).
     earned_pct_of_floor : what the courier earned per hour on shift so far, in percent of the
         floor (None: not known yet); the graded fairness term
         (``Weights.fairness_grade_per_order``) prefers the least paid.

@@ -47,27 +47,35 @@ def test_a_courier_whose_phone_went_quiet_gets_no_new_order(client, world, ctx):
     assert plan["objective"]["couriers_quiet"] == [quiet_id]
 
 
-def test_the_loop_knows_who_is_below_the_floor_so_far_on_their_shift(client, world, ctx):
-    """Two hours on shift without a delivery is below the floor; ten minutes with one paid
-    delivery is not (the fairness rule's input, read each round)."""
+def test_the_loop_knows_who_is_below_the_floor_this_hour(client, world, ctx):
+    """The fairness rule's input, read each round: what each courier earned in the current
+    clock hour against the floor's share of their time on shift in it. Two hours on shift
+    without a delivery is below; a courier paid the hour's floor this hour is not; one paid as
+    much in the previous hour, and nothing since, is below again."""
     from dispatch.db.models import Delivery
     from dispatch.dispatcher import live_state
     from dispatch.domain.fees import DEFAULT_RULE_SET, TripEstimate, quote
     from dispatch.domain.receipts import receipt_from_quote, receipt_to_dict
 
-    idle = login(client, world.courier_emails[0], world.password)
-    idle_id = start_shift(client, idle)["courier_id"]
-    busy = login(client, world.courier_emails[1], world.password)
-    busy_id = start_shift(client, busy)["courier_id"]
-    d = create_delivery(client, world.merchant_key).json()
-    now = ctx.clock()
+    ids = [start_shift(client, login(client, email, world.password))["courier_id"]
+           for email in world.courier_emails[:3]]
+    idle_id, paid_id, earlier_id = ids
     trip = TripEstimate(distance_m=3000, ride_to_pickup_s=300, pickup_service_s=120, ride_s=700,
                         dropoff_service_s=120, merchant_is_member=True)
-    receipt = receipt_to_dict(receipt_from_quote(quote(DEFAULT_RULE_SET, trip)))
+    receipt = receipt_from_quote(quote(DEFAULT_RULE_SET, trip))
+    per_delivery = receipt.split.courier_cents + receipt.shortfall_cents
+    enough = -(-DEFAULT_RULE_SET.courier_floor_cents_per_hour // per_delivery)  # a full hour's floor
+    now = ctx.clock()
+    hour = now.replace(minute=0, second=0, microsecond=0)
     with ctx.sessions() as s, s.begin():
-        s.execute(update(Shift).where(Shift.courier_id == idle_id).values(started_at=now - timedelta(hours=2)))
-        s.execute(update(Shift).where(Shift.courier_id == busy_id).values(started_at=now - timedelta(minutes=10)))
-        s.execute(update(Delivery).where(Delivery.id == d["id"]).values(
-            status="delivered", courier_id=busy_id, delivered_at=now - timedelta(minutes=1), receipt=receipt))
+        s.execute(update(Shift).where(Shift.courier_id.in_(ids)).values(
+            started_at=now - timedelta(hours=2), planned_end_at=now + timedelta(hours=2)))
+    for courier_id, when in ((paid_id, now), (earlier_id, hour - timedelta(minutes=5))):
+        for _ in range(enough):
+            d = create_delivery(client, world.merchant_key).json()
+            with ctx.sessions() as s, s.begin():
+                s.execute(update(Delivery).where(Delivery.id == d["id"]).values(
+                    status="delivered", courier_id=courier_id, delivered_at=when,
+                    receipt=receipt_to_dict(receipt)))
     below = {c.id: c.below_floor for c in live_state(ctx, world.coop_id, now).couriers}
-    assert below == {idle_id: True, busy_id: False}
+    assert below == {idle_id: True, paid_id: False, earlier_id: True}

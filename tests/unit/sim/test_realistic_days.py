@@ -150,3 +150,22 @@ def test_a_shift_that_runs_over_is_paid_its_last_dropoff(tmp_path):
     k = kpis(result)
     assert k["earnings_per_hour_min_eur"] > 0  # the dropoff is paid
     assert k["below_floor_hours"] == 1  # 11:40-12:00 earned nothing; 12:00-end has the dropoff
+
+
+def test_the_simulator_tells_the_planner_who_is_below_the_floor_this_hour(tmp_path):
+    """As the service does: a courier paid an hour's floor in the previous hour and nothing
+    since is below it now; one paid it this hour is not (``dispatch.domain.pay_so_far``)."""
+    (tmp_path / "orders.csv").write_text(ORDERS, encoding="utf-8")
+    (tmp_path / "couriers.csv").write_text(
+        "courier_id,shift_start,shift_end,start_x,start_y,vehicle\n"
+        "c1,10:00,15:00,0,0,bike\nc2,10:00,15:00,0,0,bike\n", encoding="utf-8")
+    (tmp_path / "scenario.json").write_text(json.dumps(META), encoding="utf-8")
+    scenario = read_scenario(tmp_path)
+    sim = Simulation(scenario, PlanarTravel(15.0), SimConfig(policy="nearest"))
+    now, floor = 12 * 3600 + 1800, 1202
+    c1, c2 = sim.couriers["c1"], sim.couriers["c2"]
+    for c in (c1, c2):
+        c.on_shift, c.started_s = True, 10 * 3600
+    c1.paid, c2.paid = [(12 * 3600 - 60, floor)], [(12 * 3600 + 60, floor)]
+    state = live_state(now, [c1, c2], [], sim.travel.along, floor)
+    assert {c.id: c.below_floor for c in state.couriers} == {"c1": True, "c2": False}
