@@ -37,6 +37,7 @@ from dispatch.services.context import ServiceContext
 from dispatch.services.dispatching import write_plan
 from dispatch.services.live_state import coop_ids, live_rows, outbox_watermark
 from dispatch.services.maps import coop_map
+from dispatch.services.pay_so_far import courier_pay_cents
 from routing.planning.problem import Plan
 from routing.streets.snap import SnapError
 
@@ -56,14 +57,15 @@ def live_state(ctx: ServiceContext, coop_id: str, now: datetime) -> LiveState:
         LiveCourier(id=sh.courier_id, position=(sh.last_lat, sh.last_lon), shift_end_at=sh.planned_end_at,
                     capacity_g=sh.capacity_g, capacity_ml=sh.capacity_ml, speed_pct=sh.speed_pct,
                     heading=rows.heading.get(sh.courier_id), position_at=sh.last_position_at,
-                    below_floor=sh.courier_id in rows.below_floor,
-                    earned_pct_of_floor=rows.earned_pct.get(sh.courier_id))
-        for sh in rows.shifts)
+                    earned_pct_of_floor=pay.earned_pct_of_floor if pay else None,
+                    hour_end_at=pay.hour_end_at if pay else None, hour_short_cents=pay.hour_short_cents if pay else 0)
+        for sh in rows.shifts for pay in (rows.pay.get(sh.courier_id),))
     deliveries = tuple(
         LiveDelivery(id=d.id, status=d.status, pickup=(d.pickup_lat, d.pickup_lon),
                      dropoff=(d.dropoff_lat, d.dropoff_lon), ready_at=d.ready_at,
                      window_start_at=d.window_start_at, window_end_at=d.window_end_at, load_g=d.load_g,
-                     load_ml=d.load_ml, version=d.version, courier_id=d.courier_id, pinned=d.pinned)
+                     load_ml=d.load_ml, version=d.version, courier_id=d.courier_id, pinned=d.pinned,
+                     courier_pay_cents=courier_pay_cents(d.quote))
         for d in rows.deliveries)
     return LiveState(coop_id=coop_id, now=now, couriers=couriers, deliveries=deliveries)
 

@@ -50,8 +50,9 @@ class LiveCourier:
     speed_pct: int
     heading: tuple[str, str] | None = None  # (delivery id, "pickup" | "dropoff")
     position_at: datetime | None = None  # when the position was sent (None: always fresh)
-    below_floor: bool = False  # earned less this clock hour than the floor for their time in it
     earned_pct_of_floor: int | None = None  # earned per hour on shift so far, % of the floor
+    hour_end_at: datetime | None = None  # when the current clock hour ends
+    hour_short_cents: int = 0  # what they still need to earn in it to reach its floor
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,7 @@ class LiveDelivery:
     pinned: bool = False
     pickup_service_s: int = 120
     dropoff_service_s: int = 120
+    courier_pay_cents: int = 0  # what it pays its courier (its quote's courier share)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +191,9 @@ def _courier(state: LiveState, c: LiveCourier, place: int) -> Courier:
     end_s = int((c.shift_end_at - state.now).total_seconds())
     return Courier(key=c.id, start=place, available_s=0, shift_end_s=max(end_s, OVERTIME_S),
                    capacity_g=c.capacity_g, capacity_ml=c.capacity_ml, speed_pct=c.speed_pct,
-                   takes_new=not is_quiet(c.position_at, state.now), below_floor=c.below_floor,
-                   earned_pct_of_floor=c.earned_pct_of_floor)
+                   takes_new=not is_quiet(c.position_at, state.now), earned_pct_of_floor=c.earned_pct_of_floor,
+                   hour_end_s=seconds_after(state.now, c.hour_end_at) if c.hour_end_at else 0,
+                   hour_short_cents=c.hour_short_cents)
 
 
 def ride_bound_s(d: LiveDelivery, direct_s: int, slowest_pct: int, detour_s: int) -> int:
@@ -214,6 +217,7 @@ def _delivery(now: datetime, d: LiveDelivery, pickup: int, dropoff: int, on_shif
         window_start_s=min(seconds_after(now, d.window_start_at), end_s), window_end_s=end_s,
         load_g=d.load_g, load_ml=d.load_ml, pickup_service_s=d.pickup_service_s,
         dropoff_service_s=d.dropoff_service_s, max_ride_s=max_ride_s, on_board_of=on_board, pinned_to=pinned,
+        pay_cents=d.courier_pay_cents,
     )
 
 

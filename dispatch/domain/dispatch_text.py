@@ -25,7 +25,7 @@ def weights_to_dict(weights: Weights) -> dict[str, int]:
             "churn_per_move": weights.churn_per_move,
             "unassigned_penalty": weights.unassigned_penalty,
             "fairness_per_s": weights.fairness_per_s, "delay_per_s": weights.delay_per_s,
-            "fairness_per_order": weights.fairness_per_order, "bundle_detour_s": weights.bundle_detour_s,
+            "floor_short_per_cent": weights.floor_short_per_cent, "bundle_detour_s": weights.bundle_detour_s,
             "delay_tail_s": weights.delay_tail_s, "delay_tail_per_s": weights.delay_tail_per_s,
             "commit_ahead_stops": weights.commit_ahead_stops, "commit_wait_s": weights.commit_wait_s,
             "fairness_grade_per_order": weights.fairness_grade_per_order}
@@ -54,11 +54,12 @@ def _fr(w: Weights, ratio: str) -> list[str]:
          f"points, pour répartir le travail entre coursiers." if w.fairness_per_s else
          "la longueur de la tournée la plus longue n'est pas pondérée (poids 0)\u00a0; le "
          "travail est réparti par la règle du plancher ci-dessous\u00a0;"),
-        f"tant qu'un coursier en service a gagné moins, dans l'heure en cours, que la part du "
-        f"plancher horaire de son temps de service dans cette heure (ce que son relevé vérifie, "
-        f"heure par heure), chaque course donnée à un coursier qui l'a déjà gagnée : "
-        f"{_n(w.fairness_per_order, 'fr')} points de plus, pour que le travail aille d'abord aux "
-        f"membres que la garantie de revenu paierait à attendre, quand cela coûte peu ;",
+        f"chaque centime qui manquerait à un coursier pour atteindre, dans l'heure en cours, la "
+        f"part du plancher horaire de son temps de service dans cette heure (ce que son relevé "
+        f"vérifie, heure par heure), une fois payées les courses que le plan lui fait remettre "
+        f"avant la fin de l'heure : {_n(w.floor_short_per_cent, 'fr')} points, soit ce que la "
+        f"garantie de revenu de la coopérative devrait pour l'heure ; le travail va d'abord "
+        f"aux membres qu'elle paierait à attendre, quand cela coûte peu ;",
         f"au-dessus du plancher aussi, chaque course donnée à un coursier : "
         f"{_n(w.fairness_grade_per_order, 'fr')} points de plus par plancher horaire qu'il a gagné "
         f"de plus que le coursier le moins payé depuis le début de son service (au plus un), pour "
@@ -100,11 +101,12 @@ def _en(w: Weights, ratio: str) -> list[str]:
          f"work between couriers." if w.fairness_per_s else
          "the length of the longest route is not weighted (weight 0); work is spread by the "
          "floor rule below;"),
-        f"while a courier on shift has earned less in the current clock hour than the floor's "
-        f"share of their time on shift in it (what their pay statement checks, hour by hour), "
-        f"every delivery given to a courier who has earned it: {_n(w.fairness_per_order, 'en')} points "
-        f"more, so work goes first to members the pay guarantee would otherwise pay to wait, "
-        f"when that costs little;",
+        f"every cent a courier would still be short of the floor's share of their time on shift "
+        f"in the current clock hour (what their pay statement checks, hour by hour), once the "
+        f"deliveries the plan has them drop before the hour ends are paid: "
+        f"{_n(w.floor_short_per_cent, 'en')} points, what the co-op's pay guarantee would owe for "
+        f"the hour; so work goes first to members it would otherwise pay to wait, when that "
+        f"costs little;",
         f"above the floor too, every delivery given to a courier: "
         f"{_n(w.fairness_grade_per_order, 'en')} points more per hourly floor they earned beyond "
         f"the least-paid courier since their shift began (one floor at most), so that of couriers "

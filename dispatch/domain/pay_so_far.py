@@ -3,17 +3,19 @@ service's dispatch loop and the simulator both give the planner. Pure.
 
 Two readings:
 
-- **below the floor this hour** (``this_hour``, then ``below_floor``): what the courier earned
-  for deliveries completed in the current clock hour is less than the floor's share of their
-  time on shift in that hour, counted to the hour's end (or the planned shift end, if sooner).
-  It is what their pay statement checks, hour by hour (``dispatch.domain.statements``): a
-  courier who has not earned this hour's floor yet is the one an order helps most.
+- **short of the floor this hour** (``this_hour``, then ``short_cents``): the floor's share of
+  their time on shift in the current clock hour, counted to the hour's end (or the planned
+  shift end, if sooner), less what they earned for deliveries completed in it. It is what
+  their pay statement checks, hour by hour (``dispatch.domain.statements``), and what the
+  co-op's pay guarantee would owe for the hour if nothing more were delivered in it.
 - **earned per hour over the shift so far**, in percent of the floor (``pct_of_floor``).
 
 Times are seconds since the epoch (clock hours are UTC hours, as in the statements).
 """
 
 from __future__ import annotations
+
+from dispatch.domain.fee_split import courier_floor_cents
 
 KNOWN_AFTER_S = 10 * 60  # before this long on shift, a rate says nothing yet
 
@@ -29,9 +31,10 @@ def this_hour(now_s: float, started_s: float, planned_end_s: float) -> tuple[flo
     return lo, max(0.0, hi - lo)
 
 
-def below_floor(earned_cents: int, on_shift_s: float, floor_cents_per_hour: int) -> bool:
-    """Whether ``earned_cents`` over ``on_shift_s`` seconds is less than the floor's pay for them."""
-    return earned_cents * 3600 < floor_cents_per_hour * max(0.0, on_shift_s)
+def short_cents(earned_cents: int, on_shift_s: float, floor_cents_per_hour: int) -> int:
+    """What ``earned_cents`` lacks to reach the floor's pay for ``on_shift_s`` seconds (0: none),
+    the floor rounded up to the cent as the statement rounds it."""
+    return max(0, courier_floor_cents(floor_cents_per_hour, int(max(0.0, on_shift_s))) - earned_cents)
 
 
 def pct_of_floor(earned_cents: int, on_shift_s: float, floor_cents_per_hour: int) -> int | None:

@@ -1,5 +1,5 @@
 """What a dispatch round reads: a co-op's couriers on shift, its open deliveries, each courier's
-next stop, who is below the hourly floor this hour, and the outbox watermark the round starts from.
+next stop, what each is short of the hourly floor this hour, and the outbox watermark the round starts from.
 
 The dispatch loop (``dispatch.dispatcher``) schedules rounds and turns these rows into the
 planner's ``LiveState``; the queries live here with the other services so that the loop holds
@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from dispatch.db.models import Coop, Delivery, OutboxEvent, Shift, Stop
 from dispatch.services.context import ServiceContext
-from dispatch.services.pay_so_far import pay_so_far
+from dispatch.services.pay_so_far import PaySoFar, pay_so_far
 
 OPEN_STATUSES = ("pending", "assigned", "picked_up")
 NO_POSITION = 10**6  # a stop the plan has not ordered yet sorts after every ordered one
@@ -31,18 +31,16 @@ class LiveRows:
     ``shifts``: open shifts (courier_id, last_lat, last_lon, planned_end_at, capacity_g,
     capacity_ml, speed_pct, last_position_at, started_at); ``deliveries``: open deliveries (id,
     status, pickup and dropoff coordinates, ready_at, window, load, version, courier_id,
-    pinned); ``heading``: each courier's first undone stop as (delivery id, kind);
-    ``below_floor``: the couriers who earned less this clock hour than the floor's share of
-    their time on shift in it (``dispatch.services.pay_so_far``);
-    ``earned_pct``: what each earned per hour on shift so far, in percent of the floor (None
-    while not known yet).
+    pinned, quote); ``heading``: each courier's first undone stop as (delivery id, kind);
+    ``pay``: each courier's pay so far (``dispatch.services.pay_so_far.PaySoFar``: what they
+    are short of this clock hour's floor, when the hour ends, and their pay per hour over the
+    shift in percent of the floor, None while not known yet).
     """
 
     shifts: Sequence[Any]
     deliveries: Sequence[Any]
     heading: dict[str, tuple[str, str]]
-    below_floor: frozenset[str]
-    earned_pct: dict[str, int | None]
+    pay: dict[str, PaySoFar]
 
 
 def outbox_watermark(ctx: ServiceContext, coop_id: str) -> int:
@@ -64,15 +62,14 @@ def live_rows(ctx: ServiceContext, coop_id: str, now: datetime) -> LiveRows:
         ds = s.execute(select(Delivery.id, Delivery.status, Delivery.pickup_lat, Delivery.pickup_lon,
                               Delivery.dropoff_lat, Delivery.dropoff_lon, Delivery.ready_at,
                               Delivery.window_start_at, Delivery.window_end_at, Delivery.load_g,
-                              Delivery.load_ml, Delivery.version, Delivery.courier_id, Delivery.pinned)
+                              Delivery.load_ml, Delivery.version, Delivery.courier_id, Delivery.pinned,
+                              Delivery.quote)
                        .where(Delivery.coop_id == coop_id, Delivery.status.in_(OPEN_STATUSES))).all()
         stops = s.execute(select(Stop.courier_id, Stop.position, Stop.delivery_id, Stop.kind)
                           .where(Stop.delivery_id.in_([d.id for d in ds]), Stop.done_at.is_(None),
                                  Stop.courier_id.is_not(None))).all()
         pay = pay_so_far(s, coop_id, ((sh.courier_id, sh.started_at, sh.planned_end_at) for sh in shifts), now)
-    return LiveRows(shifts=shifts, deliveries=ds, heading=_first_stops(stops),
-                    below_floor=frozenset(c for c, (below, _) in pay.items() if below),
-                    earned_pct={c: pct for c, (_, pct) in pay.items()})
+    return LiveRows(shifts=shifts, deliveries=ds, heading=_first_stops(stops), pay=pay)
 
 
 def _first_stops(stops: Sequence[Any]) -> dict[str, tuple[str, str]]:

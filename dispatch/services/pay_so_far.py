@@ -1,10 +1,11 @@
 """Each courier's pay so far against the co-op's hourly floor, for the planner's fairness
 rules (``routing.planning.fairness``), read as ``dispatch.domain.pay_so_far`` defines it.
 
-A courier is below the floor when what they earned for the deliveries completed in the
-current clock hour of the shift now open (their receipts' courier share, plus any floor
-shortfall owed) is less than the floor's share of their time on shift in that hour: the hour
-their pay statement will check. Beside it, what they earned per hour over the shift so far.
+What a courier is short of the floor this clock hour: the floor's share of their time on
+shift in it, less what they earned for the deliveries completed in it on the shift now open
+(their receipts' courier share, plus any floor shortfall owed): the hour their pay statement
+will check. Beside it, what they earned per hour over the shift so far, and what each open
+delivery pays its courier (its quote's courier share).
 The dispatch loop reads both each round (``dispatch.services.live_state.live_rows``); the
 planner then prefers them when it costs little (``routing.planning.problem.Weights``).
 """
@@ -12,23 +13,33 @@ planner then prefers them when it costs little (``routing.planning.problem.Weigh
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.db.models import Coop, Delivery
 from dispatch.domain.fees import SMIC_2026_CENTS_PER_HOUR
-from dispatch.domain.pay_so_far import below_floor, pct_of_floor, this_hour
+from dispatch.domain.pay_so_far import pct_of_floor, short_cents, this_hour
 from dispatch.domain.receipts import receipt_from_dict
 from dispatch.services.fees import local_day, rule_set_in_force
 
 
+@dataclass(frozen=True, slots=True)
+class PaySoFar:
+    """One courier's pay against the floor, as the planner reads it."""
+
+    hour_short_cents: int  # what they still need to earn this clock hour to reach its floor
+    hour_end_at: datetime  # when this clock hour ends
+    earned_pct_of_floor: int | None  # earned per hour over the shift so far, % of the floor
+
+
 def pay_so_far(s: Session, coop_id: str, shifts: Iterable[tuple[str, datetime, datetime]],
-               now: datetime) -> dict[str, tuple[bool, int | None]]:
-    """Courier id -> (below the floor this hour at ``now``, earned per hour over the shift in
-    percent of the floor) for the couriers of ``shifts`` (courier id, shift start, planned
-    end); ``dispatch.domain.pay_so_far``."""
+               now: datetime) -> dict[str, PaySoFar]:
+    """Courier id -> their pay so far at ``now`` for the couriers of ``shifts`` (courier id,
+    shift start, planned end); ``dispatch.domain.pay_so_far``."""
     spans = {c: (start, end) for c, start, end in shifts}
     if not spans:
         return {}
@@ -52,8 +63,16 @@ def pay_so_far(s: Session, coop_id: str, shifts: Iterable[tuple[str, datetime, d
             earned[courier_id] += cents
             if delivered_at.timestamp() >= hour[courier_id][0]:
                 earned_this_hour[courier_id] += cents
-    out = {}
-    for c, cents in earned.items():
-        on_shift_s = (now - started[c]).total_seconds()
-        out[c] = (below_floor(earned_this_hour[c], hour[c][1], floor), pct_of_floor(cents, on_shift_s, floor))
-    return out
+    hour_end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    return {c: PaySoFar(short_cents(earned_this_hour[c], hour[c][1], floor), hour_end,
+                        pct_of_floor(cents, (now - started[c]).total_seconds(), floor))
+            for c, cents in earned.items()}
+
+
+def courier_pay_cents(stored: dict[str, Any] | None) -> int:
+    """What a delivery's stored quote (``services.fees.stored_quote``) gives its courier; 0
+    when it has none or it cannot be read."""
+    try:
+        return int((stored or {})["quote"]["split"]["courier_cents"])
+    except (KeyError, TypeError, ValueError):
+        return 0

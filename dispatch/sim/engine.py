@@ -83,6 +83,8 @@ class Simulation:
             raise ValueError(f"unknown policy {config.policy!r}; choose from {', '.join(POLICIES)}")
         self.scenario, self.travel, self.config = scenario, travel, config
         self.orders = orders_for(scenario, travel, config.seed, config.service_sigma)
+        for o in self.orders.values():  # what the service's quote would say when it is placed
+            o.pay_cents = earned_cents(o)
         self.couriers = {c.courier_id: SimCourier(c, c.start) for c in scenario.couriers}
         self.result = SimResult(scenario, config, self.orders, self.couriers)
         self.heap: list[tuple[int, int, str, str, int]] = []
@@ -259,7 +261,7 @@ class Simulation:
             o.change("failed" if failed else "delivered", cid, "nobody at the door (simulated)" if failed else "")
             o.done_s, o.done_by = self.now, cid
             if not failed:
-                c.paid.append((self.now, earned_cents(o)))
+                c.paid.append((self.now, o.pay_cents))
                 c.earned_cents += c.paid[-1][1]
         self._kick()
         self._maybe_end(c)

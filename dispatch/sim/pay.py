@@ -1,7 +1,7 @@
 """What a simulated delivery pays its courier: the fair-price receipt under the default rules.
 
 Used by the KPIs (pay statements) and by the simulation itself, which tells the planner who
-is below the hourly floor so far (``dispatch.sim.state.below_floor``).
+is short of this hour's floor (``dispatch.sim.state.hour_short``) and what each order pays.
 """
 
 from __future__ import annotations

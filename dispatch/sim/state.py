@@ -44,6 +44,7 @@ class SimOrder:
     done_by: str | None = None
     service_pickup_s: int = 120  # what the rider takes at the stop (nominal with luck)
     service_dropoff_s: int = 120
+    pay_cents: int = 0  # what it pays its courier, priced when placed (dispatch.sim.pay)
     nominal_pickup_s: int = 120  # what the planner is told (the scenario's)
     nominal_dropoff_s: int = 120
 
@@ -118,15 +119,15 @@ class SimCourier:
         return along(self.leg.start, self.leg.end, (now - self.leg.start_s) / span)  # type: ignore[operator]
 
 
-def below_floor(c: SimCourier, now: int, floor_cents_per_hour: int) -> bool:
-    """Whether ``c`` earned less in the current clock hour than the floor's share of their time
-    on shift in it (``dispatch.domain.pay_so_far.this_hour``)."""
+def hour_short(c: SimCourier, now: int, floor_cents_per_hour: int) -> int:
+    """What ``c`` still needs to earn in the current clock hour to reach the floor's share of
+    their time on shift in it, in cents (``dispatch.domain.pay_so_far``)."""
     if c.started_s is None:
-        return False
+        return 0
     epoch = at(0).timestamp()
     lo, span = pay.this_hour(epoch + now, epoch + c.started_s, epoch + c.spec.shift_end_s)
     earned = sum(cents for done, cents in c.paid if epoch + done >= lo)
-    return pay.below_floor(earned, span, floor_cents_per_hour)
+    return pay.short_cents(earned, span, floor_cents_per_hour)
 
 
 def earned_pct(c: SimCourier, now: int, floor_cents_per_hour: int) -> int | None:
@@ -142,15 +143,16 @@ def live_state(now: int, couriers: list[SimCourier], orders: list[SimOrder], alo
         LiveCourier(id=c.id, position=c.where(now, along), shift_end_at=at(c.spec.shift_end_s),
                     capacity_g=VEHICLES[c.spec.vehicle].capacity_g, capacity_ml=VEHICLES[c.spec.vehicle].capacity_ml,
                     speed_pct=VEHICLES[c.spec.vehicle].speed_pct, heading=c.route[0] if c.route else None,
-                    below_floor=below_floor(c, now, floor_cents_per_hour),
-                    earned_pct_of_floor=earned_pct(c, now, floor_cents_per_hour))
+                    earned_pct_of_floor=earned_pct(c, now, floor_cents_per_hour),
+                    hour_end_at=at(now // 3600 * 3600 + 3600),
+                    hour_short_cents=hour_short(c, now, floor_cents_per_hour))
         for c in on)
     deliveries = tuple(
         LiveDelivery(id=o.id, status=o.status, pickup=o.spec.pickup, dropoff=o.spec.dropoff,
                      ready_at=at(o.spec.ready_s), window_start_at=at(o.spec.ready_s),
                      window_end_at=at(o.window_end_s), load_g=o.spec.load_g, load_ml=o.spec.load_ml,
                      version=o.version, courier_id=o.courier_id, pickup_service_s=o.nominal_pickup_s,
-                     dropoff_service_s=o.nominal_dropoff_s)
+                     dropoff_service_s=o.nominal_dropoff_s, courier_pay_cents=o.pay_cents)
         for o in orders if o.status in OPEN)
     return LiveState(coop_id="sim", now=at(now), couriers=live_couriers, deliveries=deliveries)
 

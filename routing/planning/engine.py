@@ -17,7 +17,7 @@ How a search goes (``Engine.search``):
    the best. A delivery on board or at the head of a route is never removed.
 
 The objective is the live one (``Problem.weights``: riding, lateness, delay beyond each
-order's ideal time, fairness surcharge, churn; an unplaced delivery costs
+order's ideal time, fairness (``routing.planning.fairness``), churn; an unplaced delivery costs
 ``unassigned_penalty``) or, in benchmark mode, distance with hard windows: one engine, two
 objectives. Deterministic for a seed under an iteration budget.
 """
@@ -75,7 +75,12 @@ class Engine:
         self.nodes = self._node_tables()
         self.vehicles = self._vehicle_tables()
         self.w = np.array([w.travel_per_s, w.lateness_per_s, w.delay_per_s, w.delay_tail_s, w.delay_tail_per_s,
-                           0 if bench else w.churn_per_move], np.int64)
+                           0 if bench else w.churn_per_move, 0 if bench else w.floor_short_per_cent], np.int64)
+        # the floor rule (routing.planning.fairness): per courier, when the clock hour ends and
+        # the cents they are short of its floor; per delivery, what it pays its courier
+        self.hour = np.array([[c.hour_end_s, 0 if bench else c.hour_short_cents] for c in self.couriers],
+                             np.int64).reshape(len(self.couriers), 2)
+        self.pay = np.array([d.pay_cents for d in self.keep] or [0], np.int64)
         self.travel = np.ascontiguousarray(problem.travel_s, dtype=np.int64)
         self.dist = np.ascontiguousarray(problem.distance_m, dtype=np.int64)
         self.picked = np.full(max(1, self.m), -1, np.int64)
@@ -159,7 +164,8 @@ class Engine:
         place, early, due, latest, svc, qg, qml, ideal, maxride, onboard, _prev = self.nodes
         cstart, cend, avail, shift_end, capg, capml, pct, g0, ml0, surch, _first = self.vehicles
         return (self.bench, self.travel, self.dist, place, early, due, latest, svc, qg, qml, ideal, maxride,
-                onboard, cstart, cend, avail, shift_end, capg, capml, pct, g0, ml0, surch, self.w, self.picked)
+                onboard, cstart, cend, avail, shift_end, capg, capml, pct, g0, ml0, surch, self.hour, self.pay, self.w,
+                self.picked)
 
     def route_cost(self, c: int, nodes: np.ndarray, n: int) -> int:
         """Cost of courier ``c`` riding ``nodes[:n]`` (``INFEASIBLE``: -1)."""
@@ -176,8 +182,8 @@ class Engine:
         self._room(plan, 2)
         out = kern.best_over(plan.rows, plan.lengths, plan.costs, who, k, bound, self.bench, self.travel,
                              self.dist, place, early, due, latest, svc, qg, qml, ideal, maxride, onboard, prev,
-                             cstart, cend, avail, shift_end, capg, capml, pct, g0, ml0, surch, first, self.w,
-                             self.picked, self._trial)
+                             cstart, cend, avail, shift_end, capg, capml, pct, g0, ml0, surch, first, self.hour,
+                             self.pay, self.w, self.picked, self._trial)
         return None if out[1] < 0 else (int(out[0]), int(out[1]), int(out[2]), int(out[3]))
 
     # -- plans ------------------------------------------------------------------------------

@@ -12,7 +12,9 @@ The cost is the objective of ``routing.planning.insertion.Evaluator.route_cost``
 - live mode (``bench == 0``): riding seconds (at the courier's speed) times ``travel_per_s``;
   per dropoff, lateness beyond its window end times ``lateness_per_s`` (soft: never
   infeasible), delay after its ideal time times ``delay_per_s`` (and ``delay_tail_per_s``
-  beyond ``delay_tail_s``), and the courier's fairness surcharge for an order not yet on board;
+  beyond ``delay_tail_s``), the courier's fairness surcharge for an order not yet on board, and
+  per cent of this clock hour's floor the route leaves the courier short of
+  (``routing.planning.fairness``): the dropoffs done before the hour ends pay toward it;
 - benchmark mode (``bench == 1``): metres ridden; a dropoff after its window end is infeasible.
 
 Stops in a row at one place are one visit in live mode (the courier parks and walks in
@@ -26,8 +28,9 @@ Tables (all int64): per node (pickup of delivery ``k`` is node ``2k``, its dropo
 ``place, early, due, latest, svc, qg, qml``; per delivery ``ideal, maxride, onboard, prev``
 (-1 for none); per courier ``cstart, cend (-1: open route), avail, shift_end, capg, capml,
 pct, g0, ml0, surch, first`` (``first``: stops at the start of the route that stay there, the
-stop the courier is riding to); ``w``: travel_per_s, lateness_per_s, delay_per_s,
-delay_tail_s, delay_tail_per_s, churn_per_move.
+stop the courier is riding to) and ``hour`` (rows of: when the clock hour ends, cents short of its
+floor); per delivery ``pay`` (cents to its courier); ``w``: travel_per_s, lateness_per_s,
+delay_per_s, delay_tail_s, delay_tail_per_s, churn_per_move, floor_short_per_cent.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ def _leg(travel, a, b, pct):  # type: ignore[no-untyped-def]
 @compiled()
 def route_cost(nodes, n, c, bench, travel, dist, place, early, due, latest, svc, qg, qml,  # type: ignore[no-untyped-def]
                ideal, maxride, onboard, cstart, cend, avail, shift_end, capg, capml, pct, g0, ml0,
-               surch, w, picked, limit=BIG):
+               surch, hour, pay, w, picked, limit=BIG):
     """Cost of courier ``c`` riding ``nodes[:n]`` in order, or ``INFEASIBLE``.
 
     Every term is non-negative, so the walk stops as soon as the cost passes ``limit`` (the
@@ -67,6 +70,7 @@ def route_cost(nodes, n, c, bench, travel, dist, place, early, due, latest, svc,
     ok = True
     dear = False
     visit = 0  # the longest service of the stops in a row at this place so far (live mode)
+    got = 0  # pay of the dropoffs done before the courier's clock hour ends
     for x in range(n):
         node = nodes[x]
         k = node // 2
@@ -105,6 +109,8 @@ def route_cost(nodes, n, c, bench, travel, dist, place, early, due, latest, svc,
                 break
             if onboard[k] == 0:
                 cost += surch[c]
+            if start + svc[node] <= hour[c, 0]:
+                got += pay[k]
         if cost > limit:
             dear = True
             break
@@ -126,6 +132,8 @@ def route_cost(nodes, n, c, bench, travel, dist, place, early, due, latest, svc,
         clock += leg
     if clock > shift_end[c]:
         return INFEASIBLE
+    if hour[c, 1] > got:
+        cost += w[6] * (hour[c, 1] - got)
     return cost
 
 
@@ -173,14 +181,15 @@ def _fill(trial, row, n, i, j, pn, dn, carried):  # type: ignore[no-untyped-def]
 @compiled()
 def best_over(routes, lengths, base, cands, k, bound, bench, travel, dist, place, early, due,  # type: ignore[no-untyped-def]
               latest, svc, qg, qml, ideal, maxride, onboard, prev, cstart, cend, avail, shift_end,
-              capg, capml, pct, g0, ml0, surch, first, w, picked, trial):
+              capg, capml, pct, g0, ml0, surch, first, hour, pay, w, picked, trial):
     """The cheapest insertion of delivery ``k`` into the routes of couriers ``cands``.
 
     Returns ``(added cost, courier, i, j)``: the pickup goes to index ``i`` of the courier's
     stop list and then the dropoff to index ``j`` (``i == -1``: on board, dropoff only), as
     ``list.insert`` would put them; ``(-1, -1, -1, -1)`` when nothing below ``bound`` fits.
-    Candidates are priced in full only when their exact travel detour (a lower bound: the
-    other terms can only grow) can beat the best so far. ``trial`` is scratch space longer
+    Candidates are priced in full only when their exact travel detour, less what the dropoff
+    can take off the courier's shortfall this hour, can beat the best so far (a lower bound:
+    the other terms can only grow). ``trial`` is scratch space longer
     than any route plus two.
     """
     pn = 2 * k
@@ -197,7 +206,10 @@ def best_over(routes, lengths, base, cands, k, bound, bench, travel, dist, place
         n = lengths[c]
         row = routes[c]
         churn = w[5] if prev[k] >= 0 and prev[k] != c else 0
-        if churn >= best or base[c] < 0:  # a broken route takes nothing more
+        # the one term an insertion can lower: the route's shortfall this hour, by the pay of
+        # the dropoff at most; candidates are pruned on their detour less that
+        gain = w[6] * (pay[k] if pay[k] < hour[c, 1] else hour[c, 1])
+        if churn - gain >= best or base[c] < 0:  # a broken route takes nothing more
             continue
         p = pct[c]
         f = first[c] if n > 0 else 0
@@ -215,12 +227,12 @@ def best_over(routes, lengths, base, cands, k, bound, bench, travel, dist, place
                 else:
                     lb = pick + _detour(travel, dist, bench, w, p, place[row[j - 1]], dp,
                                         cend[c] if j == n else place[row[j]])
-                if lb + churn >= best:
+                if lb + churn - gain >= best:
                     continue
                 size = _fill(trial, row, n, i, j, pn, dn, carried)
                 cost = route_cost(trial, size, c, bench, travel, dist, place, early, due, latest, svc,
                                   qg, qml, ideal, maxride, onboard, cstart, cend, avail, shift_end, capg,
-                                  capml, pct, g0, ml0, surch, w, picked, best + base[c] - churn)
+                                  capml, pct, g0, ml0, surch, hour, pay, w, picked, best + base[c] - churn)
                 if cost >= 0 and cost - base[c] + churn < best:
                     best = cost - base[c] + churn
                     bc, bi, bj = (c, -1, i) if carried else (c, i, j + 1)
@@ -232,13 +244,13 @@ def best_over(routes, lengths, base, cands, k, bound, bench, travel, dist, place
 @compiled()
 def costs_of(routes, lengths, bench, travel, dist, place, early, due, latest, svc, qg, qml,  # type: ignore[no-untyped-def]
              ideal, maxride, onboard, cstart, cend, avail, shift_end, capg, capml, pct, g0, ml0,
-             surch, w, picked):
+             surch, hour, pay, w, picked):
     """``route_cost`` of every courier's route (one call for the whole plan)."""
     out = np.empty(lengths.shape[0], np.int64)
     for c in range(lengths.shape[0]):
         out[c] = route_cost(routes[c], lengths[c], c, bench, travel, dist, place, early, due, latest,
                             svc, qg, qml, ideal, maxride, onboard, cstart, cend, avail, shift_end, capg,
-                            capml, pct, g0, ml0, surch, w, picked)
+                            capml, pct, g0, ml0, surch, hour, pay, w, picked)
     return out
 
 

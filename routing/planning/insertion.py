@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from routing.planning.fairness import surcharges
+from routing.planning.fairness import hour_short, surcharges
 from routing.planning.plans import ideal_dropoff_s
 from routing.planning.problem import Courier, Delivery, IntMatrix, Mode, Problem, StopKind
 from routing.planning.schedule import Visit, on_board_load, service_after
@@ -81,6 +81,7 @@ class Evaluator:
         grams, ml = self.loads[courier.key]
         place, clock, cost, pct = courier.start, courier.available_s, 0, courier.speed_pct
         surcharge = self.surcharge[courier.key]
+        got = 0  # pay of the dropoffs done before the courier's clock hour ends
         picked: dict[str, int] = {}
         visit = 0  # schedule.service_after: stops in a row at one place are one visit
         for n, v in enumerate(visits):
@@ -118,6 +119,8 @@ class Evaluator:
                     return None
                 if d.on_board_of is None:
                     cost += surcharge
+                if start + d.dropoff_service_s <= courier.hour_end_s:
+                    got += d.pay_cents
                 extra, visit = service_after(d.dropoff_service_s, visit, self.benchmark)
                 clock = start + extra
             place = to
@@ -125,7 +128,9 @@ class Evaluator:
             leg = -(-self.travel[place][courier.end] * pct // 100)
             cost += self.distance[place][courier.end] if self.benchmark else w.travel_per_s * leg
             clock += leg
-        return None if clock > courier.shift_end_s else cost
+        if clock > courier.shift_end_s:
+            return None
+        return cost + hour_short(self.problem, courier, got)
 
     def churn(self, courier: Courier, delivery: Delivery) -> int:
         """The churn cost of giving ``delivery`` to ``courier``."""

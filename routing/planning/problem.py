@@ -65,11 +65,21 @@ class Weights:
     (the p90 customers) weigh more than the short ones (the insertion evaluator prices it; the
     benchmark mode's OR-Tools model, which has no live objective, does not).
 
-    ``fairness_per_order``: while some courier on shift is below the co-op's hourly floor this
-    clock hour (``Courier.below_floor``), an order given to a courier who is not costs this much
-    more: 2400 is 100 seconds of a customer's delay (at ``delay_per_s`` 24), or 40 minutes of
-    riding. The work goes to members the co-op's pay guarantee would otherwise pay for
-    waiting when that costs little, and never when it costs a customer more than that.
+    ``floor_short_per_cent``: each courier's route costs this much per cent they would still be
+    short of this clock hour's floor (``Courier.hour_short_cents``: the floor's share of their
+    time on shift in the hour, less what they earned in it) once the dropoffs it plans before
+    the hour ends (``Courier.hour_end_s``) have paid them (``Delivery.pay_cents``). That is
+    the pay guarantee the co-op would owe for the hour, the hour by hour check of their pay
+    statement (``dispatch.domain.statements``), priced: at 4, an order that brings a courier
+    6 EUR toward it is worth 2400, 100 seconds of a customer's delay (at ``delay_per_s`` 24)
+    or 40 minutes of riding. So work goes to the couriers the guarantee would otherwise pay for
+    waiting, in the hour it would pay them, when that costs little. It replaced a flat 2400 per
+    order given to a courier not below the floor while another was (the floor over the whole
+    shift, then over the hour): measured with ``bench_sim.py --solver-time-limit 0`` (sums of
+    hours below the floor, nearest / flat rule over the hour / this rule at 2 / 4 / 8), lunch
+    seeds 1-4: 129 / 130 / 133 / 122 / 124; meal seeds 1-3: 173 / 173 / 173 / 173 / 175, the
+    meal day's click-to-door p90 50.1 min at 4 against nearest's 55.7 (50.5 with the flat
+    rule). Both rules at once, at 4: 122 and 175.
 
     ``fairness_grade_per_order``: above the floor too, an order given to a courier costs this
     much per floor's worth per hour they earned beyond the least-paid courier taking new work
@@ -147,7 +157,7 @@ class Weights:
     # the longest route's seconds, in the reported objective only: the search does not price it
     fairness_per_s: int = 0
     delay_per_s: int = 24  # per second of each dropoff after its ideal time (click-to-door)
-    fairness_per_order: int = 2400
+    floor_short_per_cent: int = 4  # per cent of this clock hour's floor a route leaves a courier short
     fairness_grade_per_order: int = 2400  # per floor's worth earned per hour beyond the least-paid
     delay_tail_s: int = 8 * 60
     delay_tail_per_s: int = 0  # off: measured no better than a higher delay_per_s
@@ -172,9 +182,11 @@ class Courier:
     takes_new : False for a courier who keeps what they carry, their pins and what the plan in
         force already gave them (``Problem.previous``), but gets nothing new (a phone that
         went quiet: the service cannot tell whether they still ride).
-    below_floor : whether the courier earned less in the current clock hour than the co-op's
-        hourly floor for their time on shift in it (``dispatch.domain.pay_so_far``; the
-        fairness term, ``Weights.fairness_per_order``, prefers them).
+    hour_end_s : when the current clock hour ends (the courier's pay statement checks each
+        clock hour against the floor).
+    hour_short_cents : what the courier still needs to earn in it to reach the floor's share
+        of their time on shift in it (``dispatch.domain.pay_so_far``; the fairness term,
+        ``Weights.floor_short_per_cent``, prices it).
     earned_pct_of_floor : what the courier earned per hour on shift so far, in percent of the
         floor (None: not known yet); the graded fairness term
         (``Weights.fairness_grade_per_order``) prefers the least paid.
@@ -189,8 +201,9 @@ class Courier:
     speed_pct: int = 100
     end: int | None = None
     takes_new: bool = True
-    below_floor: bool = False
     earned_pct_of_floor: int | None = None
+    hour_end_s: int = 0
+    hour_short_cents: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +230,7 @@ class Delivery:
     pickup_window_end_s: int | None = None  # hard latest pickup start (benchmarks), or None
     on_board_of: str | None = None
     pinned_to: str | None = None
+    pay_cents: int = 0  # what it pays its courier (the fairness term counts it toward their floor)
 
 
 @dataclass(frozen=True, slots=True)

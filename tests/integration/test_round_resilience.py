@@ -47,11 +47,12 @@ def test_a_courier_whose_phone_went_quiet_gets_no_new_order(client, world, ctx):
     assert plan["objective"]["couriers_quiet"] == [quiet_id]
 
 
-def test_the_loop_knows_who_is_below_the_floor_this_hour(client, world, ctx):
+def test_the_loop_knows_what_each_courier_is_short_of_this_hours_floor(client, world, ctx):
     """The fairness rule's input, read each round: what each courier earned in the current
     clock hour against the floor's share of their time on shift in it. Two hours on shift
-    without a delivery is below; a courier paid the hour's floor this hour is not; one paid as
-    much in the previous hour, and nothing since, is below again."""
+    without a delivery is short of all of it; a courier paid the hour's floor this hour is
+    not; one paid as much in the previous hour, and nothing since, is short of all of it again.
+    Each open delivery carries what its quote pays its courier."""
     from dispatch.db.models import Delivery
     from dispatch.dispatcher import live_state
     from dispatch.domain.fees import DEFAULT_RULE_SET, TripEstimate, quote
@@ -77,5 +78,13 @@ def test_the_loop_knows_who_is_below_the_floor_this_hour(client, world, ctx):
                 s.execute(update(Delivery).where(Delivery.id == d["id"]).values(
                     status="delivered", courier_id=courier_id, delivered_at=when,
                     receipt=receipt_to_dict(receipt)))
-    below = {c.id: c.below_floor for c in live_state(ctx, world.coop_id, now).couriers}
-    assert below == {idle_id: True, paid_id: False, earlier_id: True}
+    state = live_state(ctx, world.coop_id, now)
+    hour_floor = -(-DEFAULT_RULE_SET.courier_floor_cents_per_hour * 3600 // 3600)
+    assert {c.id: c.hour_short_cents for c in state.couriers} == {idle_id: hour_floor, paid_id: 0,
+                                                                   earlier_id: hour_floor}
+    assert {c.hour_end_at for c in state.couriers} == {hour + timedelta(hours=1)}
+    waiting = create_delivery(client, world.merchant_key).json()
+    quoted = next(d for d in live_state(ctx, world.coop_id, now).deliveries if d.id == waiting["id"])
+    with ctx.sessions() as s:
+        quote = s.get(Delivery, waiting["id"]).quote  # services.fees.stored_quote
+    assert quoted.courier_pay_cents == quote["quote"]["split"]["courier_cents"] > 0

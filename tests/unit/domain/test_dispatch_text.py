@@ -13,7 +13,7 @@ from routing.planning.problem import Weights
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_the_text_names_fairness_bundling_and_commitment_with_their_numbers(lang):
     """Changing a weight changes the published words: they cannot drift from what the solver does."""
-    w = replace(Weights(), fairness_per_order=777, bundle_detour_s=13 * 60, commit_ahead_stops=3, commit_wait_s=95)
+    w = replace(Weights(), floor_short_per_cent=777, bundle_detour_s=13 * 60, commit_ahead_stops=3, commit_wait_s=95)
     text = " ".join(describe_dispatch(w, "solver", lang))
     assert "777" in text and " 13 minutes" in text and "3 " in text
     assert (" 95 secondes" if lang == "fr" else " 95 seconds") in text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dispatch.domain.pay_so_far import below_floor, this_hour
+from dispatch.domain.pay_so_far import short_cents, this_hour
 
 H = 3600
 NOON = 12 * H
@@ -19,8 +19,10 @@ def test_the_hour_runs_from_the_later_start_to_the_earlier_end() -> None:
     assert this_hour(NOON + 25 * 60, 10 * H, NOON + 15 * 60) == (NOON, 25 * 60)
 
 
-def test_a_short_hour_needs_only_its_share_of_the_floor() -> None:
+def test_a_short_hour_needs_only_its_share_of_the_floor_as_the_statement_rounds_it() -> None:
     floor = 1202
     _, span = this_hour(NOON + 45 * 60, NOON + 40 * 60, 16 * H)  # 20 minutes on shift
-    assert below_floor(400, span, floor)  # a third of 12.02 is 4.01
-    assert not below_floor(401, span, floor)
+    assert short_cents(0, span, floor) == 401  # a third of 12.02, rounded up
+    assert short_cents(400, span, floor) == 1
+    assert short_cents(401, span, floor) == 0
+    assert short_cents(900, span, floor) == 0  # never negative

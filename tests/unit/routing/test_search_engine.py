@@ -21,12 +21,13 @@ from routing.planning.solver import solve
 def live_problem(seed: int, couriers: int = 6, orders: int = 14) -> Problem:
     """A random live problem with everything a live round has: loads on board, a pin, a stop
     a courier is riding to, maximum ride times, two load units, speeds, service times, couriers
-    under the floor, a previous plan, promises that cannot all be kept and kitchens with
-    several orders."""
+    short of this hour's floor and what each order pays, a previous plan, promises that cannot
+    all be kept and kitchens with several orders."""
     rng = random.Random(seed)
     p = random_city(couriers, orders, seed)
     cs = [dataclasses.replace(c, speed_pct=rng.choice((100, 115, 130)), capacity_g=rng.choice((6_000, 30_000)),
-                              capacity_ml=rng.choice((25_000, 150_000)), below_floor=rng.random() < 0.3,
+                              capacity_ml=rng.choice((25_000, 150_000)), hour_end_s=rng.choice((600, 1800)),
+                              hour_short_cents=rng.choice((0, 300, 1202)),
                               earned_pct_of_floor=rng.choice((None, 80, 150, 260)),
                               shift_end_s=rng.choice((2 * 3600, 4 * 3600)))
           for c in p.couriers]
@@ -34,7 +35,7 @@ def live_problem(seed: int, couriers: int = 6, orders: int = 14) -> Problem:
     for k, d in enumerate(p.deliveries):
         d = dataclasses.replace(d, pickup_service_s=rng.choice((60, 240)), dropoff_service_s=rng.choice((60, 240)),
                                 max_ride_s=rng.choice((None, 1500, 2400)), window_end_s=rng.randint(1200, 5400),
-                                load_ml=rng.choice((5_000, 20_000)))
+                                load_ml=rng.choice((5_000, 20_000)), pay_cents=rng.randint(400, 900))
         if k % 4 == 1:  # a kitchen with several orders: stops in a row there are one visit
             d = dataclasses.replace(d, pickup=p.deliveries[k - 1].pickup)
         if k < 3:
@@ -181,3 +182,23 @@ def test_of_two_equal_couriers_above_the_floor_the_one_who_earned_less_gets_the_
         assert solve(p, time_limit_s=0).assignment() == {"d1": low}
         plain = dataclasses.replace(p, weights=dataclasses.replace(Weights(), fairness_grade_per_order=0))
         assert solve(plain, time_limit_s=0).assignment() == {"d1": "ana"}  # a tie: listed first
+
+
+@pytest.mark.parametrize("time_limit_s", [0.0, 0.3])
+def test_of_two_equal_couriers_the_one_short_of_this_hours_floor_gets_the_order(time_limit_s: float) -> None:
+    """The floor rule, hour by hour: both reach the kitchen together; the order goes to the one
+    still short of this hour's floor, if they can drop it before the hour ends, whichever is
+    listed first. Not when the dropoff would land after the hour: it pays nothing toward it."""
+    from tests.unit.routing.conftest import line_matrices
+
+    travel_s, distance_m = line_matrices((0, 0, 3, 6))
+    order = Delivery("d1", pickup=2, dropoff=3, ready_s=0, window_start_s=0, window_end_s=3600, pay_cents=600)
+    for short in ("ana", "bo"):
+        for hour_end_s, winner in ((1800, short), (5, "ana")):
+            couriers = tuple(Courier(k, start=i, available_s=0, shift_end_s=7200, capacity_g=10_000,
+                                     capacity_ml=50_000, hour_end_s=hour_end_s,
+                                     hour_short_cents=500 if k == short else 0)
+                             for i, k in enumerate(("ana", "bo")))
+            p = Problem(couriers, (order,), travel_s, distance_m)
+            assert solve(p, time_limit_s=time_limit_s).assignment() == {"d1": winner}, (short, hour_end_s)
+            assert Evaluator(p).route_cost(couriers[0], []) == (2000 if short == "ana" else 0)

@@ -24,7 +24,8 @@ def random_state(seed: int) -> LiveState:
         return (round(60.17 + rng.uniform(-spread, spread), 5), round(24.94 + rng.uniform(-spread, spread), 5))
 
     couriers = [replace(courier(f"c{i}", near()), speed_pct=rng.choice((100, 115, 130)),
-                        capacity_g=rng.choice((8_000, 20_000)), below_floor=rng.random() < 0.3)
+                        capacity_g=rng.choice((8_000, 20_000)), hour_end_at=NOW + timedelta(minutes=30),
+                        hour_short_cents=1202 if rng.random() < 0.3 else 0)
                 for i in range(rng.randint(2, 6))]
     deliveries: list[LiveDelivery] = []
     carried = {c.id: 0 for c in couriers}
@@ -72,14 +73,15 @@ def test_the_solver_is_deterministic_for_a_seed_under_an_iteration_budget(seed):
 
 
 @pytest.mark.parametrize("time_limit_s", [0.0, 0.3])
-def test_of_two_equal_couriers_the_one_under_the_floor_gets_the_order(time_limit_s):
+def test_of_two_equal_couriers_the_one_short_of_this_hours_floor_gets_the_order(time_limit_s):
     """Same place, same bike: without the fairness rule the first listed would get it."""
-    above = courier("aino", KITCHEN)
-    below = replace(courier("eero", KITCHEN), below_floor=True)
-    state = LiveState("coop", NOW, (above, below), (order("d1", KITCHEN),))
+    hour_end = NOW + timedelta(minutes=40)
+    paid = replace(courier("aino", KITCHEN), hour_end_at=hour_end)
+    short = replace(courier("eero", KITCHEN), hour_end_at=hour_end, hour_short_cents=600)
+    state = LiveState("coop", NOW, (paid, short), (replace(order("d1", KITCHEN), courier_pay_cents=550),))
     _, problem, _ = prepare(state, straight_lines)
     assert POLICIES["solver"](problem, None, time_limit_s).assignment() == {"d1": "eero"}
-    _, problem, _ = prepare(replace(state, couriers=(above, replace(below, below_floor=False))), straight_lines)
+    _, problem, _ = prepare(replace(state, couriers=(paid, replace(short, hour_short_cents=0))), straight_lines)
     assert POLICIES["solver"](problem, None, time_limit_s).assignment() == {"d1": "aino"}
 
 

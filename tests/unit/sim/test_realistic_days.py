@@ -16,9 +16,10 @@ from dispatch.sim.engine import SimConfig, Simulation
 from dispatch.sim.generate import spec_for
 from dispatch.sim.kpis import kpis, result_line
 from dispatch.sim.meal import SPEED_KMH, STOP_S, generate_meal
+from dispatch.sim.pay import earned_cents
 from dispatch.sim.report import _diff, differences
 from dispatch.sim.scenario import read_scenario
-from dispatch.sim.state import live_state
+from dispatch.sim.state import at, live_state
 from dispatch.sim.travel import PlanarTravel
 
 ORDERS = """order_id,placed_at,ready_at,pickup_x,pickup_y,dropoff_x,dropoff_y,load_kg,window_end,dropoff_service_s
@@ -152,9 +153,10 @@ def test_a_shift_that_runs_over_is_paid_its_last_dropoff(tmp_path):
     assert k["below_floor_hours"] == 1  # 11:40-12:00 earned nothing; 12:00-end has the dropoff
 
 
-def test_the_simulator_tells_the_planner_who_is_below_the_floor_this_hour(tmp_path):
+def test_the_simulator_tells_the_planner_what_each_courier_is_short_of_this_hours_floor(tmp_path):
     """As the service does: a courier paid an hour's floor in the previous hour and nothing
-    since is below it now; one paid it this hour is not (``dispatch.domain.pay_so_far``)."""
+    since is short of all of it now; one paid it this hour is not (``dispatch.domain.pay_so_far``).
+    Each order tells the planner what it pays."""
     (tmp_path / "orders.csv").write_text(ORDERS, encoding="utf-8")
     (tmp_path / "couriers.csv").write_text(
         "courier_id,shift_start,shift_end,start_x,start_y,vehicle\n"
@@ -167,5 +169,11 @@ def test_the_simulator_tells_the_planner_who_is_below_the_floor_this_hour(tmp_pa
     for c in (c1, c2):
         c.on_shift, c.started_s = True, 10 * 3600
     c1.paid, c2.paid = [(12 * 3600 - 60, floor)], [(12 * 3600 + 60, floor)]
-    state = live_state(now, [c1, c2], [], sim.travel.along, floor)
-    assert {c.id: c.below_floor for c in state.couriers} == {"c1": True, "c2": False}
+    state = live_state(now, [c1, c2], list(sim.orders.values()), sim.travel.along, floor)
+    assert {c.id: c.hour_short_cents for c in state.couriers} == {"c1": floor, "c2": 0}
+    assert {c.hour_end_at for c in state.couriers} == {at(13 * 3600)}
+    for o in sim.orders.values():
+        o.status = "pending"
+    state = live_state(now, [c1, c2], list(sim.orders.values()), sim.travel.along, floor)
+    assert {d.id: d.courier_pay_cents for d in state.deliveries} == {o.id: earned_cents(o) for o in sim.orders.values()}
+    assert all(d.courier_pay_cents > 0 for d in state.deliveries)
