@@ -1,11 +1,14 @@
 """Benchmark-mode search: fewest vehicles first, then distance, on two cores.
 
-When the problem fits ``routing.bench.pdptw`` (benchmark instances such as Li & Lim: no maximum ride
-time, nothing on board or pinned, one load unit), each worker runs it in plain Python:
+When the engine's slack tables fit the problem (``routing.planning.slack.fits``: benchmark
+instances such as Li & Lim, with no maximum ride time, nothing on board or pinned, one load
+unit), each worker runs the planner's engine (``routing.planning.engine``) with the benchmark
+objective, the same search as live planning:
 
 1. construction: cheapest insertion, opening a vehicle when nothing fits;
-2. route minimisation by ejection search (``minimise_share`` of the time);
-3. distance: ruin and recreate with record-to-record acceptance until the time limit.
+2. route minimisation by ejection search (``routing.planning.fleet``, ``minimise_share`` of
+   the time);
+3. distance: ruin and recreate (``routing.planning.search``) until the time limit.
 
 Otherwise each worker runs three phases on the OR-Tools model (``routing.bench.ortools_model``):
 
@@ -23,8 +26,8 @@ forked processes that return routes, no I/O.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
-import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,17 +35,20 @@ from dataclasses import dataclass
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
-from routing.bench import pdptw
 from routing.bench.ortools_model import (
     BENCH_PENALTY,
     build_model,
     routes_to_indices,
     sequences_from,
 )
+from routing.planning import slack
+from routing.planning.engine import Engine
+from routing.planning.fleet import minimise_routes
 from routing.planning.insertion import Evaluator, insert_all
 from routing.planning.problem import Courier, Delivery, Plan, Problem, StopKind
 from routing.planning.reasons import candidates
 from routing.planning.schedule import Visit
+from routing.planning.search import BENCH, search
 from routing.planning.start import start_routes
 
 RETURN_S = 0.04  # kept back from the time limit for forking and returning the result
@@ -64,8 +70,8 @@ class Strategy:
     ils: bool = False
     extra_operators: bool = False  # iterated local search with SISR ruin-and-recreate instead of GLS
     ejection: bool = False  # route removal by ejection pool (``routing.bench.ejection``), not OR-Tools
-    minimise_share: float = 0.5  # fast route minimisation (``routing.bench.pdptw``) when supported
-    threshold: float = 4.0  # its ruin and recreate's starting threshold (``improve_distance``)
+    minimise_share: float = 0.5  # the engine's route minimisation (``routing.planning.fleet``)
+    threshold: float = 4.0  # its ruin and recreate's starting threshold (``search.Settings``)
 
 
 STRATEGIES = (
@@ -142,7 +148,7 @@ def _run(
 ) -> tuple[int, int, Encoded]:
     started = time.perf_counter()
     deadline = started + time_limit_s
-    if pdptw.supports(problem, keep, couriers):
+    if slack.fits(problem, keep, couriers):
         fast = _fast(problem, keep, couriers, started + strategy.minimise_share * time_limit_s,
                      deadline, first, seed, strategy.threshold)
         if fast is not None:
@@ -177,19 +183,16 @@ def _fast(
     seed: int,
     threshold: float,
 ) -> dict[str, list[Visit]] | None:
-    """Fewest routes by ejection search, then ruin and recreate (``routing.bench.pdptw``).
-
-    None when no starting plan is found (every vehicle full).
+    """The engine in benchmark mode: construction, fewest routes by ejection search, then ruin and
+    recreate. None when no starting plan places everyone (every vehicle full).
     """
-    engine = pdptw.Engine(problem, keep, couriers)
-    start = engine.from_visits(first) if first else None
-    if start is None:
-        start = engine.construct(random.Random(seed))
-    if start is None:
+    engine = Engine(problem, keep, couriers)
+    start = engine.construct(first)
+    if (start.where < 0).any():
         return None
-    fewest = pdptw.minimise_routes(engine, start, minimise_until, seed)
-    return engine.to_visits(pdptw.improve_distance(engine, fewest, deadline, seed,
-                                                           threshold))
+    fewest = minimise_routes(engine, start, seed, minimise_until)
+    settings = dataclasses.replace(BENCH, threshold=threshold)
+    return engine.to_visits(search(engine, fewest, seed, deadline, settings=settings))
 
 
 def _distance(

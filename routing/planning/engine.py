@@ -1,31 +1,33 @@
-"""The search engine of the live planner: compiled cheapest insertion, then ruin and recreate.
+"""The planner's search engine: one engine, two objectives (live dispatch, benchmark).
 
 A plan is one row of stop nodes per courier (``Plan.rows``, ``Plan.lengths``) with each row's
 cost; delivery ``k`` of ``keep`` has pickup node ``2k`` and dropoff node ``2k + 1``. Pricing a
-route and finding the cheapest insertion over many routes are compiled
-(``routing.planning.engine_kernels``); everything else here is bookkeeping around them.
-
-How a search goes (``Engine.search``):
-
-1. ``construct``: the forced start of each route (the stop a courier is riding to, what is on
-   board), then every other delivery by cheapest insertion over the couriers allowed to take
-   it, in ready-time order (the oldest order gets the first pick of the couriers).
-2. Ruin and recreate until an iteration budget or a deadline: remove a few related deliveries
-   (near one another in place and ready time, or a run of stops of one route), put them back by
-   cheapest insertion (random, or ready-time order), keep the result when it costs less than
-   the current plan plus a threshold that falls to zero (record-to-record travel), and remember
-   the best. A delivery on board or at the head of a route is never removed.
+route and finding the cheapest insertion over many routes are compiled; everything else here
+is bookkeeping around them.
 
 The objective is the live one (``Problem.weights``: riding, lateness, delay beyond each
 order's ideal time, fairness (``routing.planning.fairness``), churn; an unplaced delivery costs
-``unassigned_penalty``) or, in benchmark mode, distance with hard windows: one engine, two
-objectives. Deterministic for a seed under an iteration budget.
+``unassigned_penalty``), priced by walking a route (``routing.planning.engine_kernels``), or,
+in benchmark mode, distance with hard windows. A benchmark problem the slack tables fit
+(``routing.planning.slack``: Li & Lim and the like) keeps them per route, and an insertion is
+checked in constant time per position pair and remembered by the route until it changes.
+
+How a search goes:
+
+1. ``Engine.construct``: the forced start of each route (the stop a courier is riding to, what
+   is on board), then every other delivery by cheapest insertion over the couriers allowed to
+   take it, in ready-time order (the oldest order gets the first pick of the couriers); in
+   benchmark mode by dropoff deadline, opening a vehicle only when no route in use has room.
+2. Benchmark mode: fewer routes by an ejection pool (``routing.planning.fleet``).
+3. Ruin and recreate (``routing.planning.search``) until an iteration budget or a deadline,
+   with each objective's settings. A delivery on board or at the head of a route is never
+   removed.
+
+Deterministic for a seed under an iteration budget.
 """
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,23 +38,26 @@ from routing.planning.fairness import surcharges
 from routing.planning.plans import ideal_dropoff_s
 from routing.planning.problem import Courier, Delivery, Mode, Problem, StopKind
 from routing.planning.schedule import Visit
+from routing.planning.slack import Slack, SlackTables, fits
 
-RUIN_MAX = 10  # deliveries removed per step, at most
-NEAR = 24  # related deliveries remembered per delivery
-THRESHOLD = 0.02  # record-to-record: starting threshold, share of the mean cost per delivery
+NEAR = 24  # related deliveries remembered per delivery (live)
 
 
 @dataclass(slots=True)
 class Plan:
-    """Routes as node rows, their costs, and where each delivery is (-1: not placed)."""
+    """Routes as node rows, their costs, and where each delivery is (-1: not placed); in
+    benchmark mode, each route's slack tables too (``routing.planning.slack``)."""
 
     rows: np.ndarray
     lengths: np.ndarray
     costs: np.ndarray
     where: np.ndarray
+    slack: list[Slack] | None = None
 
     def copy(self) -> Plan:
-        return Plan(self.rows.copy(), self.lengths.copy(), self.costs.copy(), self.where.copy())
+        # a route's slack tables never change (a changed route gets new ones): shared, not copied
+        return Plan(self.rows.copy(), self.lengths.copy(), self.costs.copy(), self.where.copy(),
+                    None if self.slack is None else list(self.slack))
 
 
 class Engine:
@@ -88,6 +93,13 @@ class Engine:
         self.allowed = self._allowed()
         self.movable = np.array([not d.on_board_of for d in self.keep], dtype=bool)
         self.ready = np.array([d.ready_s for d in self.keep], np.int64)
+        # benchmark mode keeps slack tables per route when the problem fits them
+        self.slack = SlackTables(problem, self.keep, self.couriers) if fits(problem, self.keep, self.couriers) \
+            else None
+        # the recreate order's key besides random: ready time (live), the dropoff window's width
+        # (benchmark: the tightest first)
+        self.urgency = self.ready if not bench else \
+            np.array([d.window_end_s - d.window_start_s for d in self.keep], np.int64)
         self._near: np.ndarray | None = None
         self._trial = np.empty(0, np.int64)
 
@@ -174,6 +186,8 @@ class Engine:
     def cheapest(self, plan: Plan, k: int, cands: np.ndarray | None = None,
                  bound: int = kern.BIG) -> tuple[int, int, int, int] | None:
         """(added cost, courier, i, j) of the cheapest insertion of ``k``, or None."""
+        if plan.slack is not None:
+            return self._cheapest_slack(plan, k, bound)
         place, early, due, latest, svc, qg, qml, ideal, maxride, onboard, prev = self.nodes
         cstart, cend, avail, shift_end, capg, capml, pct, g0, ml0, surch, first = self.vehicles
         who = self.allowed[k] if cands is None else cands
@@ -185,6 +199,26 @@ class Engine:
                              cstart, cend, avail, shift_end, capg, capml, pct, g0, ml0, surch, first, self.hour,
                              self.pay, self.w, self.picked, self._trial)
         return None if out[1] < 0 else (int(out[0]), int(out[1]), int(out[2]), int(out[3]))
+
+    def _cheapest_slack(self, plan: Plan, k: int, bound: int) -> tuple[int, int, int, int] | None:
+        """``cheapest`` in benchmark mode: over the routes in use (a search never opens one),
+        each asked through its slack tables and memo."""
+        assert self.slack is not None and plan.slack is not None
+        best = None
+        for c in plan.lengths.nonzero()[0].tolist():
+            found = self.slack.best(plan.slack[c], c, k, bound)
+            if found is not None:  # framed positions: the dropoff index after the pickup's insertion
+                bound, best = found[0], (found[0], c, found[1], found[2] + 1)
+        return best
+
+    def _open(self, plan: Plan, k: int) -> tuple[int, int, int, int] | None:
+        """Benchmark mode: the first unused vehicle that can take ``k`` alone, when none in use can."""
+        assert self.slack is not None and plan.slack is not None
+        for c in np.flatnonzero(plan.lengths == 0).tolist():
+            found = self.slack.best(plan.slack[c], c, k)
+            if found is not None:
+                return found[0], c, found[1], found[2] + 1
+        return None
 
     # -- plans ------------------------------------------------------------------------------
 
@@ -219,9 +253,28 @@ class Engine:
             plan.lengths[c] = len(nodes)
             for x in nodes:
                 plan.where[x // 2] = c
-        plan.costs = kern.costs_of(plan.rows, plan.lengths, *self._args())
+        if self.slack is not None:
+            self._tables_of(plan)
+        else:
+            plan.costs = kern.costs_of(plan.rows, plan.lengths, *self._args())
         self._room(plan, 2)
         return plan
+
+    def _tables_of(self, plan: Plan) -> None:
+        """Benchmark mode: every route's slack tables; a route that breaks a rule is emptied
+        (its deliveries are placed again by ``construct``)."""
+        assert self.slack is not None
+        empty = np.zeros(0, np.int64)
+        plan.slack = []
+        for c in range(len(self.couriers)):
+            tables = self.slack.route(c, plan.rows[c, :plan.lengths[c]])
+            if tables is None:
+                plan.where[plan.rows[c, :plan.lengths[c]] // 2] = -1
+                plan.lengths[c] = 0
+                tables = self.slack.route(c, empty)
+                assert tables is not None, "a vehicle that cannot even ride empty"
+            plan.slack.append(tables)
+            plan.costs[c] = tables.cost
 
     def to_visits(self, plan: Plan) -> dict[str, list[Visit]]:
         out: dict[str, list[Visit]] = {}
@@ -235,14 +288,27 @@ class Engine:
         _, c, i, j = at
         self._room(plan, 2)
         n = int(plan.lengths[c])
-        row = list(plan.rows[c, :n])
+        row = plan.rows[c, :n].tolist()
         if i >= 0:
             row.insert(i, 2 * k)
         row.insert(j, 2 * k + 1)
         plan.rows[c, :len(row)] = row
         plan.lengths[c] = len(row)
         plan.where[k] = c
-        plan.costs[c] = self.route_cost(c, plan.rows[c], len(row))
+        plan.costs[c] = self._price(plan, c)
+
+    def _price(self, plan: Plan, c: int) -> int:
+        """The cost of courier ``c``'s route as it now stands in ``plan.rows``; benchmark mode
+        keeps its new slack tables when it is feasible."""
+        n = int(plan.lengths[c])
+        if plan.slack is None:
+            return self.route_cost(c, plan.rows[c], n)
+        assert self.slack is not None
+        tables = self.slack.route(c, plan.rows[c, :n])
+        if tables is None:
+            return kern.INFEASIBLE
+        plan.slack[c] = tables
+        return tables.cost
 
     def remove(self, plan: Plan, ks: Sequence[int]) -> list[int]:
         """Take deliveries ``ks`` out of their routes; return those taken out.
@@ -257,10 +323,10 @@ class Engine:
         for c in touched:
             n = int(plan.lengths[c])
             old = plan.rows[c, :n].copy()
-            row = [x for x in old if x not in gone]
+            row = [x for x in old.tolist() if x not in gone]
             plan.rows[c, :len(row)] = row
             plan.lengths[c] = len(row)
-            cost = self.route_cost(c, plan.rows[c], len(row))
+            cost = self._price(plan, c)
             if cost == kern.INFEASIBLE and plan.costs[c] != kern.INFEASIBLE:
                 plan.rows[c, :n] = old
                 plan.lengths[c] = n
@@ -285,28 +351,49 @@ class Engine:
 
     def total(self, plan: Plan) -> int:
         """The objective: route costs, churn of every placed delivery, unplaced ones' penalty."""
+        return self.routed(plan) + self.penalty * int(np.count_nonzero(plan.where < 0))
+
+    def routed(self, plan: Plan) -> int:
+        """The objective without the unplaced deliveries' penalty."""
+        if plan.slack is not None:  # benchmark mode: distance, and no route ever breaks
+            return int(plan.costs.sum())
         prev = self.nodes[10]
         placed = plan.where >= 0
         churn = int(np.count_nonzero(placed & (prev >= 0) & (prev != plan.where))) * int(self.w[5])
         broken = plan.costs == kern.INFEASIBLE  # forced stops a courier cannot finish in time
         routes = int(plan.costs[~broken].sum()) + self.penalty * int(np.count_nonzero(broken))
-        return routes + churn + self.penalty * int(np.count_nonzero(~placed))
+        return routes + churn
 
     def construct(self, start: dict[str, list[Visit]]) -> Plan:
-        """``start`` (forced prefixes, kept stops), then the rest in ready-time order."""
+        """``start`` (forced prefixes, kept stops), then the rest in ready-time order (live) or
+        by dropoff deadline (benchmark, where a vehicle is opened only for a delivery that fits
+        in no route in use)."""
         plan = self.from_visits(start)
         rest = [k for k in range(self.m) if plan.where[k] < 0]
-        rest.sort(key=lambda k: (not self.keep[k].on_board_of, self.keep[k].ready_s, self.keep[k].key))
-        self.place_all(plan, rest)
+        if plan.slack is None:
+            rest.sort(key=lambda k: (not self.keep[k].on_board_of, self.keep[k].ready_s, self.keep[k].key))
+            self.place_all(plan, rest)
+            return plan
+        rest.sort(key=lambda k: (self.keep[k].window_end_s, self.keep[k].ready_s, k))
+        for k in rest:
+            at = self.cheapest(plan, k) or self._open(plan, k)
+            if at is not None:
+                self.insert(plan, k, at)
         return plan
 
-    # -- ruin and recreate ------------------------------------------------------------------
+    # -- search -----------------------------------------------------------------------------
 
     def near(self) -> np.ndarray:
-        """Per delivery, the ``NEAR`` most related others: close pickups, dropoffs, ready times."""
+        """Per delivery, the most related others, nearest first: close pickups, dropoffs and
+        ready times, the ``NEAR`` closest (live); close pickups and dropoffs, all of them
+        (benchmark: strings of stops are taken from the routes of the nearest ones in turn)."""
         if self._near is None:
             place = self.nodes[0]
             pick, drop = place[0::2], place[1::2]
+            if self.bench:
+                rel = self.dist[np.ix_(pick, pick)] + self.dist[np.ix_(drop, drop)]
+                self._near = rel.argsort(axis=1, kind="stable")
+                return self._near
             rel = (self.travel[np.ix_(pick, pick)] + self.travel[np.ix_(drop, drop)]
                    + np.abs(self.ready[:, None] - self.ready[None, :]))
             rel[~self.movable[None, :].repeat(self.m, 0)] = kern.BIG
@@ -315,57 +402,3 @@ class Engine:
             order = np.take_along_axis(rel, part, 1).argsort(axis=1, kind="stable")
             self._near = np.take_along_axis(part, order, 1)
         return self._near
-
-    def _ruin(self, plan: Plan, rng: random.Random) -> list[int]:
-        movable = np.flatnonzero(self.movable & (plan.where >= 0))
-        if movable.size == 0:
-            return []
-        size = rng.randint(1, min(RUIN_MAX, max(1, movable.size // 3)))
-        seed_k = int(movable[rng.randrange(movable.size)])
-        if rng.random() < 0.6:
-            gone = [int(k) for k in self.near()[seed_k] if self.movable[k] and plan.where[k] >= 0][:size]
-        else:  # a run of stops around the seed on its route
-            c = int(plan.where[seed_k])
-            row = plan.rows[c, :plan.lengths[c]]
-            at = int(np.flatnonzero(row == 2 * seed_k)[0])
-            lo = max(int(self.vehicles[10][c]), at - rng.randrange(size))
-            gone = sorted({int(x) // 2 for x in row[lo:lo + size] if self.movable[int(x) // 2]})
-        return self.remove(plan, [k for k in gone if not self._heads(plan, k)])
-
-    def _heads(self, plan: Plan, k: int) -> bool:
-        """Whether ``k``'s pickup is the fixed head of its route (the stop the courier rides to)."""
-        c = int(plan.where[k])
-        return bool(c >= 0 and self.vehicles[10][c] and plan.lengths[c] and plan.rows[c, 0] == 2 * k)
-
-    def search(self, plan: Plan, seed: int, until: float, iterations: int | None = None) -> Plan:
-        """Ruin and recreate from ``plan`` until ``until`` or ``iterations`` steps; the best plan."""
-        rng = random.Random(seed)
-        best, best_cost = plan, self.total(plan)
-        current, current_cost = plan, best_cost
-        mean = best_cost / max(1, self.m)
-        budget = iterations if iterations is not None else 1 << 62
-        started = time.perf_counter()
-        span = max(until - started, 1e-3)
-        step = 0
-        while step < budget and self.movable.any():
-            now = time.perf_counter()
-            if now >= until:
-                break
-            progress = step / budget if iterations is not None else (now - started) / span
-            trial = current.copy()
-            removed = self._ruin(trial, rng)
-            step += 1
-            if not removed:  # every removal would have broken a route: try another
-                continue
-            if rng.random() < 0.5:
-                rng.shuffle(removed)
-            else:
-                removed.sort(key=lambda k: (self.ready[k], k))
-            lost = [int(k) for k in np.flatnonzero(trial.where < 0) if k not in removed]
-            self.place_all(trial, removed + lost)
-            cost = self.total(trial)
-            if cost < current_cost + THRESHOLD * mean * (1 - progress):
-                current, current_cost = trial, cost
-                if cost < best_cost:
-                    best, best_cost = trial, cost
-        return best

@@ -14,8 +14,9 @@ How a solve goes
    (40 couriers, 160 orders, 0.5 s and 2 s, four seeds) its guided local search improved the
    objective by 0-2 % where ruin and recreate improved it by 5-18 %.
 3. Benchmark mode: ``routing.bench.bench_search`` (fewest vehicles, then distance, on both
-   cores; ejection search and ruin and recreate in ``routing.bench.pdptw`` when the instance
-   fits it, OR-Tools otherwise).
+   cores): the same engine with the benchmark objective (its route minimisation phase,
+   ``routing.planning.fleet``, then ruin and recreate) when its slack tables fit the instance,
+   OR-Tools otherwise.
 4. The best plan is scheduled with ``routing.planning.schedule``, and each assignment gets an
    explanation (``routing.planning.explain``) until the time limit; new assignments first.
 
@@ -47,6 +48,7 @@ from routing.planning.problem import (
 )
 from routing.planning.reasons import split_assignable
 from routing.planning.schedule import Visit
+from routing.planning.search import search
 from routing.planning.start import start_routes
 
 MIN_SEARCH_S = 0.05  # below this a search cannot improve anything: return the first plan
@@ -92,7 +94,7 @@ def solve(
         remaining = time_limit_s - first_s
         if keep and couriers and (remaining >= MIN_SEARCH_S or solution_limit):
             until = started + first_s + max(remaining, 0) * SEARCH_SHARE
-            current = engine.search(current, seed, until, solution_limit)
+            current = search(engine, current, seed, until, solution_limit)
             name = "ruin-recreate"
         routes = engine.to_visits(current)
     elif initial is None:

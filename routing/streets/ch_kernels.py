@@ -14,7 +14,7 @@ Two CSR graphs are enough for everything:
 
 Costs are packed integers in float64 (:mod:`routing.streets.matrix`); min and + on them are
 exact, so every entry equals plain Dijkstra's. numba compiles the loops once and caches the
-machine code (see ``routing.bench.pdptw_kernels`` for the same pattern).
+machine code (see ``routing.planning.slack_kernels`` for the same pattern).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from routing.planning.nearest import forced_prefixes
 from routing.planning.problem import Courier, Delivery, Mode, Problem, StopKind, Weights
 from routing.planning.reasons import candidates
 from routing.planning.schedule import Visit
+from routing.planning.search import search
 from routing.planning.solver import solve
 
 
@@ -147,10 +148,10 @@ def test_the_search_never_ends_worse_than_its_first_plan() -> None:
         p = live_problem(seed, couriers=8, orders=40)
         engine = Engine(p, p.deliveries, p.couriers)
         first = engine.construct(forced_prefixes(p, list(p.deliveries)))
-        best = engine.search(first.copy(), seed, until=float("inf"), iterations=300)
+        best = search(engine, first.copy(), seed, until=float("inf"), iterations=300)
         assert engine.total(best) <= engine.total(first)
-    assert any(engine.total(engine.search(engine.construct(forced_prefixes(p, list(p.deliveries))), s,
-                                          float("inf"), 300)) < engine.total(first) for s in range(3))
+    assert any(engine.total(search(engine, engine.construct(forced_prefixes(p, list(p.deliveries))), s,
+                                   float("inf"), 300)) < engine.total(first) for s in range(3))
 
 
 def test_the_engine_allows_the_couriers_the_rules_allow() -> None:

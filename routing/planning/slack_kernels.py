@@ -1,11 +1,9 @@
-"""Compiled inner loops of ``routing.bench.pdptw``: a route's time tables and its insertion scan.
+"""Compiled inner loops of the engine's benchmark mode: a route's slack tables and its insertion scan.
 
-Both are plain loops over small integer arrays, the part of the benchmark search that runs
-millions of times; numba compiles them to machine code (about 8x faster than the same loops
-in Python). They are compiled for int64 arrays when this module is first imported, and the
-machine code is cached beside it (``__pycache__``, or numba's user cache folder when that is
-read-only), so a process pays for compiling once and later processes load it in well under a
-second; with no writable folder at all they are compiled in memory in every process. A forked
+Benchmark mode (hard windows, distance) checks an insertion against per-route tables instead
+of walking the whole route (``routing.planning.slack``): per position, the service start, the
+load after the stop and the latest start that keeps the rest of the route feasible. Both loops
+are plain loops over small integer arrays that numba compiles (``routing.compiled``); a forked
 worker inherits the compiled code.
 """
 
