@@ -25,7 +25,8 @@ def weights_to_dict(weights: Weights) -> dict[str, int]:
             "churn_per_move": weights.churn_per_move,
             "unassigned_penalty": weights.unassigned_penalty,
             "fairness_per_s": weights.fairness_per_s, "delay_per_s": weights.delay_per_s,
-            "floor_short_per_cent": weights.floor_short_per_cent, "bundle_detour_s": weights.bundle_detour_s,
+            "floor_short_per_cent": weights.floor_short_per_cent,
+            "floor_missed_per_hour": weights.floor_missed_per_hour, "bundle_detour_s": weights.bundle_detour_s,
             "delay_tail_s": weights.delay_tail_s, "delay_tail_per_s": weights.delay_tail_per_s,
             "commit_ahead_stops": weights.commit_ahead_stops, "commit_wait_s": weights.commit_wait_s,
             "fairness_grade_per_order": weights.fairness_grade_per_order}
@@ -58,8 +59,11 @@ def _fr(w: Weights, ratio: str) -> list[str]:
         f"part du plancher horaire de son temps de service dans cette heure (ce que son relevé "
         f"vérifie, heure par heure), une fois payées les courses que le plan lui fait remettre "
         f"avant la fin de l'heure : {_n(w.floor_short_per_cent, 'fr')} points, soit ce que la "
-        f"garantie de revenu de la coopérative devrait pour l'heure ; le travail va d'abord "
-        f"aux membres qu'elle paierait à attendre, quand cela coûte peu ;",
+        f"garantie de revenu de la coopérative devrait pour l'heure, et "
+        f"{_n(w.floor_missed_per_hour, 'fr')} points une fois s'il lui manque quoi que ce soit "
+        f"(l'heure serait signalée sous le plancher sur son relevé) ; le travail va d'abord "
+        f"aux membres que la garantie paierait à attendre, quand cela coûte peu, et, quand il n'y "
+        f"en a pas assez pour tous, à ceux qu'une course de plus amène au plancher ;",
         f"au-dessus du plancher aussi, chaque course donnée à un coursier : "
         f"{_n(w.fairness_grade_per_order, 'fr')} points de plus par plancher horaire qu'il a gagné "
         f"de plus que le coursier le moins payé depuis le début de son service (au plus un), pour "
@@ -105,8 +109,10 @@ def _en(w: Weights, ratio: str) -> list[str]:
         f"in the current clock hour (what their pay statement checks, hour by hour), once the "
         f"deliveries the plan has them drop before the hour ends are paid: "
         f"{_n(w.floor_short_per_cent, 'en')} points, what the co-op's pay guarantee would owe for "
-        f"the hour; so work goes first to members it would otherwise pay to wait, when that "
-        f"costs little;",
+        f"the hour, and {_n(w.floor_missed_per_hour, 'en')} points once if they are short at all "
+        f"(their statement would flag the hour below the floor); so work goes first to members "
+        f"the guarantee would otherwise pay to wait, when that costs little, and, when there is "
+        f"not enough for everyone, to those one more delivery brings up to the floor;",
         f"above the floor too, every delivery given to a courier: "
         f"{_n(w.fairness_grade_per_order, 'en')} points more per hourly floor they earned beyond "
         f"the least-paid courier since their shift began (one floor at most), so that of couriers "
@@ -135,10 +141,12 @@ _POLICY = {
                        "simple method); the costs above are used to measure the plan.",
 }
 _CLOSING = {
-    "fr": ["Le prix d'une course ne compte pas dans le choix du coursier.",
+    "fr": ["Le prix d'une course ne compte dans le choix du coursier que par la règle du plancher "
+           "ci-dessus : ce qu'elle lui paie compte pour son plancher de l'heure.",
            "Les dispatcheurs peuvent attribuer une course à la main\u00a0; le plan garde ce "
            "choix, et chaque changement manuel est enregistré avec son auteur et sa raison."],
-    "en": ["A delivery's price plays no part in choosing its courier.",
+    "en": ["A delivery's price plays a part in choosing its courier only through the floor rule "
+           "above: what it pays them counts toward their floor for the hour.",
            "Dispatchers can assign a delivery by hand; the plan keeps that choice, and every "
            "manual change is recorded with who made it and why."],
 }

@@ -80,7 +80,8 @@ class Engine:
         self.nodes = self._node_tables()
         self.vehicles = self._vehicle_tables()
         self.w = np.array([w.travel_per_s, w.lateness_per_s, w.delay_per_s, w.delay_tail_s, w.delay_tail_per_s,
-                           0 if bench else w.churn_per_move, 0 if bench else w.floor_short_per_cent], np.int64)
+                           0 if bench else w.churn_per_move, 0 if bench else w.floor_short_per_cent,
+                           0 if bench else w.floor_missed_per_hour], np.int64)
         # the floor rule (routing.planning.fairness): per courier, when the clock hour ends and
         # the cents they are short of its floor; per delivery, what it pays its courier
         self.hour = np.array([[c.hour_end_s, 0 if bench else c.hour_short_cents] for c in self.couriers],

@@ -13,8 +13,9 @@ The cost is the objective of ``routing.planning.insertion.Evaluator.route_cost``
   per dropoff, lateness beyond its window end times ``lateness_per_s`` (soft: never
   infeasible), delay after its ideal time times ``delay_per_s`` (and ``delay_tail_per_s``
   beyond ``delay_tail_s``), the courier's fairness surcharge for an order not yet on board, and
-  per cent of this clock hour's floor the route leaves the courier short of
-  (``routing.planning.fairness``): the dropoffs done before the hour ends pay toward it;
+  per cent of this clock hour's floor the route leaves the courier short of, and a fixed cost
+  if it leaves them short at all (``routing.planning.fairness``): the dropoffs done before the
+  hour ends pay toward it;
 - benchmark mode (``bench == 1``): metres ridden; a dropoff after its window end is infeasible.
 
 Stops in a row at one place are one visit in live mode (the courier parks and walks in
@@ -30,7 +31,8 @@ Tables (all int64): per node (pickup of delivery ``k`` is node ``2k``, its dropo
 pct, g0, ml0, surch, first`` (``first``: stops at the start of the route that stay there, the
 stop the courier is riding to) and ``hour`` (rows of: when the clock hour ends, cents short of its
 floor); per delivery ``pay`` (cents to its courier); ``w``: travel_per_s, lateness_per_s,
-delay_per_s, delay_tail_s, delay_tail_per_s, churn_per_move, floor_short_per_cent.
+delay_per_s, delay_tail_s, delay_tail_per_s, churn_per_move, floor_short_per_cent,
+floor_missed_per_hour.
 """
 
 from __future__ import annotations
@@ -133,7 +135,7 @@ def route_cost(nodes, n, c, bench, travel, dist, place, early, due, latest, svc,
     if clock > shift_end[c]:
         return INFEASIBLE
     if hour[c, 1] > got:
-        cost += w[6] * (hour[c, 1] - got)
+        cost += w[6] * (hour[c, 1] - got) + w[7]
     return cost
 
 
@@ -208,7 +210,7 @@ def best_over(routes, lengths, base, cands, k, bound, bench, travel, dist, place
         churn = w[5] if prev[k] >= 0 and prev[k] != c else 0
         # the one term an insertion can lower: the route's shortfall this hour, by the pay of
         # the dropoff at most; candidates are pruned on their detour less that
-        gain = w[6] * (pay[k] if pay[k] < hour[c, 1] else hour[c, 1])
+        gain = w[6] * (pay[k] if pay[k] < hour[c, 1] else hour[c, 1]) + (w[7] if hour[c, 1] > 0 else 0)
         if churn - gain >= best or base[c] < 0:  # a broken route takes nothing more
             continue
         p = pct[c]

@@ -6,9 +6,12 @@ Two rules (weights in ``routing.planning.problem.Weights``):
 - the floor, hour by hour: each courier's route costs ``floor_short_per_cent`` per cent they
   would still be short of this clock hour's floor (``Courier.hour_short_cents``) once the
   dropoffs it plans before the hour ends (``Courier.hour_end_s``) have paid them
-  (``Delivery.pay_cents``). It is the pay guarantee the co-op would owe for the hour, as
-  their pay statement checks it, so work goes to the couriers it would otherwise pay for
-  waiting, in the hour it would pay them. Priced in a route's cost
+  (``Delivery.pay_cents``), and ``floor_missed_per_hour`` more if that leaves them short at
+  all. The first is the pay guarantee the co-op would owe for the hour, as their pay
+  statement checks it, so work goes to the couriers it would otherwise pay for waiting, in
+  the hour it would pay them; the second is the hour flagged below the floor on the
+  statement, so when there is not work enough for everyone to reach it this hour, the next
+  order goes to a courier it brings up to the floor rather than to one it leaves short. Priced in a route's cost
   (``routing.planning.insertion.Evaluator.route_cost`` and
   ``routing.planning.engine_kernels.route_cost``), with ``hour_short`` below;
 - the grade (``surcharges``): an order given to a courier costs ``fairness_grade_per_order``
@@ -28,7 +31,8 @@ def hour_short(problem: Problem, courier: Courier, paid_before_hour_end: int) ->
     ``paid_before_hour_end`` cents (0 in benchmark mode)."""
     if problem.mode is Mode.BENCHMARK or courier.hour_short_cents <= paid_before_hour_end:
         return 0
-    return problem.weights.floor_short_per_cent * (courier.hour_short_cents - paid_before_hour_end)
+    w = problem.weights
+    return w.floor_short_per_cent * (courier.hour_short_cents - paid_before_hour_end) + w.floor_missed_per_hour
 
 
 def surcharges(problem: Problem) -> dict[str, int]:

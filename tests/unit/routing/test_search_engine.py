@@ -202,4 +202,4 @@ def test_of_two_equal_couriers_the_one_short_of_this_hours_floor_gets_the_order(
                              for i, k in enumerate(("ana", "bo")))
             p = Problem(couriers, (order,), travel_s, distance_m)
             assert solve(p, time_limit_s=time_limit_s).assignment() == {"d1": winner}, (short, hour_end_s)
-            assert Evaluator(p).route_cost(couriers[0], []) == (2000 if short == "ana" else 0)
+            assert Evaluator(p).route_cost(couriers[0], []) == (2000 + 2400 if short == "ana" else 0)
