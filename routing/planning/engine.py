@@ -41,6 +41,7 @@ from routing.planning.schedule import Visit
 from routing.planning.slack import Slack, SlackTables, fits
 
 NEAR = 24  # related deliveries remembered per delivery (live)
+BENCH_TIME_WEIGHT = 2  # benchmark relatedness: a second apart in time weighs as two of riding
 
 
 @dataclass(slots=True)
@@ -385,21 +386,33 @@ class Engine:
     # -- search -----------------------------------------------------------------------------
 
     def near(self) -> np.ndarray:
-        """Per delivery, the most related others, nearest first: close pickups, dropoffs and
-        ready times, the ``NEAR`` closest (live); close pickups and dropoffs, all of them
-        (benchmark: strings of stops are taken from the routes of the nearest ones in turn)."""
+        """Per delivery, the others by relatedness, most related first (after Shaw): riding
+        between their pickups and between their dropoffs, plus how far apart their times are.
+
+        Live: ready times, and the ``NEAR`` most related. Benchmark: ready times and dropoff
+        window starts, at ``BENCH_TIME_WEIGHT`` (hard windows make deliveries close in place but
+        not in time poor partners), and all of them (strings of stops are taken from the routes
+        of the most related in turn).
+        """
         if self._near is None:
             place = self.nodes[0]
             pick, drop = place[0::2], place[1::2]
+            rel = self.travel[np.ix_(pick, pick)] + self.travel[np.ix_(drop, drop)]
             if self.bench:
-                rel = self.dist[np.ix_(pick, pick)] + self.dist[np.ix_(drop, drop)]
+                opens = self.nodes[1][1::2]  # dropoff window starts
+                rel += BENCH_TIME_WEIGHT * (_apart(self.ready) + _apart(opens))
                 self._near = rel.argsort(axis=1, kind="stable")
                 return self._near
-            rel = (self.travel[np.ix_(pick, pick)] + self.travel[np.ix_(drop, drop)]
-                   + np.abs(self.ready[:, None] - self.ready[None, :]))
+            rel += _apart(self.ready)
             rel[~self.movable[None, :].repeat(self.m, 0)] = kern.BIG
             width = min(NEAR, self.m)
             part = np.argpartition(rel, width - 1, axis=1)[:, :width]
             order = np.take_along_axis(rel, part, 1).argsort(axis=1, kind="stable")
             self._near = np.take_along_axis(part, order, 1)
         return self._near
+
+
+def _apart(times: np.ndarray) -> np.ndarray:
+    """Every pair's difference of ``times``, in absolute value."""
+    apart: np.ndarray = np.abs(times[:, None] - times[None, :])
+    return apart

@@ -152,6 +152,21 @@ def test_the_same_seed_and_step_budgets_give_the_same_benchmark_plan() -> None:
     assert run(2) == run(2)
 
 
+def test_benchmark_relatedness_weighs_time_beside_place() -> None:
+    """Of two deliveries between the same places, the one whose windows open nearer in time is
+    the more related (hard windows make a partner close in place but not in time a poor one)."""
+    p = _grid_problem(1, n=6)
+    ds = list(p.deliveries)
+    for k, opens in ((1, ds[0].ready_s + 1000), (2, ds[0].ready_s + 10)):
+        ds[k] = dataclasses.replace(ds[k], pickup=ds[0].pickup, dropoff=ds[0].dropoff, ready_s=opens,
+                                    window_start_s=0, pickup_window_end_s=opens + 2000,
+                                    window_end_s=opens + 3000)
+    ds[0] = dataclasses.replace(ds[0], window_start_s=0)
+    q = dataclasses.replace(p, deliveries=tuple(ds))
+    order = Engine(q, q.deliveries, q.couriers).near()[0].tolist()
+    assert order[0] == 0 and order.index(2) < order.index(1)
+
+
 def test_problems_outside_the_slack_tables_are_priced_by_walking_routes() -> None:
     """Live mode, a maximum ride time or a second load unit: no slack tables (the full route
     walk prices them, and benchmark search falls back to OR-Tools)."""
