@@ -37,7 +37,6 @@ from dispatch.services.context import ServiceContext
 from dispatch.services.dispatching import write_plan
 from dispatch.services.live_state import coop_ids, live_rows, outbox_watermark
 from dispatch.services.maps import coop_map
-from dispatch.services.pay_so_far import courier_pay_cents
 from routing.planning.problem import Plan
 from routing.streets.snap import SnapError
 
@@ -65,7 +64,7 @@ def live_state(ctx: ServiceContext, coop_id: str, now: datetime) -> LiveState:
                      dropoff=(d.dropoff_lat, d.dropoff_lon), ready_at=d.ready_at,
                      window_start_at=d.window_start_at, window_end_at=d.window_end_at, load_g=d.load_g,
                      load_ml=d.load_ml, version=d.version, courier_id=d.courier_id, pinned=d.pinned,
-                     courier_pay_cents=courier_pay_cents(d.quote))
+                     courier_pay_cents=d.courier_pay_cents or 0)
         for d in rows.deliveries)
     return LiveState(coop_id=coop_id, now=now, couriers=couriers, deliveries=deliveries)
 

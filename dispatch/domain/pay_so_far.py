@@ -20,14 +20,19 @@ from dispatch.domain.fee_split import courier_floor_cents
 KNOWN_AFTER_S = 10 * 60  # before this long on shift, a rate says nothing yet
 
 
+def hour_end(now_s: float) -> float:
+    """When the clock hour of ``now_s`` ends."""
+    return now_s // 3600 * 3600 + 3600
+
+
 def this_hour(now_s: float, started_s: float, planned_end_s: float) -> tuple[float, float]:
     """The current clock hour as the statement will count it for a courier: (from when their
     deliveries count in it, seconds on shift in it). It runs from the later of the hour's start
     and the shift's start to the earlier of the hour's end and the planned shift end (``now``
     if the shift runs over)."""
-    hour = now_s // 3600 * 3600
-    lo = max(hour, started_s)
-    hi = min(hour + 3600, max(planned_end_s, now_s))
+    end = hour_end(now_s)
+    lo = max(end - 3600, started_s)
+    hi = min(end, max(planned_end_s, now_s))
     return lo, max(0.0, hi - lo)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from dispatch.db.models import Coop, Delivery, OutboxEvent, Shift, Stop
 from dispatch.services.context import ServiceContext
-from dispatch.services.pay_so_far import PaySoFar, pay_so_far
+from dispatch.services.pay_so_far import PaySoFar, courier_pay_cents, pay_so_far
 
 OPEN_STATUSES = ("pending", "assigned", "picked_up")
 NO_POSITION = 10**6  # a stop the plan has not ordered yet sorts after every ordered one
@@ -31,7 +31,7 @@ class LiveRows:
     ``shifts``: open shifts (courier_id, last_lat, last_lon, planned_end_at, capacity_g,
     capacity_ml, speed_pct, last_position_at, started_at); ``deliveries``: open deliveries (id,
     status, pickup and dropoff coordinates, ready_at, window, load, version, courier_id,
-    pinned, quote); ``heading``: each courier's first undone stop as (delivery id, kind);
+    pinned, courier_pay_cents); ``heading``: each courier's first undone stop as (delivery id, kind);
     ``pay``: each courier's pay so far (``dispatch.services.pay_so_far.PaySoFar``: what they
     are short of this clock hour's floor, when the hour ends, and their pay per hour over the
     shift in percent of the floor, None while not known yet).
@@ -63,7 +63,7 @@ def live_rows(ctx: ServiceContext, coop_id: str, now: datetime) -> LiveRows:
                               Delivery.dropoff_lat, Delivery.dropoff_lon, Delivery.ready_at,
                               Delivery.window_start_at, Delivery.window_end_at, Delivery.load_g,
                               Delivery.load_ml, Delivery.version, Delivery.courier_id, Delivery.pinned,
-                              Delivery.quote)
+                              courier_pay_cents().label("courier_pay_cents"))
                        .where(Delivery.coop_id == coop_id, Delivery.status.in_(OPEN_STATUSES))).all()
         stops = s.execute(select(Stop.courier_id, Stop.position, Stop.delivery_id, Stop.kind)
                           .where(Stop.delivery_id.in_([d.id for d in ds]), Stop.done_at.is_(None),

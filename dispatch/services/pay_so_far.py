@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.db.models import Coop, Delivery
 from dispatch.domain.fees import SMIC_2026_CENTS_PER_HOUR
-from dispatch.domain.pay_so_far import pct_of_floor, short_cents, this_hour
+from dispatch.domain.pay_so_far import hour_end, pct_of_floor, short_cents, this_hour
 from dispatch.domain.receipts import receipt_from_dict
 from dispatch.services.fees import local_day, rule_set_in_force
 
@@ -63,16 +63,14 @@ def pay_so_far(s: Session, coop_id: str, shifts: Iterable[tuple[str, datetime, d
             earned[courier_id] += cents
             if delivered_at.timestamp() >= hour[courier_id][0]:
                 earned_this_hour[courier_id] += cents
-    hour_end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    return {c: PaySoFar(short_cents(earned_this_hour[c], hour[c][1], floor), hour_end,
+    ends = datetime.fromtimestamp(hour_end(now.timestamp()), UTC)
+    return {c: PaySoFar(short_cents(earned_this_hour[c], hour[c][1], floor), ends,
                         pct_of_floor(cents, (now - started[c]).total_seconds(), floor))
             for c, cents in earned.items()}
 
 
-def courier_pay_cents(stored: dict[str, Any] | None) -> int:
-    """What a delivery's stored quote (``services.fees.stored_quote``) gives its courier; 0
-    when it has none or it cannot be read."""
-    try:
-        return int((stored or {})["quote"]["split"]["courier_cents"])
-    except (KeyError, TypeError, ValueError):
-        return 0
+def courier_pay_cents() -> Any:
+    """A column expression for what a delivery's stored quote (``services.fees.stored_quote``)
+    gives its courier, read by the database (NULL when it has none), so a round does not fetch
+    every open delivery's whole quote and rule set to read one number."""
+    return Delivery.quote[("quote", "split", "courier_cents")].as_integer()

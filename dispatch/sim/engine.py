@@ -262,7 +262,6 @@ class Simulation:
             o.done_s, o.done_by = self.now, cid
             if not failed:
                 c.paid.append((self.now, o.pay_cents))
-                c.earned_cents += c.paid[-1][1]
         self._kick()
         self._maybe_end(c)
         self._advance(c)

@@ -94,7 +94,6 @@ class SimCourier:
     busy_s: int = 0
     ridden_m: int = 0
     mark_s: int = 0
-    earned_cents: int = 0  # so far today (the fair-price courier share of what they delivered)
     paid: list[tuple[int, int]] = field(default_factory=list)  # (second delivered, cents) each
     # the visit in progress: where the courier parked last and the longest stop there so far
     # (stops in a row at one place are one visit: routing.planning.schedule.service_after)
@@ -104,6 +103,11 @@ class SimCourier:
     @property
     def id(self) -> str:
         return self.spec.courier_id
+
+    @property
+    def earned_cents(self) -> int:
+        """So far today: the fair-price courier share of what they delivered."""
+        return sum(cents for _done, cents in self.paid)
 
     def account(self, now: int) -> None:
         """Count time with work in hand (riding, waiting or serving) as busy, up to ``now``."""
@@ -144,7 +148,7 @@ def live_state(now: int, couriers: list[SimCourier], orders: list[SimOrder], alo
                     capacity_g=VEHICLES[c.spec.vehicle].capacity_g, capacity_ml=VEHICLES[c.spec.vehicle].capacity_ml,
                     speed_pct=VEHICLES[c.spec.vehicle].speed_pct, heading=c.route[0] if c.route else None,
                     earned_pct_of_floor=earned_pct(c, now, floor_cents_per_hour),
-                    hour_end_at=at(now // 3600 * 3600 + 3600),
+                    hour_end_at=at(int(pay.hour_end(now))),
                     hour_short_cents=hour_short(c, now, floor_cents_per_hour))
         for c in on)
     deliveries = tuple(
